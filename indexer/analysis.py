@@ -1,0 +1,105 @@
+"""Split Vietnamese text into syllables and segmented words, with offsets into the original."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .text import SYLLABLE_RE, canonical_syllable, fold_accents
+
+__all__ = ["Analysis", "Syllable", "analyze", "syllables"]
+
+
+@dataclass(frozen=True, slots=True)
+class Syllable:
+    """One syllable: its lowercase canonical and folded forms and where it sits in the original text."""
+
+    exact: str  # "thuốc"
+    folded: str  # "thuoc"
+    start: int  # offsets into the text as the author wrote it (any Unicode form)
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """The syllables of a text and the multi-syllable words underthesea found in it."""
+
+    syllables: tuple[Syllable, ...]
+    words: tuple[tuple[int, int], ...]  # (first, last) syllable index of each compound word
+
+    def word_terms(self, folded: bool) -> list[str]:
+        """Return each compound word as one term, syllables joined by "_"."""
+        pick = (lambda s: s.folded) if folded else (lambda s: s.exact)
+        return ["_".join(pick(s) for s in self.syllables[first : last + 1]) for first, last in self.words]
+
+
+def syllables(text: str) -> list[Syllable]:
+    """Return the syllables of text with offsets into text itself."""
+    found = []
+    for match in SYLLABLE_RE.finditer(text):
+        exact = canonical_syllable(match.group()).lower()
+        if exact:  # a run made only of invisible characters is not a syllable
+            found.append(Syllable(exact, fold_accents(exact), match.start(), match.end()))
+    return found
+
+
+def analyze(text: str, segment: bool = True) -> Analysis:
+    """Analyse text into syllables and, if segment is true, compound words."""
+    sylls = syllables(text)
+    if not segment or len(sylls) < 2:
+        return Analysis(tuple(sylls), ())
+    return Analysis(tuple(sylls), _compounds(text, sylls))
+
+
+def _compounds(text: str, sylls: list[Syllable]) -> tuple[tuple[int, int], ...]:
+    """Run underthesea on a canonical copy of text and map its words back to syllables."""
+    # Rebuild the text with canonical syllables (original case, punctuation and
+    # spacing kept) so the segmenter sees well-formed words and context, and
+    # remember where each syllable lands in that copy.
+    pieces, starts, ends, cursor, length = [], {}, {}, 0, 0
+    for index, syll in enumerate(sylls):
+        gap = text[cursor : syll.start]
+        form = canonical_syllable(text[syll.start : syll.end])
+        pieces.append(gap)
+        length += len(gap)
+        starts[length] = index
+        pieces.append(form)
+        length += len(form)
+        ends[index] = length
+        cursor = syll.end
+    canonical = "".join(pieces)
+
+    spans: list[tuple[int, int]] = []
+    position = 0
+    for word in _word_tokenize(canonical):
+        first = last = None
+        for token in word.split(" "):
+            at = canonical.find(token, position)
+            if at < 0:  # the segmenter changed the text: keep what we have
+                return tuple(spans)
+            position = at + len(token)
+            index = starts.get(at)
+            if index is None or ends[index] != position:
+                first = None  # a token that is not exactly one syllable
+                break
+            first = index if first is None else first
+            if last is not None and index != last + 1:
+                first = None
+                break
+            last = index
+        if first is not None and last is not None and last > first:
+            spans.append((first, last))
+    return tuple(spans)
+
+
+def _word_tokenize(text: str) -> list[str]:
+    """Segment text with underthesea, leaving every character as it was."""
+    return _segmenter()(text, use_token_normalize=False)
+
+
+@lru_cache(maxsize=1)
+def _segmenter():
+    """Import underthesea once, on first use (it takes about half a second)."""
+    from underthesea import word_tokenize
+
+    return word_tokenize

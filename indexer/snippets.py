@@ -1,0 +1,91 @@
+"""Build HTML snippets with the matched syllables marked, at their original offsets."""
+
+from __future__ import annotations
+
+from html import escape
+
+from .analysis import syllables
+from .text import fold_accents
+
+__all__ = ["highlight", "snippet"]
+
+
+def highlight(text: str, typed: frozenset[str]) -> str:
+    """Return text as HTML with the syllables that match typed query syllables in <mark>."""
+    return _render(text, 0, len(text), _matches(text, typed))
+
+
+def snippet(text: str, typed: frozenset[str], size: int = 220) -> str:
+    """Return about size characters of text around the best cluster of matches, as HTML."""
+    if not text:
+        return ""
+    matches = _matches(text, typed)
+    if not matches:
+        return _render(text, 0, _cut_end(text, size), [])
+    start, end = _best_window(text, matches, size)
+    return _render(text, start, end, [m for m in matches if start <= m[0] and m[1] <= end])
+
+
+def _matches(text: str, typed: frozenset[str]) -> list[tuple[int, int, str]]:
+    """Return (start, end, term) of each syllable of text that matches a typed syllable.
+
+    A syllable typed with diacritics marks only the same syllable ("vùng" not
+    "vững"); one typed without marks any syllable that folds to it. If the text
+    has no strict match at all, every folded match is marked instead, so an
+    entry found through folding still shows why it was found.
+    """
+    if not typed:
+        return []
+    plain = {t for t in typed if fold_accents(t) == t}
+    sylls = syllables(text)
+    strict = [(s.start, s.end, s.folded) for s in sylls if s.exact in typed or s.folded in plain]
+    if strict:
+        return strict
+    folded = {fold_accents(t) for t in typed}
+    return [(s.start, s.end, s.folded) for s in sylls if s.folded in folded]
+
+
+def _best_window(text: str, matches: list[tuple[int, int, str]], size: int) -> tuple[int, int]:
+    """Pick the window of about size characters holding the most distinct terms."""
+    best_key, best_start = (-1, -1), matches[0][0]
+    right = 0
+    for left, (start, _end, _term) in enumerate(matches):
+        right = max(right, left)
+        while right + 1 < len(matches) and matches[right + 1][1] - start <= size:
+            right += 1
+        inside = matches[left : right + 1]
+        key = (len({m[2] for m in inside}), len(inside))
+        if key > best_key:
+            best_key, best_start = key, start
+    # Start a little before the first match, at a word boundary, for context.
+    start = _cut_start(text, max(0, best_start - size // 5))
+    return start, _cut_end(text, start + size)
+
+
+def _cut_start(text: str, at: int) -> int:
+    """Move at back to the start of the word it falls in."""
+    while 0 < at < len(text) and not text[at - 1].isspace():
+        at -= 1
+    return at
+
+
+def _cut_end(text: str, at: int) -> int:
+    """Move at forward to the end of the word it falls in."""
+    at = min(at, len(text))
+    while at < len(text) and not text[at].isspace():
+        at += 1
+    return at
+
+
+def _render(text: str, start: int, end: int, matches: list[tuple[int, int, str]]) -> str:
+    """Escape text[start:end] and wrap the matches in <mark>, with ellipses where cut."""
+    out = ["…"] if start > 0 else []
+    cursor = start
+    for m_start, m_end, _term in matches:
+        out.append(escape(text[cursor:m_start]))
+        out.append(f"<mark>{escape(text[m_start:m_end])}</mark>")
+        cursor = m_end
+    out.append(escape(text[cursor:end]))
+    if end < len(text):
+        out.append("…")
+    return "".join(out).strip()

@@ -1,0 +1,68 @@
+"""Normalise Vietnamese text the same way for documents, queries and display."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = [
+    "SYLLABLE_RE",
+    "canonical_syllable",
+    "fold_accents",
+    "normalize_text",
+    "strip_invisible",
+]
+
+# Characters that are invisible yet split or glue words: zero-width space/joiners,
+# word joiner, BOM, soft hyphen. They are dropped wherever they occur.
+INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+_INVISIBLE_TABLE = dict.fromkeys(map(ord, INVISIBLE))
+
+# A syllable is a run of letters/digits, with combining marks (NFD input) and
+# invisible characters allowed inside. "_" separates syllables, so a user who
+# types "biên_cương" still gets two syllables.
+SYLLABLE_RE = re.compile(rf"(?:[^\W_]|[\u0300-\u036f{INVISIBLE}])+")
+
+# The five Vietnamese tone marks as combining characters (grave, acute, tilde,
+# hook above, dot below); circumflex, breve and horn are part of the letter.
+_TONES = "\u0300\u0301\u0303\u0309\u0323"
+
+# Open syllables whose tone mark has two accepted places ("hoà"/"hòa",
+# "khoẻ"/"khỏe", "thuỷ"/"thủy"). The canonical form puts it on the first vowel,
+# as underthesea's own normaliser does; "qu" + "y" is excluded because there the
+# "u" belongs to the initial consonant ("quý").
+_MOVABLE = re.compile(r"^(?P<head>.*?[^q]|)(?P<pair>oa|oe|uy)$")
+
+
+def strip_invisible(text: str) -> str:
+    """Remove zero-width characters and soft hyphens."""
+    return text.translate(_INVISIBLE_TABLE)
+
+
+def canonical_syllable(syllable: str) -> str:
+    """Return one syllable in NFC with the tone mark in its canonical place."""
+    decomposed = unicodedata.normalize("NFD", strip_invisible(syllable))
+    tones = [c for c in decomposed if c in _TONES]
+    if len(tones) != 1:
+        return unicodedata.normalize("NFC", decomposed)
+    base = unicodedata.normalize("NFC", decomposed.replace(tones[0], ""))
+    match = _MOVABLE.match(base.lower())
+    if not match:
+        return unicodedata.normalize("NFC", decomposed)
+    at = len(match.group("head"))  # index of the pair's first vowel
+    return unicodedata.normalize("NFC", base[: at + 1] + tones[0] + base[at + 1 :])
+
+
+def normalize_text(text: str) -> str:
+    """Return text in NFC, without invisible characters, with canonical tone marks."""
+    text = unicodedata.normalize("NFC", text)
+    text = SYLLABLE_RE.sub(lambda m: canonical_syllable(m.group()), text)
+    return strip_invisible(text)
+
+
+def fold_accents(text: str) -> str:
+    """Remove every Vietnamese diacritic, folding đ to d ("Đường" -> "Duong")."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    decomposed = unicodedata.normalize("NFD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", stripped)

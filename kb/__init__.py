@@ -1,0 +1,38 @@
+"""Kho mô hình hay: the knowledge base of the Border Guard's good-practice models."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+__all__ = ["create_app"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None):
+    """Create the Flask app: defaults, then the environment, then test_config."""
+    from flask import Flask
+
+    from . import cli, web
+
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_mapping(
+        KB_CONTENT_DIR=os.environ.get("KB_CONTENT_DIR", str(PROJECT_ROOT / "content")),
+        KB_DATA_DIR=os.environ.get("KB_DATA_DIR", str(PROJECT_ROOT / "instance")),
+        KB_PER_PAGE=10,
+        JSON_AS_ASCII=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.config["KB_CONTENT_DIR"] = Path(app.config["KB_CONTENT_DIR"]).resolve()
+    app.config["KB_DATA_DIR"] = Path(app.config["KB_DATA_DIR"]).resolve()
+    app.json.ensure_ascii = False
+    web.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,82 @@
+"""The `flask kb` commands: reindex and check."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext, suppress
+from dataclasses import replace
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from indexer import IndexBusy
+
+from .catalog import check_content, reindex
+from .entries import InvalidEntry
+
+kb_cli = AppGroup("kb", help="Quản lý kho mô hình hay: lập chỉ mục, kiểm tra nội dung.")
+
+# Below this many entries to analyse a run is short: no progress bar.
+PROGRESS_FROM = 20
+
+
+def _dirs() -> tuple[Path, Path]:
+    """Return the configured content and data directories."""
+    return current_app.config["KB_CONTENT_DIR"], current_app.config["KB_DATA_DIR"]
+
+
+def _echo_problems(problems, content_dir: Path) -> None:
+    """Print each problem as path:line: message, the path relative to the working directory."""
+    for problem in problems:
+        path = Path(problem.path)
+        shown = path if path.is_absolute() else content_dir / path
+        with suppress(ValueError):
+            shown = shown.relative_to(Path.cwd())
+        click.echo(str(replace(problem, path=str(shown))), err=True)
+
+
+def _progress(items, total):
+    """Show a progress bar while a long run analyses entries."""
+    if total < PROGRESS_FROM:
+        return nullcontext(items)
+    return click.progressbar(
+        items, length=total, label="Đang phân tích và lập chỉ mục", file=click.get_text_stream("stderr")
+    )
+
+
+@kb_cli.command("reindex")
+@click.option("--full", is_flag=True, help="Dựng lại toàn bộ chỉ mục rồi chuyển sang bản mới một cách nguyên tử.")
+def reindex_command(full: bool) -> None:
+    """Lập chỉ mục các mục mới, đã sửa hoặc đã xóa (hoặc toàn bộ với --full)."""
+    content_dir, data_dir = _dirs()
+    try:
+        report = reindex(content_dir, data_dir, full=full, progress=_progress)
+    except InvalidEntry as exc:
+        _echo_problems(exc.problems, content_dir)
+        raise click.ClickException("không thể lập chỉ mục khi danh sách lĩnh vực bị lỗi") from None
+    except IndexBusy as exc:
+        raise click.ClickException(str(exc)) from None
+    _echo_problems(report.problems, content_dir)
+    click.echo(report.summary())
+
+
+@kb_cli.command("check")
+def check_command() -> None:
+    """Kiểm tra mọi tệp mục; in 'tệp:dòng: lỗi' và thoát với mã 1 nếu có lỗi."""
+    content_dir, _ = _dirs()
+    try:
+        report = check_content(content_dir)
+    except InvalidEntry as exc:
+        _echo_problems(exc.problems, content_dir)
+        raise SystemExit(1) from None
+    _echo_problems(report.problems, content_dir)
+    errors, warnings = len(report.errors), len(report.problems) - len(report.errors)
+    click.echo(f"Đã kiểm tra {report.files} tệp: {errors} lỗi, {warnings} cảnh báo.")
+    if errors:
+        raise SystemExit(1)
+
+
+def init_app(app: Flask) -> None:
+    """Register the `kb` command group."""
+    app.cli.add_command(kb_cli)

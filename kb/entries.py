@@ -1,0 +1,348 @@
+"""Read, validate and describe entries: Markdown files with YAML front matter."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import frontmatter
+import yaml
+from frontmatter.default_handlers import YAMLHandler
+
+from indexer import normalize_text
+
+from .slugs import SLUG_RE, slugify
+
+__all__ = [
+    "KEYS",
+    "STATUSES",
+    "Entry",
+    "InvalidEntry",
+    "Problem",
+    "Source",
+    "load_entry",
+    "load_fields",
+    "parse_entry",
+    "scan_entries",
+]
+
+SUMMARY_MAX = 600
+STATUSES = ("published", "draft")
+KEYS = (
+    "title", "summary", "unit", "province", "fields", "tags",
+    "year", "status", "source", "contact",
+)  # fmt: skip
+REQUIRED = ("title", "summary", "unit", "fields")
+LABELS = {
+    "title": "tiêu đề",
+    "summary": "tóm tắt",
+    "unit": "đơn vị",
+    "fields": "lĩnh vực",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a file, at a line, in Vietnamese."""
+
+    path: str
+    line: int
+    message: str
+    warning: bool = False
+
+    def __str__(self) -> str:
+        """Format as path:line: message, the way compilers and editors expect."""
+        prefix = "cảnh báo: " if self.warning else ""
+        return f"{self.path}:{self.line}: {prefix}{self.message}"
+
+
+class InvalidEntry(ValueError):
+    """An entry file that cannot be used; carries every problem found in it."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        """Keep the problems; the message is the first one."""
+        super().__init__(str(problems[0]))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where an entry's facts come from."""
+
+    title: str | None = None
+    url: str | None = None
+    date: str | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One good-practice model, normalised for display and indexing."""
+
+    slug: str
+    path: str  # relative to the content directory, with "/" separators
+    title: str
+    summary: str
+    unit: str
+    fields: tuple[str, ...]
+    body: str  # Markdown
+    content_hash: str
+    province: str | None = None
+    tags: tuple[str, ...] = ()
+    year: int | None = None
+    status: str = "published"
+    source: Source | None = None
+    contact: str | None = None
+    warnings: tuple[Problem, ...] = field(default=(), compare=False)
+
+
+def load_fields(path: Path) -> tuple[str, ...]:
+    """Read the list of allowed fields (lĩnh vực) from a YAML list of names."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidEntry([Problem(str(path), 1, "không tìm thấy tệp danh sách lĩnh vực")]) from None
+    except yaml.YAMLError as exc:
+        line = exc.problem_mark.line + 1 if getattr(exc, "problem_mark", None) else 1
+        raise InvalidEntry([Problem(str(path), line, f"YAML không hợp lệ: {exc}")]) from None
+    if not isinstance(data, list) or not all(isinstance(v, str) and v.strip() for v in data):
+        msg = "phải là một danh sách YAML các tên lĩnh vực (mỗi dòng '- Tên')"
+        raise InvalidEntry([Problem(str(path), 1, msg)])
+    return tuple(dict.fromkeys(normalize_text(v).strip() for v in data))
+
+
+def scan_entries(content_dir: Path) -> Iterator[Path]:
+    """Yield every entry file under content_dir/models, in a stable order."""
+    models = content_dir / "models"
+    if models.is_dir():
+        yield from sorted(p for p in models.rglob("*.md") if p.is_file())
+
+
+def load_entry(path: Path, content_dir: Path, allowed_fields: tuple[str, ...]) -> Entry:
+    """Read and validate one entry file; raise InvalidEntry listing every problem."""
+    rel = path.relative_to(content_dir).as_posix()
+    raw = path.read_bytes()
+    return parse_entry(raw, rel, allowed_fields)
+
+
+def parse_entry(raw: bytes, rel: str, allowed_fields: tuple[str, ...]) -> Entry:
+    """Parse and validate the bytes of an entry file named rel; raise InvalidEntry."""
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InvalidEntry([Problem(rel, line, "tệp không phải UTF-8; hãy lưu lại với bảng mã UTF-8")]) from None
+    text = text.replace("\r\n", "\n")
+    meta, body, lines = _split(text, rel)
+    problems: list[Problem] = []
+    check = _Checker(rel, meta, lines, problems)
+    entry = check.build(body, digest, allowed_fields)
+    errors = [p for p in problems if not p.warning]
+    if errors or entry is None:
+        raise InvalidEntry(errors or problems)
+    return entry
+
+
+def _split(text: str, rel: str) -> tuple[dict[str, Any], str, dict[str, int]]:
+    """Split front matter from body; return metadata, body and the line of each key."""
+    handler = YAMLHandler()
+    if not handler.detect(text) or not text.startswith("---"):
+        raise InvalidEntry([Problem(rel, 1, "thiếu phần đầu YAML: tệp phải bắt đầu bằng dòng '---'")])
+    try:
+        fm_text, body = handler.split(text)
+    except ValueError:
+        raise InvalidEntry([Problem(rel, 1, "phần đầu YAML chưa được đóng bằng dòng '---'")]) from None
+    # File line of the front matter's first line (0-based lines in YAML marks add to it).
+    first = text[: text.index(fm_text)].count("\n") + 1
+    try:
+        node = yaml.compose(fm_text, Loader=yaml.SafeLoader)
+        meta = frontmatter.loads(text).metadata if node is not None else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = first + mark.line if mark else 1
+        problem = getattr(exc, "problem", None) or "cú pháp sai"
+        raise InvalidEntry([Problem(rel, line, f"YAML không hợp lệ ({problem})")]) from None
+    if node is None:
+        meta = {}
+    elif not isinstance(node, yaml.MappingNode):
+        raise InvalidEntry([Problem(rel, 2, "phần đầu YAML phải là các cặp 'khóa: giá trị'")])
+    lines: dict[str, int] = {}
+    for key_node, _value in node.value if node is not None else ():
+        key = str(key_node.value)
+        if key in lines:
+            msg = f"khóa '{key}' bị lặp (đã có ở dòng {lines[key]})"
+            raise InvalidEntry([Problem(rel, first + key_node.start_mark.line, msg)])
+        lines[key] = first + key_node.start_mark.line
+    # The body starts on the line after the closing '---'.
+    lines["__body__"] = first + fm_text.count("\n") + 1
+    return meta, body.strip("\n") + "\n", lines
+
+
+@dataclass
+class _Checker:
+    """Validate front-matter values one key at a time, collecting problems."""
+
+    rel: str
+    meta: dict[str, Any]
+    lines: dict[str, int]
+    problems: list[Problem]
+
+    def add(self, key: str, message: str, warning: bool = False) -> None:
+        """Record a problem at the line of key (line 1 if the key is absent)."""
+        self.problems.append(Problem(self.rel, self.lines.get(key, 1), message, warning))
+
+    def text(self, key: str, required: bool = False) -> str | None:
+        """Return a normalised one-line string value, or None."""
+        value = self.meta.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                label = LABELS.get(key, key)
+                self.add(key, f"thiếu trường bắt buộc '{key}' ({label})")
+            return None
+        if isinstance(value, (dict, list)):
+            self.add(key, f"'{key}' phải là một chuỗi văn bản")
+            return None
+        return " ".join(normalize_text(str(value)).split())
+
+    def string_list(self, key: str) -> tuple[str, ...]:
+        """Return a list of normalised strings; a single string counts as one item."""
+        value = self.meta.get(key)
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
+            self.add(key, f"'{key}' phải là một danh sách, ví dụ: [giá trị 1, giá trị 2]")
+            return ()
+        items = (" ".join(normalize_text(str(v)).split()) for v in value)
+        return tuple(dict.fromkeys(v for v in items if v))
+
+    def fields(self, allowed: tuple[str, ...]) -> tuple[str, ...]:
+        """Return the entry's fields, each one of the allowed names."""
+        if "fields" not in self.meta or self.meta["fields"] in (None, [], ""):
+            self.add("fields", "thiếu trường bắt buộc 'fields' (lĩnh vực): cần ít nhất một lĩnh vực")
+            return ()
+        values = self.string_list("fields")
+        by_key = {v.casefold(): v for v in allowed}
+        chosen = []
+        for value in values:
+            if value.casefold() in by_key:
+                chosen.append(by_key[value.casefold()])
+                continue
+            close = difflib.get_close_matches(value, allowed, n=1, cutoff=0.6)
+            hint = f"; có phải là '{close[0]}'?" if close else ""
+            self.add("fields", f"lĩnh vực '{value}' không có trong content/fields.yml{hint}")
+        return tuple(chosen)
+
+    def year(self) -> int | None:
+        """Return the year as an integer between 1945 and next year."""
+        value = self.meta.get("year")
+        if value is None or value == "":
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, str) and value.strip().isdigit():
+                value = int(value.strip())
+            else:
+                self.add("year", f"'year' phải là một số nguyên (năm), ví dụ 2022, không phải '{value}'")
+                return None
+        if not 1945 <= value <= dt.date.today().year + 1:
+            self.add("year", f"năm {value} không hợp lệ")
+            return None
+        return value
+
+    def status(self) -> str:
+        """Return published or draft (published when absent)."""
+        value = self.meta.get("status", "published")
+        if value is None:
+            return "published"
+        if value not in STATUSES:
+            self.add("status", f"'status' phải là 'published' hoặc 'draft', không phải '{value}'")
+            return "draft"
+        return value
+
+    def source(self) -> Source | None:
+        """Return the source mapping (title, url, date), if any."""
+        value = self.meta.get("source")
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return Source(title=" ".join(normalize_text(value).split()))
+        if not isinstance(value, dict):
+            self.add("source", "'source' phải gồm các khóa title, url, date")
+            return None
+        unknown = sorted(set(map(str, value)) - {"title", "url", "date"})
+        if unknown:
+            self.add("source", f"khóa lạ trong 'source': {', '.join(unknown)}", warning=True)
+        url = value.get("url")
+        if url is not None and not (isinstance(url, str) and url.startswith(("http://", "https://"))):
+            self.add("source", "'source.url' phải là địa chỉ bắt đầu bằng http:// hoặc https://")
+            url = None
+        date = value.get("date")
+        if isinstance(date, (dt.date, dt.datetime)):
+            date = date.isoformat()
+        title = value.get("title")
+        return Source(
+            title=" ".join(normalize_text(str(title)).split()) if title else None,
+            url=url,
+            date=str(date) if date else None,
+        )
+
+    def build(self, body: str, digest: str, allowed: tuple[str, ...]) -> Entry | None:
+        """Check every key and return the Entry (None if a required value is missing)."""
+        for key in self.meta:
+            if key not in KEYS:
+                close = difflib.get_close_matches(str(key), KEYS, n=1)
+                hint = f"; có phải là '{close[0]}'?" if close else ""
+                self.add(str(key), f"khóa lạ '{key}' sẽ bị bỏ qua{hint}", warning=True)
+        title = self.text("title", required=True)
+        summary = self.text("summary", required=True)
+        unit = self.text("unit", required=True)
+        fields = self.fields(allowed)
+        if summary and len(summary) > SUMMARY_MAX:
+            self.add("summary", f"'summary' dài {len(summary)} ký tự, tối đa {SUMMARY_MAX}")
+        entry_values = dict(
+            province=self.text("province"),
+            tags=self.string_list("tags"),
+            year=self.year(),
+            status=self.status(),
+            source=self.source(),
+            contact=self.text("contact"),
+        )
+        slug = self.slug(title)
+        if not body.strip():
+            self.problems.append(Problem(self.rel, self.lines["__body__"], "nội dung trống", True))
+        if not (title and summary and unit and fields and slug):
+            return None
+        return Entry(
+            slug=slug,
+            path=self.rel,
+            title=title,
+            summary=summary,
+            unit=unit,
+            fields=fields,
+            body=normalize_text(body),
+            content_hash=digest,
+            warnings=tuple(p for p in self.problems if p.warning),
+            **entry_values,
+        )
+
+    def slug(self, title: str | None) -> str | None:
+        """Return the slug named by the file, which must be a valid slug."""
+        stem = Path(self.rel).stem
+        expected = slugify(title) if title else ""
+        if not SLUG_RE.match(stem):
+            hint = f" ('{expected}.md')" if expected else ""
+            self.problems.append(Problem(
+                self.rel, 1,
+                "tên tệp phải là slug: chữ thường không dấu, số và dấu '-'" + hint,
+            ))  # fmt: skip
+            return None
+        if expected and not (stem == expected or stem.startswith(expected + "-")):
+            msg = f"tên tệp khác slug của tiêu đề ('{expected}.md'); địa chỉ trang vẫn dùng '{stem}'"
+            self.problems.append(Problem(self.rel, self.lines.get("title", 1), msg, True))
+        return stem

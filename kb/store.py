@@ -1,0 +1,108 @@
+"""Keep the metadata of indexed entries in SQLite, through sqlite-utils."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from .entries import Entry
+
+__all__ = ["DB_NAME", "delete_entries", "get_entry", "newest_entries", "open_db", "upsert_entries"]
+
+DB_NAME = "kb.sqlite3"
+
+_ENTRY_COLUMNS = {
+    "slug": str, "title": str, "summary": str, "unit": str, "province": str,
+    "fields": str, "tags": str, "year": int, "status": str, "path": str,
+    "content_hash": str, "updated_at": str, "indexed_at": str,
+    "source": str, "contact": str, "body_html": str,
+}  # fmt: skip
+
+
+def open_db(data_dir: Path) -> sqlite_utils.Database:
+    """Open (creating if needed) the SQLite database in data_dir, with its tables."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    db = sqlite_utils.Database(data_dir / DB_NAME)
+    # WAL lets the web workers read while a reindex writes.
+    db.enable_wal()
+    if "entries" not in db.table_names():
+        db["entries"].create(_ENTRY_COLUMNS, pk="slug", not_null={"title", "path", "status"})
+        db["entries"].create_index(["path"], unique=True)
+        db["entries"].create_index(["status", "year"])
+    return db
+
+
+def _now() -> str:
+    """Return the current UTC time in ISO 8601, to the second."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def upsert_entries(db: sqlite_utils.Database, entries: list[tuple[Entry, str]]) -> None:
+    """Insert or replace rows for (entry, rendered body HTML) pairs, keeping updated_at honest."""
+    now = _now()
+    table = db["entries"]
+    with db.conn:
+        for entry, body_html in entries:
+            old = next(table.rows_where("slug = ?", [entry.slug], limit=1), None)
+            changed = old is None or old["content_hash"] != entry.content_hash
+            # A moved file keeps its slug; free its new path from any stale row first.
+            table.delete_where("path = ? AND slug != ?", [entry.path, entry.slug])
+            table.upsert(_row(entry, body_html, now if changed else old["updated_at"], now), pk="slug")
+
+
+def _row(entry: Entry, body_html: str, updated_at: str, indexed_at: str) -> dict[str, Any]:
+    """Return the database row of an entry."""
+    source = None
+    if entry.source:
+        source = json.dumps({k: v for k, v in vars(entry.source).items() if v}, ensure_ascii=False)
+    return {
+        "slug": entry.slug,
+        "title": entry.title,
+        "summary": entry.summary,
+        "unit": entry.unit,
+        "province": entry.province,
+        "fields": json.dumps(list(entry.fields), ensure_ascii=False),
+        "tags": json.dumps(list(entry.tags), ensure_ascii=False),
+        "year": entry.year,
+        "status": entry.status,
+        "path": entry.path,
+        "content_hash": entry.content_hash,
+        "updated_at": updated_at,
+        "indexed_at": indexed_at,
+        "source": source,
+        "contact": entry.contact,
+        "body_html": body_html,
+    }
+
+
+def delete_entries(db: sqlite_utils.Database, slugs: set[str]) -> None:
+    """Delete the rows of the given slugs."""
+    with db.conn:
+        for slug in slugs:
+            db["entries"].delete_where("slug = ?", [slug])
+
+
+def _decode(row: dict[str, Any]) -> dict[str, Any]:
+    """Turn the JSON columns of a row back into lists and mappings."""
+    row = dict(row)
+    row["fields"] = json.loads(row["fields"] or "[]")
+    row["tags"] = json.loads(row["tags"] or "[]")
+    row["source"] = json.loads(row["source"]) if row["source"] else None
+    return row
+
+
+def get_entry(db: sqlite_utils.Database, slug: str, statuses: tuple[str, ...] = ("published",)) -> dict | None:
+    """Return the row of one entry with an allowed status, or None."""
+    marks = ",".join("?" * len(statuses))
+    row = next(db["entries"].rows_where(f"slug = ? AND status IN ({marks})", [slug, *statuses], limit=1), None)
+    return _decode(row) if row else None
+
+
+def newest_entries(db: sqlite_utils.Database, limit: int = 6) -> list[dict]:
+    """Return the most recently added or changed published entries."""
+    rows = db["entries"].rows_where("status = 'published'", order_by="updated_at DESC, year DESC, title", limit=limit)
+    return [_decode(r) for r in rows]

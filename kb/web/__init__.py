@@ -1,0 +1,71 @@
+"""Web layer: one blueprint per audience, and the resources the views share."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app, g, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from indexer import SearchIndex
+
+from ..catalog import index_dir
+from ..store import open_db
+
+__all__ = ["get_db", "get_index", "init_app"]
+
+log = logging.getLogger(__name__)
+
+
+def get_db():
+    """Return this request's SQLite database, opening it on first use."""
+    if "db" not in g:
+        g.db = open_db(current_app.config["KB_DATA_DIR"])
+    return g.db
+
+
+def get_index() -> SearchIndex:
+    """Return the app's search index (one object per process; searchers per thread)."""
+    return current_app.extensions["kb_index"]
+
+
+def _close_db(_exc: BaseException | None = None) -> None:
+    """Close the database at the end of the request."""
+    db = g.pop("db", None)
+    if db is not None:
+        db.conn.close()
+
+
+def _wants_json() -> bool:
+    """Return True for requests to the JSON API."""
+    return request.path.startswith("/api/")
+
+
+def _error_page(exc: HTTPException):
+    """Answer an HTTP error with a Vietnamese page, or JSON under /api/."""
+    messages = {404: "Không tìm thấy trang này.", 405: "Phương thức không được hỗ trợ."}
+    message = messages.get(exc.code or 500, "Yêu cầu không hợp lệ.")
+    if _wants_json():
+        return {"error": message, "status": exc.code}, exc.code
+    return render_template("error.html", code=exc.code, message=message), exc.code
+
+
+def _server_error(exc: Exception):
+    """Log an unexpected error and answer with a Vietnamese page, never a traceback."""
+    log.exception("Unhandled error on %s", request.path, exc_info=exc)
+    message = "Đã có lỗi trong hệ thống. Vui lòng thử lại sau."
+    if _wants_json():
+        return {"error": message, "status": 500}, 500
+    return render_template("error.html", code=500, message=message), 500
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprints, the shared resources and the error pages."""
+    from . import api, public
+
+    app.extensions["kb_index"] = SearchIndex(index_dir(app.config["KB_DATA_DIR"]))
+    app.teardown_appcontext(_close_db)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(api.bp)
+    app.register_error_handler(HTTPException, _error_page)
+    app.register_error_handler(Exception, _server_error)

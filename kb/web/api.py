@@ -1,0 +1,59 @@
+"""The JSON API: search and read entries."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, request, url_for
+
+from ..store import get_entry
+from . import get_db
+from .params import SearchParams
+from .public import run_search
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.get("/search")
+def search():
+    """Return one page of search results with facet counts as JSON."""
+    params = SearchParams.from_args(request.args, current_app.config["KB_PER_PAGE"], 100)
+    results = run_search(params)
+    if results is None:
+        return {"error": "Chưa có chỉ mục tìm kiếm; cần chạy 'flask --app app kb reindex'.", "status": 503}, 503
+    return {
+        "query": results.query,
+        "total": results.total,
+        "page": results.page,
+        "per_page": results.per_page,
+        "relaxed": results.relaxed,
+        "results": [
+            {
+                "slug": h.slug,
+                "title": h.title,
+                "url": url_for("public.entry", slug=h.slug, _external=True),
+                "summary": h.summary,
+                "snippet": h.snippet_html,
+                "unit": h.unit,
+                "province": h.province,
+                "fields": list(h.fields),
+                "year": h.year,
+                "score": h.score,
+            }
+            for h in results.hits
+        ],
+        "facets": {name: [{"value": v, "count": n} for v, n in values] for name, values in results.facets.items()},
+    }
+
+
+@bp.get("/models/<slug>")
+def model(slug: str):
+    """Return one published entry as JSON, with its body rendered to HTML."""
+    row = get_entry(get_db(), slug)
+    if row is None:
+        abort(404)
+    keys = ("slug", "title", "summary", "unit", "province", "fields", "tags", "year", "status", "source", "contact")
+    return {
+        **{k: row[k] for k in keys},
+        "url": url_for("public.entry", slug=slug, _external=True),
+        "body_html": row["body_html"],
+        "updated_at": row["updated_at"],
+    }

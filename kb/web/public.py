@@ -1,0 +1,89 @@
+"""Public pages: the home page, search and reading an entry."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+
+from indexer import IndexMissing, SearchResults
+
+from ..store import get_entry, newest_entries
+from . import get_db, get_index
+from .params import SearchParams
+
+bp = Blueprint("public", __name__)
+
+FACET_LABELS = {"field": "Lĩnh vực", "province": "Tỉnh, thành phố", "unit": "Đơn vị", "year": "Năm"}
+
+
+def run_search(params: SearchParams) -> SearchResults | None:
+    """Search published entries; return None when no index has been built yet."""
+    try:
+        return get_index().search(params.q, params.filters, params.page, params.per_page)
+    except IndexMissing:
+        return None
+
+
+def facet_groups(params: SearchParams, results: SearchResults) -> list[dict]:
+    """Describe each facet for the template: its values, counts, state and toggle links."""
+    groups = []
+    for name, label in FACET_LABELS.items():
+        chosen = params.filters.get(name, [])
+        values = [
+            {"value": v, "count": n, "selected": v in chosen, "url": url_for(".search", **params.toggled(name, v))}
+            for v, n in results.facets.get(name, [])
+        ]
+        # A chosen value with no match left still shows, so it can be switched off.
+        values += [
+            {"value": v, "count": 0, "selected": True, "url": url_for(".search", **params.toggled(name, v))}
+            for v in chosen
+            if v not in {x["value"] for x in values}
+        ]
+        if values:
+            groups.append({"name": name, "label": label, "values": values})
+    return groups
+
+
+@bp.get("/")
+def home():
+    """Show the search box, the newest models and the fields to browse."""
+    results = run_search(SearchParams("", {}, 1, 1))
+    fields = results.facets.get("field", []) if results else []
+    return render_template(
+        "home.html",
+        newest=newest_entries(get_db()),
+        fields=fields,
+        total=results.total if results else 0,
+        index_missing=results is None,
+    )
+
+
+@bp.get("/search")
+def search():
+    """Show one page of results with facets, or help when nothing matched."""
+    params = SearchParams.from_args(request.args, current_app.config["KB_PER_PAGE"], 50)
+    results = run_search(params)
+    without_filters = None
+    if results is not None and results.total == 0 and params.filters and params.q:
+        without_filters = run_search(SearchParams(params.q, {}, 1, 1))
+    return render_template(
+        "search.html",
+        params=params,
+        results=results,
+        facets=facet_groups(params, results) if results else [],
+        chosen=[
+            {"label": FACET_LABELS[n], "value": v, "url": url_for(".search", **params.toggled(n, v))}
+            for n, vs in params.filters.items()
+            for v in vs
+        ],
+        without_filters=without_filters,
+        page_url=lambda page: url_for(".search", **params.args(page=page)),
+    )
+
+
+@bp.get("/models/<slug>")
+def entry(slug: str):
+    """Show one published entry, rendered, with its metadata and source."""
+    row = get_entry(get_db(), slug)
+    if row is None:
+        abort(404)
+    return render_template("entry.html", entry=row)
