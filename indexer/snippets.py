@@ -46,20 +46,25 @@ def _matches(text: str, typed: frozenset[str]) -> list[tuple[int, int, str]]:
 
 
 def _best_window(text: str, matches: list[tuple[int, int, str]], size: int) -> tuple[int, int]:
-    """Pick the window of about size characters holding the most distinct terms."""
-    best_key, best_start = (-1, -1), matches[0][0]
+    """Pick the stretch of at most size characters with the most distinct terms, side by side."""
+    best_key, best = (-1, -1, -len(text) - 1), (matches[0][0], matches[0][1])
     right = 0
+    # Matches separated only by spaces are the query's words side by side ("đoàn kết"),
+    # which say more than the same syllables scattered ("kết quả … đoàn thể").
+    joined = [i for i in range(1, len(matches)) if not text[matches[i - 1][1] : matches[i][0]].strip(" ")]
     for left, (start, _end, _term) in enumerate(matches):
         right = max(right, left)
         while right + 1 < len(matches) and matches[right + 1][1] - start <= size:
             right += 1
         inside = matches[left : right + 1]
-        key = (len({m[2] for m in inside}), len(inside))
+        adjacent = sum(1 for i in joined if left < i <= right)
+        key = (len({m[2] for m in inside}), adjacent, start - inside[-1][1])  # then the tightest
         if key > best_key:
-            best_key, best_start = key, start
-    # Start a little before the first match, at a word boundary, for context.
-    start = _cut_start(text, max(0, best_start - size // 5))
-    return start, _cut_end(text, start + size)
+            best_key, best = key, (start, inside[-1][1])
+    # Show the cluster whole, with some context before it when there is room.
+    first, last = best
+    start = _cut_start(text, max(0, first - min(size // 5, size - (last - first))))
+    return start, _cut_end(text, max(last, start + size))
 
 
 def _cut_start(text: str, at: int) -> int:

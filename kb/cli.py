@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from contextlib import nullcontext, suppress
 from dataclasses import replace
 from pathlib import Path
@@ -40,9 +41,7 @@ def _progress(items, total):
     """Show a progress bar while a long run analyses entries."""
     if total < PROGRESS_FROM:
         return nullcontext(items)
-    return click.progressbar(
-        items, length=total, label="Đang phân tích và lập chỉ mục", file=click.get_text_stream("stderr")
-    )
+    return click.progressbar(items, length=total, label="Đang phân tích và lập chỉ mục", file=sys.stderr)
 
 
 @kb_cli.command("reindex")

@@ -163,8 +163,11 @@ def _split(text: str, rel: str) -> tuple[dict[str, Any], str, dict[str, int]]:
         node = yaml.compose(fm_text, Loader=yaml.SafeLoader)
         meta = frontmatter.loads(text).metadata if node is not None else {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        # Where the broken construct began (an unclosed "[") beats where YAML gave up.
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         line = first + mark.line if mark else 1
+        if mark and mark.index >= len(fm_text.rstrip()):  # YAML ran off the end: blame the last line
+            line = first + fm_text.rstrip().count("\n")
         problem = getattr(exc, "problem", None) or "cú pháp sai"
         raise InvalidEntry([Problem(rel, line, f"YAML không hợp lệ ({problem})")]) from None
     if node is None:
@@ -172,8 +175,11 @@ def _split(text: str, rel: str) -> tuple[dict[str, Any], str, dict[str, int]]:
     elif not isinstance(node, yaml.MappingNode):
         raise InvalidEntry([Problem(rel, 2, "phần đầu YAML phải là các cặp 'khóa: giá trị'")])
     lines: dict[str, int] = {}
-    for key_node, _value in node.value if node is not None else ():
+    for key_node, value_node in node.value if node is not None else ():
         key = str(key_node.value)
+        if isinstance(value_node, yaml.SequenceNode):  # lines of list items, for precise messages
+            for i, item in enumerate(value_node.value):
+                lines[f"{key}[{i}]"] = first + item.start_mark.line
         if key in lines:
             msg = f"khóa '{key}' bị lặp (đã có ở dòng {lines[key]})"
             raise InvalidEntry([Problem(rel, first + key_node.start_mark.line, msg)])
@@ -230,14 +236,15 @@ class _Checker:
         values = self.string_list("fields")
         by_key = {v.casefold(): v for v in allowed}
         chosen = []
-        for value in values:
+        for i, value in enumerate(values):
             if value.casefold() in by_key:
                 chosen.append(by_key[value.casefold()])
                 continue
             close = difflib.get_close_matches(value, allowed, n=1, cutoff=0.6)
             hint = f"; có phải là '{close[0]}'?" if close else ""
-            self.add("fields", f"lĩnh vực '{value}' không có trong content/fields.yml{hint}")
-        return tuple(chosen)
+            key = f"fields[{i}]" if f"fields[{i}]" in self.lines else "fields"
+            self.add(key, f"lĩnh vực '{value}' không có trong content/fields.yml{hint}")
+        return tuple(dict.fromkeys(chosen))
 
     def year(self) -> int | None:
         """Return the year as an integer between 1945 and next year."""

@@ -1,0 +1,42 @@
+"""Analysis: syllables with offsets into the original text, and underthesea compounds."""
+
+import unicodedata
+
+from indexer import analyze, syllables
+
+
+def test_syllables_keep_offsets_into_the_original_nfd_text():
+    text = unicodedata.normalize("NFD", "Tủ thuốc biên cương")
+    found = syllables(text)
+    assert [s.exact for s in found] == ["tủ", "thuốc", "biên", "cương"]
+    assert [s.folded for s in found] == ["tu", "thuoc", "bien", "cuong"]
+    # Offsets point into the NFD string, which is longer than its NFC form.
+    assert [unicodedata.normalize("NFC", text[s.start : s.end]) for s in found] == ["Tủ", "thuốc", "biên", "cương"]
+
+
+def test_repeated_words_get_their_own_offsets():
+    text = "an ninh, an ninh"
+    found = syllables(text)
+    assert [(s.start, s.end) for s in found] == [(0, 2), (3, 7), (9, 11), (12, 16)]
+
+
+def test_short_vietnamese_words_are_not_dropped_as_stop_words():
+    assert [s.exact for s in syllables("an ninh ở biên giới, to be")] == ["an", "ninh", "ở", "biên", "giới", "to", "be"]
+
+
+def test_underthesea_compounds_are_found_and_mapped_to_syllables():
+    analysis = analyze("Tủ thuốc biên cương của Bộ đội Biên phòng tỉnh Nghệ An")
+    assert "biên_cương" in analysis.word_terms(folded=False)
+    assert "bo_doi" in analysis.word_terms(folded=True)
+    assert "nghệ_an" in analysis.word_terms(folded=False)
+
+
+def test_old_tone_style_and_nfd_text_segment_like_the_canonical_text():
+    canonical = analyze("Bảo đảm hòa bình và an ninh")
+    variant = analyze(unicodedata.normalize("NFD", "Bảo đảm hoà bình và an ninh"))
+    assert variant.word_terms(False) == canonical.word_terms(False)
+    assert "hòa_bình" in canonical.word_terms(False)
+
+
+def test_underscore_and_symbols_separate_syllables():
+    assert [s.exact for s in syllables('biên_cương "AND(" * : ~')] == ["biên", "cương", "and"]

@@ -1,0 +1,60 @@
+"""The JSON API."""
+
+from __future__ import annotations
+
+
+def test_search_returns_the_documented_shape(client):
+    data = client.get("/api/search?q=tu+thuoc+bien+cuong").get_json()
+    assert set(data) >= {"query", "total", "page", "per_page", "results", "facets"}
+    assert (data["query"], data["total"], data["page"], data["per_page"]) == ("tu thuoc bien cuong", 1, 1, 10)
+    first = data["results"][0]
+    assert set(first) == {"slug", "title", "url", "summary", "snippet", "unit", "province", "fields", "year", "score"}
+    assert first["slug"] == "tu-thuoc-bien-cuong"
+    assert first["url"].endswith("/models/tu-thuoc-bien-cuong")
+    assert first["fields"] == ["Y tế", "Dân vận"]
+    assert first["score"] > 0
+    assert "<mark>" in first["snippet"]
+    assert set(data["facets"]) == {"field", "province", "unit", "year"}
+    assert {"value": "Nghệ An", "count": 1} in data["facets"]["province"]
+
+
+def test_search_speaks_utf8_json_without_escapes(client):
+    body = client.get("/api/search?q=thuoc").get_data(as_text=True)
+    assert "Tủ thuốc biên cương" in body
+
+
+def test_search_filters_and_per_page(client):
+    data = client.get("/api/search?province=H%E1%BA%A3i+Ph%C3%B2ng&per_page=1").get_json()
+    assert data["total"] == 1 and data["per_page"] == 1
+    assert data["results"][0]["slug"] == "to-tau-thuyen-doan-ket"
+    capped = client.get("/api/search?per_page=100000").get_json()
+    assert capped["per_page"] == 100
+
+
+def test_search_never_shows_drafts(client):
+    data = client.get("/api/search?q=n%C3%A1p").get_json()
+    assert "ban-nhap-thu-nghiem" not in [r["slug"] for r in data["results"]]
+
+
+def test_model_returns_the_entry(client):
+    data = client.get("/api/models/thap-sang-vung-bien").get_json()
+    assert data["title"] == "Thắp sáng vùng biên"
+    assert data["fields"] == ["Kinh tế - Xã hội"]
+    assert data["year"] == 2021
+    assert "<h2" in data["body_html"]
+
+
+def test_unknown_model_and_drafts_are_json_404(client):
+    for slug in ("khong-co", "ban-nhap-thu-nghiem"):
+        response = client.get(f"/api/models/{slug}")
+        assert response.status_code == 404
+        assert response.get_json()["error"] == "Không tìm thấy trang này."
+
+
+def test_search_without_index_is_503(content_dir, tmp_path):
+    from kb import create_app
+
+    app = create_app({"TESTING": True, "KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": tmp_path / "none"})
+    response = app.test_client().get("/api/search?q=x")
+    assert response.status_code == 503
+    assert "reindex" in response.get_json()["error"]

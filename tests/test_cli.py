@@ -1,0 +1,76 @@
+"""The flask kb commands."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb import create_app
+from kb.cli import kb_cli
+
+
+@pytest.fixture
+def fresh_runner(content_dir, data_dir):
+    """Return a CLI runner over content that has not been indexed yet."""
+    app = create_app({"TESTING": True, "KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir})
+    return app.test_cli_runner()
+
+
+def test_reindex_prints_one_summary_line(fresh_runner):
+    result = fresh_runner.invoke(args=["kb", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().startswith("Lập chỉ mục toàn bộ: thêm 4, cập nhật 0, xóa 0, bỏ qua 0")
+    again = fresh_runner.invoke(args=["kb", "reindex"])
+    assert again.stdout.strip().startswith("Lập chỉ mục tăng dần: thêm 0, cập nhật 0, xóa 0, bỏ qua 0 (4 không đổi)")
+    full = fresh_runner.invoke(args=["kb", "reindex", "--full"])
+    assert full.stdout.strip().startswith("Lập chỉ mục toàn bộ: thêm 0, cập nhật 4")
+
+
+def test_reindex_reports_broken_entries_and_goes_on(fresh_runner, content_dir):
+    (content_dir / "models" / "hong.md").write_text("---\ntitle: [\n---\n", encoding="utf-8")
+    result = fresh_runner.invoke(args=["kb", "reindex"])
+    assert result.exit_code == 0
+    assert "hong.md:2: YAML không hợp lệ" in result.stderr
+    assert "thêm 4" in result.stdout and "bỏ qua 1" in result.stdout
+
+
+def test_reindex_shows_a_progress_bar_on_long_runs(fresh_runner, content_dir):
+    from conftest import write_entry
+
+    for n in range(25):
+        write_entry(
+            content_dir, f"mo-hinh-{n}", "Nội dung.", title=f"Mô hình {n}", summary="x", unit="Đồn", fields=["Y tế"]
+        )
+    result = fresh_runner.invoke(args=["kb", "reindex"])
+    assert result.exit_code == 0
+    assert "Đang phân tích và lập chỉ mục" in result.stderr
+    assert "thêm 29" in result.stdout
+
+
+def test_check_passes_on_good_content(fresh_runner):
+    result = fresh_runner.invoke(args=["kb", "check"])
+    assert result.exit_code == 0
+    assert "Đã kiểm tra 4 tệp: 0 lỗi, 0 cảnh báo." in result.stdout
+
+
+def test_check_prints_path_line_message_and_fails(fresh_runner, content_dir):
+    bad = content_dir / "models" / "hong.md"
+    bad.write_text("---\ntitle: Hỏng\nsummary: x\nunit: y\nfields: [Không có]\n---\nNội dung\n", encoding="utf-8")
+    result = fresh_runner.invoke(args=["kb", "check"])
+    assert result.exit_code == 1
+    assert f"{bad}:5: lĩnh vực 'Không có' không có trong content/fields.yml" in result.stderr
+    assert "1 lỗi" in result.stdout
+
+
+def test_a_broken_fields_file_stops_both_commands(fresh_runner, content_dir):
+    (content_dir / "fields.yml").write_text("- Y tế\n- [\n", encoding="utf-8")
+    for command in ("check", "reindex"):
+        result = fresh_runner.invoke(args=["kb", command])
+        assert result.exit_code == 1
+        assert "fields.yml:" in result.stderr
+
+
+@pytest.mark.parametrize("name", sorted(kb_cli.commands))
+def test_commands_have_help(fresh_runner, name):
+    result = fresh_runner.invoke(args=["kb", name, "--help"])
+    assert result.exit_code == 0
+    assert kb_cli.commands[name].help

@@ -1,0 +1,148 @@
+"""The entry loader: front matter, validation messages with lines, normalisation."""
+
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from kb.entries import InvalidEntry, load_entry, load_fields, parse_entry
+
+FIELDS = ("Y tế", "Dân vận", "Phòng, chống tội phạm")
+
+GOOD = """---
+title: Tủ thuốc biên cương
+summary: Tủ thuốc cho bà con vùng biên.
+unit: Bộ đội Biên phòng tỉnh Nghệ An
+province: Nghệ An
+fields:
+  - Y tế
+tags: [tủ thuốc]
+year: 2022
+source:
+  title: Báo Nghệ An
+  date: 2022-09-20
+---
+
+## Bối cảnh
+
+Nội dung.
+"""
+
+
+def problems_of(text: str, rel: str = "models/tu-thuoc-bien-cuong.md") -> list[str]:
+    """Return the problems of an invalid entry as 'path:line: message' strings."""
+    with pytest.raises(InvalidEntry) as info:
+        parse_entry(text.encode("utf-8"), rel, FIELDS)
+    return [str(p) for p in info.value.problems]
+
+
+def test_a_good_entry_loads_with_every_value():
+    entry = parse_entry(GOOD.encode(), "models/tu-thuoc-bien-cuong.md", FIELDS)
+    assert entry.slug == "tu-thuoc-bien-cuong"
+    assert entry.fields == ("Y tế",)
+    assert entry.year == 2022
+    assert entry.status == "published"
+    assert entry.source.date == "2022-09-20"
+    assert entry.body.startswith("## Bối cảnh")
+    assert entry.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("key", "line"),
+    [("title", "title: Tủ thuốc biên cương\n"), ("summary", "summary: Tủ thuốc cho bà con vùng biên.\n"),
+     ("unit", "unit: Bộ đội Biên phòng tỉnh Nghệ An\n"), ("fields", "fields:\n  - Y tế\n")],
+)  # fmt: skip
+def test_each_missing_required_key_is_reported(key, line):
+    found = problems_of(GOOD.replace(line, ""))
+    assert any(f"thiếu trường bắt buộc '{key}'" in p for p in found), found
+
+
+def test_bad_yaml_is_reported_with_its_line():
+    found = problems_of(GOOD.replace("tags: [tủ thuốc]", "tags: [tủ thuốc"))
+    assert len(found) == 1
+    assert found[0].startswith("models/tu-thuoc-bien-cuong.md:")
+    assert "YAML không hợp lệ" in found[0]
+    assert found[0].split(":")[1] == "8"  # the line where the unclosed list begins
+
+
+def test_a_wrong_value_is_reported_at_the_line_of_its_key():
+    found = problems_of(GOOD.replace("year: 2022", "year: hai nghìn"))
+    assert found == [
+        "models/tu-thuoc-bien-cuong.md:9: 'year' phải là một số nguyên (năm), ví dụ 2022, không phải 'hai nghìn'"
+    ]
+
+
+def test_an_unknown_field_suggests_the_closest_one():
+    found = problems_of(GOOD.replace("  - Y tế", "  - Y te"))
+    assert found == [
+        "models/tu-thuoc-bien-cuong.md:7: lĩnh vực 'Y te' không có trong content/fields.yml; có phải là 'Y tế'?"
+    ]
+
+
+def test_summary_longer_than_600_characters_is_refused():
+    found = problems_of(GOOD.replace("Tủ thuốc cho bà con vùng biên.", "a" * 601))
+    assert found == ["models/tu-thuoc-bien-cuong.md:3: 'summary' dài 601 ký tự, tối đa 600"]
+
+
+def test_missing_front_matter_and_unclosed_front_matter():
+    assert problems_of("# Chỉ có nội dung\n") == [
+        "models/tu-thuoc-bien-cuong.md:1: thiếu phần đầu YAML: tệp phải bắt đầu bằng dòng '---'"
+    ]
+    assert "chưa được đóng" in problems_of("---\ntitle: x\n")[0]
+
+
+def test_duplicate_keys_are_reported():
+    found = problems_of(GOOD.replace("province: Nghệ An", "province: Nghệ An\nprovince: Hà Tĩnh"))
+    assert found == ["models/tu-thuoc-bien-cuong.md:6: khóa 'province' bị lặp (đã có ở dòng 5)"]
+
+
+def test_a_file_that_is_not_utf8_is_reported():
+    with pytest.raises(InvalidEntry) as info:
+        parse_entry(GOOD.encode("utf-16"), "models/x.md", FIELDS)
+    assert "không phải UTF-8" in str(info.value)
+
+
+def test_a_bad_status_is_reported():
+    found = problems_of(GOOD.replace("year: 2022", "year: 2022\nstatus: xong"))
+    assert "'status' phải là 'published' hoặc 'draft'" in found[0]
+
+
+def test_file_name_must_be_a_slug():
+    found = problems_of(GOOD, rel="models/Tủ thuốc.md")
+    assert "tên tệp phải là slug" in found[0]
+    assert "tu-thuoc-bien-cuong.md" in found[0]
+
+
+def test_unknown_keys_and_an_empty_body_are_warnings_not_errors():
+    text = GOOD.replace("year: 2022", "year: 2022\ntitel: x").split("## Bối cảnh")[0]
+    entry = parse_entry(text.encode(), "models/tu-thuoc-bien-cuong.md", FIELDS)
+    messages = [p.message for p in entry.warnings]
+    assert "khóa lạ 'titel' sẽ bị bỏ qua; có phải là 'title'?" in messages
+    assert "nội dung trống" in messages
+
+
+def test_an_nfd_file_in_the_old_tone_style_is_normalised_but_not_rewritten(tmp_path: Path):
+    content = tmp_path / "content"
+    path = content / "models" / "tu-thuoc-bien-cuong.md"
+    path.parent.mkdir(parents=True)
+    text = GOOD.replace("Nghệ An\n", "Thanh Hoá\n").replace("Nội dung.", "Giữ gìn hoà bình, khoẻ mạnh.")
+    raw = unicodedata.normalize("NFD", text).encode("utf-8")
+    path.write_bytes(raw)
+    entry = load_entry(path, content, FIELDS)
+    assert entry.title == "Tủ thuốc biên cương"  # NFC
+    assert entry.province == "Thanh Hóa"
+    assert "Giữ gìn hòa bình, khỏe mạnh." in entry.body
+    assert path.read_bytes() == raw  # the author's file is untouched
+
+
+def test_fields_are_matched_whatever_the_tone_style():
+    text = GOOD.replace("  - Y tế", "  - Phòng, chống tội phạm")
+    entry = parse_entry(unicodedata.normalize("NFD", text).encode(), "models/tu-thuoc-bien-cuong.md", FIELDS)
+    assert entry.fields == ("Phòng, chống tội phạm",)
+
+
+def test_load_fields_reports_a_broken_list(tmp_path: Path):
+    path = tmp_path / "fields.yml"
+    path.write_text("lĩnh vực: Y tế\n", encoding="utf-8")
+    with pytest.raises(InvalidEntry, match="danh sách YAML"):
+        load_fields(path)

@@ -1,0 +1,188 @@
+"""The search index: Vietnamese matching, ranking, facets, paging, updates, atomic rebuilds."""
+
+from __future__ import annotations
+
+import fcntl
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from indexer import Document, IndexBusy, IndexMissing, SearchIndex
+
+
+def doc(slug: str, title: str, body: str = "", **extra) -> Document:
+    """Return a Document with sensible defaults."""
+    values = dict(summary=extra.pop("summary", title), body_text=body, unit=extra.pop("unit", "Đồn Biên phòng A"))
+    return Document(slug=slug, title=title, **values, **extra)
+
+
+DOCS = [
+    doc("tu-thuoc", "Tủ thuốc biên cương", "Tủ thuốc đặt tại đồn biên phòng.", fields=("Y tế",), province="Nghệ An", year=2022),
+    doc("duong", "Làm đường tuần tra", "Mở đường tuần tra biên giới.", fields=("Kinh tế - Xã hội",), province="Hà Tĩnh", year=2021),
+    doc("duong-cam", "Trồng cây dương", "Trồng dương chắn cát ven biển.", fields=("Kinh tế - Xã hội",), province="Nghệ An", year=2020),
+    doc("an-ninh", "An ninh ở biên giới", "Giữ an ninh ở biên giới.", fields=("Phòng, chống tội phạm", "Y tế"), year=2022),
+    doc("nhap", "Tủ thuốc nháp", "Bản nháp.", fields=("Y tế",), status="draft"),
+]  # fmt: skip
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> SearchIndex:
+    """Return an index over DOCS."""
+    ix = SearchIndex(tmp_path / "index")
+    ix.build(DOCS)
+    return ix
+
+
+def slugs(results) -> list[str]:
+    """Return the slugs of the hits, in rank order."""
+    return [h.slug for h in results.hits]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "tủ thuốc biên cương",
+        "tu thuoc bien cuong",
+        "TỦ THUỐC",
+        unicodedata.normalize("NFD", "tủ thuốc"),
+        "tủ\u200b thuốc",
+        "biên_cương",
+    ],
+)
+def test_a_query_finds_the_entry_with_or_without_diacritics(index, query):
+    assert slugs(index.search(query))[0] == "tu-thuoc"
+
+
+def test_d_without_bar_finds_d_with_bar(index):
+    assert set(slugs(index.search("duong"))) == {"duong", "duong-cam"}
+
+
+def test_typed_diacritics_rank_exact_words_first(index):
+    assert slugs(index.search("đường")) == ["duong", "duong-cam"]
+    assert slugs(index.search("dương")) == ["duong-cam", "duong"]
+
+
+def test_short_vietnamese_words_are_searchable(index):
+    assert slugs(index.search("an ninh ở biên giới"))[0] == "an-ninh"
+    assert slugs(index.search('"ở biên giới"')) == ["an-ninh"]
+
+
+def test_a_quoted_phrase_must_match_in_order(index):
+    assert slugs(index.search('"biên cương"')) == ["tu-thuoc"]
+    assert slugs(index.search('"cương biên"')) == []
+
+
+@pytest.mark.parametrize(
+    "query", ['"', "*", "AND(", ":", "~", 'tủ AND( thuốc" * : ~ OR NOT', "title:x", "[a TO b]", ")("]
+)
+def test_query_syntax_characters_never_raise(index, query):
+    index.search(query)
+
+
+def test_highlights_mark_the_original_words_also_without_diacritics(index):
+    hit = index.search("tu thuoc").hits[0]
+    assert hit.title_html == "<mark>Tủ</mark> <mark>thuốc</mark> biên cương"
+    assert "<mark>Tủ</mark> <mark>thuốc</mark> đặt" in hit.snippet_html
+
+
+def test_highlights_respect_typed_diacritics(index):
+    hit = index.search("đường").hits[0]
+    assert "<mark>đường</mark>" in hit.snippet_html
+    assert "dương" not in hit.snippet_html
+
+
+def test_snippet_html_is_escaped(tmp_path):
+    ix = SearchIndex(tmp_path / "ix")
+    ix.build([doc("x", "Thẻ <b>", "Đoạn <script>alert(1)</script> có thẻ")])
+    hit = ix.search("thẻ").hits[0]
+    assert "<script>" not in hit.snippet_html
+    assert "&lt;script&gt;" in hit.snippet_html
+    assert hit.title_html == "<mark>Thẻ</mark> &lt;b&gt;"
+
+
+def test_drafts_are_hidden_unless_asked_for(index):
+    assert "nhap" not in slugs(index.search("tủ thuốc"))
+    assert "nhap" in slugs(index.search("tủ thuốc", statuses=("published", "draft")))
+
+
+def test_an_empty_query_lists_everything_newest_first(index):
+    results = index.search("")
+    assert results.total == 4
+    assert slugs(results) == ["an-ninh", "tu-thuoc", "duong", "duong-cam"]
+
+
+def test_facet_counts_and_filters(index):
+    results = index.search("", filters={"province": ["Nghệ An"]})
+    assert set(slugs(results)) == {"tu-thuoc", "duong-cam"}
+    assert dict(results.facets["field"]) == {"Y tế": 1, "Kinh tế - Xã hội": 1}
+    # The filtered facet still counts its other values, so they can be added.
+    assert dict(results.facets["province"]) == {"Nghệ An": 2, "Hà Tĩnh": 1}
+    assert dict(results.facets["year"]) == {"2022": 1, "2020": 1}
+
+
+def test_values_within_a_facet_combine_with_or_and_facets_with_and(index):
+    either = index.search("", filters={"province": ["Nghệ An", "Hà Tĩnh"]})
+    assert either.total == 3
+    both = index.search("", filters={"province": ["Nghệ An"], "field": ["Y tế"]})
+    assert slugs(both) == ["tu-thuoc"]
+
+
+def test_a_multi_valued_field_counts_each_value(index):
+    counts = dict(index.search("").facets["field"])
+    assert counts == {"Y tế": 2, "Kinh tế - Xã hội": 2, "Phòng, chống tội phạm": 1}
+
+
+def test_paging(index):
+    first, second = index.search("", page=1, per_page=3), index.search("", page=2, per_page=3)
+    assert (first.total, first.pages, len(first.hits), len(second.hits)) == (4, 2, 3, 1)
+    assert not set(slugs(first)) & set(slugs(second))
+    assert index.search("", page=99, per_page=3).page == 2  # past the end shows the last page
+
+
+def test_when_no_entry_has_every_word_entries_with_some_are_shown(index):
+    results = index.search("tủ thuốc xyzzy")
+    assert results.relaxed
+    assert slugs(results)[0] == "tu-thuoc"
+    assert not index.search("tủ thuốc").relaxed
+
+
+def test_update_replaces_and_deletes(index):
+    index.update([doc("duong", "Làm đường tuần tra mới", "Bê tông hóa đường tuần tra.")], deletes=["tu-thuoc"])
+    assert "tu-thuoc" not in slugs(index.search("tủ thuốc biên cương"))
+    assert slugs(index.search("bê tông")) == ["duong"]
+    assert index.slugs() == {"duong", "duong-cam", "an-ninh", "nhap"}
+
+
+def test_a_missing_index_says_so(tmp_path):
+    ix = SearchIndex(tmp_path / "none")
+    assert not ix.exists()
+    with pytest.raises(IndexMissing):
+        ix.search("x")
+
+
+def test_a_failed_full_build_leaves_the_old_index_serving(index):
+    def broken():
+        yield doc("moi", "Mô hình mới")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        index.build(broken())
+    assert slugs(index.search("tủ thuốc"))[0] == "tu-thuoc"
+    assert len(list(index.root.glob("gen-*"))) == 1
+
+
+def test_a_full_build_switches_generations_and_keeps_one_previous(index):
+    searcher_before = index.search("tủ thuốc")
+    index.build([doc("moi", "Mô hình mới")])
+    index.build([doc("moi-2", "Mô hình mới hai")])
+    assert slugs(index.search("mô hình mới")) == ["moi-2"]
+    assert searcher_before.total == 1
+    assert len(list(index.root.glob("gen-*"))) == 2
+
+
+def test_a_writer_waits_for_the_lock_and_gives_up_clearly(index):
+    with open(index.root / "write.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        with pytest.raises(IndexBusy, match="đang được cập nhật"), index._write_lock(timeout=0.2):
+            pass

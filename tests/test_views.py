@@ -1,0 +1,142 @@
+"""The public pages: home, search, entry, errors; all local, all in Vietnamese."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from kb import create_app
+
+
+def html_of(client, url: str, status: int = 200) -> str:
+    """Fetch url and return its HTML, checking the status code."""
+    response = client.get(url)
+    assert response.status_code == status, url
+    return response.get_data(as_text=True)
+
+
+def test_home_shows_search_newest_and_fields(client):
+    html = html_of(client, "/")
+    assert '<html lang="vi">' in html
+    assert 'name="q"' in html
+    assert "Tủ thuốc biên cương" in html
+    assert "Bản nháp thử nghiệm" not in html  # drafts stay private
+    assert re.search(r"Dân vận</span><span class=\"count\">2<", html)
+    assert "Xem tất cả 3 mô hình" in html
+
+
+def test_search_page_shows_results_with_highlights_without_diacritics(client):
+    html = html_of(client, "/search?q=tu+thuoc")
+    assert "1 kết quả cho “tu thuoc”" in html
+    assert "<mark>Tủ</mark> <mark>thuốc</mark> biên cương" in html
+    assert "Bộ đội Biên phòng tỉnh Nghệ An" in html
+    assert 'href="/models/tu-thuoc-bien-cuong"' in html
+
+
+def test_search_page_facets_filter_and_can_be_removed(client):
+    html = html_of(client, "/search?q=&field=D%C3%A2n+v%E1%BA%ADn")
+    assert "2 mô hình" in html
+    assert "Đang lọc:" in html
+    assert 'aria-label="Bỏ lọc Lĩnh vực: Dân vận"' in html
+    # The other field values remain available with their counts.
+    assert re.search(r"Phòng, chống tội phạm</span>\s*<span class=\"count\">1<", html)
+    assert "Thắp sáng vùng biên" not in html
+
+
+def test_an_empty_query_lists_every_published_entry(client):
+    html = html_of(client, "/search")
+    assert "3 mô hình" in html
+    assert html.count('class="result"') == 3
+
+
+def test_pagination_links(app):
+    app.config["KB_PER_PAGE"] = 2
+    client = app.test_client()
+    first = html_of(client, "/search")
+    assert "Trang 1 / 2" in first
+    assert 'href="/search?page=2"' in first
+    second = html_of(client, "/search?page=2")
+    assert second.count('class="result"') == 1
+    assert "Trang trước" in second
+
+
+def test_zero_results_with_filters_suggests_dropping_them(client):
+    html = html_of(client, "/search?q=t%E1%BB%A7+thu%E1%BB%91c&province=H%E1%BA%A3i+Ph%C3%B2ng")
+    assert "Không tìm thấy mô hình nào" in html
+    assert "1 kết quả cho “tủ thuốc” nếu bỏ các bộ lọc" in html
+
+
+def test_zero_results_without_filters_gives_tips(client):
+    html = html_of(client, "/search?q=xyzzy")
+    assert "Không tìm thấy mô hình nào" in html
+    assert "gõ không dấu" in html
+
+
+@pytest.mark.parametrize("query", ['"', "*", "AND(", ":", "~", 'tủ" AND( * : ~', "%", "<script>"])
+def test_query_syntax_never_errors(client, query):
+    html = html_of(client, "/search?" + __import__("urllib.parse").parse.urlencode({"q": query}))
+    assert "<script>" not in html.split("</header>", 1)[1].split("<footer")[0]
+
+
+@pytest.mark.parametrize("page", ["abc", "-3", "0", "99999999999"])
+def test_bad_page_numbers_fall_back(client, page):
+    html_of(client, f"/search?page={page}")
+
+
+def test_entry_page_renders_markdown_metadata_and_source(client, content_dir):
+    path = content_dir / "models" / "tu-thuoc-bien-cuong.md"
+    text = path.read_text(encoding="utf-8").replace(
+        "year: 2022", "year: 2022\nsource:\n  title: Báo Nghệ An\n  url: https://baonghean.vn/x\n  date: 2022-09-20"
+    )
+    path.write_text(text + "\n<script>alert(1)</script>\n", encoding="utf-8")
+    client.application.test_cli_runner().invoke(args=["kb", "reindex"])
+    html = html_of(client, "/models/tu-thuoc-bien-cuong")
+    assert "<h1>Tủ thuốc biên cương</h1>" in html
+    assert '<h2 id="cach-lam">Cách làm</h2>' in html
+    assert "Bộ đội Biên phòng tỉnh Nghệ An" in html
+    assert 'href="https://baonghean.vn/x"' in html and "(2022-09-20)" in html
+    assert "<script>alert(1)</script>" not in html
+
+
+def test_drafts_and_unknown_slugs_are_404_in_vietnamese(client):
+    for url in ("/models/ban-nhap-thu-nghiem", "/models/khong-co", "/khong-co-trang-nay"):
+        html = html_of(client, url, 404)
+        assert "Không tìm thấy trang" in html
+
+
+def test_a_server_error_shows_a_vietnamese_page_not_a_traceback(app, monkeypatch):
+    def boom(*_args, **_kwargs):
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr("kb.web.public.newest_entries", boom)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    html = html_of(app.test_client(), "/", 500)
+    assert "Có lỗi xảy ra" in html
+    assert "secret detail" not in html and "Traceback" not in html
+
+
+def test_pages_work_before_any_index_exists(content_dir, tmp_path):
+    app = create_app({"TESTING": True, "KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": tmp_path / "empty"})
+    client = app.test_client()
+    for url in ("/", "/search?q=x"):
+        assert "flask --app app kb reindex" in html_of(client, url)
+
+
+@pytest.mark.parametrize("url", ["/", "/search?q=tu+thuoc", "/models/tu-thuoc-bien-cuong", "/nope"])
+def test_pages_request_nothing_from_other_hosts(client, url):
+    response = client.get(url)
+    html = response.get_data(as_text=True)
+    assets = re.findall(r'<(?:link|script|img|iframe|source)\b[^>]*(?:src|href)="([^"]+)"', html)
+    assert assets, "expected at least the stylesheet"
+    assert all(a.startswith("/") and not a.startswith("//") for a in assets), assets
+    for asset in assets:
+        assert client.get(asset).status_code == 200, asset
+    css = client.get("/static/css/site.css").get_data(as_text=True)
+    assert "url(" not in css and "@import" not in css
+
+
+def test_the_page_is_made_for_phones(client):
+    html = html_of(client, "/")
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    assert 'class="skip-link"' in html
