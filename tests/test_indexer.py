@@ -18,12 +18,39 @@ def doc(slug: str, title: str, body: str = "", **extra) -> Document:
 
 
 DOCS = [
-    doc("tu-thuoc", "Tủ thuốc biên cương", "Tủ thuốc đặt tại đồn biên phòng.", fields=("Y tế",), province="Nghệ An", year=2022),
-    doc("duong", "Làm đường tuần tra", "Mở đường tuần tra biên giới.", fields=("Kinh tế - Xã hội",), province="Hà Tĩnh", year=2021),
-    doc("duong-cam", "Trồng cây dương", "Trồng dương chắn cát ven biển.", fields=("Kinh tế - Xã hội",), province="Nghệ An", year=2020),
-    doc("an-ninh", "An ninh ở biên giới", "Giữ an ninh ở biên giới.", fields=("Phòng, chống tội phạm", "Y tế"), year=2022),
+    doc(
+        "tu-thuoc",
+        "Tủ thuốc biên cương",
+        "Tủ thuốc đặt tại đồn biên phòng.",
+        fields=("Y tế",),
+        province="Nghệ An",
+        year=2022,
+    ),
+    doc(
+        "duong",
+        "Làm đường tuần tra",
+        "Mở đường tuần tra biên giới.",
+        fields=("Kinh tế - Xã hội",),
+        province="Hà Tĩnh",
+        year=2021,
+    ),
+    doc(
+        "duong-cam",
+        "Trồng cây dương",
+        "Trồng dương chắn cát ven biển.",
+        fields=("Kinh tế - Xã hội",),
+        province="Nghệ An",
+        year=2020,
+    ),
+    doc(
+        "an-ninh",
+        "An ninh ở biên giới",
+        "Giữ an ninh ở biên giới.",
+        fields=("Phòng, chống tội phạm", "Y tế"),
+        year=2022,
+    ),
     doc("nhap", "Tủ thuốc nháp", "Bản nháp.", fields=("Y tế",), status="draft"),
-]  # fmt: skip
+]
 
 
 @pytest.fixture
