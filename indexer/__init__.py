@@ -1,9 +1,11 @@
 """Vietnamese-aware full-text search behind a small API; Whoosh stays inside this package."""
 
-from .analysis import Analysis, Syllable, analyze, syllables
+from .analysis import Analysis, Syllable, analyze, document_codes, syllables
 from .engine import FACETS, Document, Hit, IndexBusy, IndexMissing, SearchIndex, SearchResults
+from .query import parse_query
 from .snippets import highlight, snippet
 from .text import canonical_syllable, fold_accents, normalize_text
+from .thesaurus import Thesaurus
 
 __all__ = [
     "FACETS",
@@ -15,11 +17,14 @@ __all__ = [
     "SearchIndex",
     "SearchResults",
     "Syllable",
+    "Thesaurus",
     "analyze",
     "canonical_syllable",
+    "document_codes",
     "fold_accents",
     "highlight",
     "normalize_text",
+    "parse_query",
     "snippet",
     "syllables",
 ]

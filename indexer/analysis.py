@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .text import SYLLABLE_RE, canonical_syllable, fold_accents
+from .text import SYLLABLE_RE, canonical_syllable, fold_accents, normalize_text
 
-__all__ = ["Analysis", "Syllable", "analyze", "syllables"]
+__all__ = ["Analysis", "Syllable", "analyze", "document_codes", "syllables"]
+
+# Document numbers such as "123/QĐ-BĐBP", "202/2025/QH15" or "60-NQ/TW": a number joined by
+# "/" or "-" to parts that contain letters. They are indexed whole as well as by syllable.
+_CODE_RE = re.compile(r"(?<![\w/-])\d+(?:[/-][^\W_]+)+")
+# Punctuation that ends a sentence or a clause: a phrase must not match across it.
+_BREAK_RE = re.compile(r"[.!?;:\n]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +38,26 @@ class Analysis:
         """Return each compound word as one term, syllables joined by "_"."""
         pick = (lambda s: s.folded) if folded else (lambda s: s.exact)
         return ["_".join(pick(s) for s in self.syllables[first : last + 1]) for first, last in self.words]
+
+
+def document_codes(text: str) -> list[str]:
+    """Return the document numbers in text, folded and lowercase ("123/qd-bdbp")."""
+    found = []
+    for match in _CODE_RE.finditer(normalize_text(text)):
+        code = match.group()
+        if any(c.isalpha() for c in code):
+            found.append(fold_accents(code).lower())
+    return list(dict.fromkeys(found))
+
+
+def terms(text: str, sylls: list[Syllable] | tuple[Syllable, ...], folded: bool, breaks: bool = True) -> str:
+    """Join syllables into a space-separated term string, with "§" where a sentence ends."""
+    out: list[str] = []
+    for i, syll in enumerate(sylls):
+        if breaks and i and _BREAK_RE.search(text, sylls[i - 1].end, syll.start):
+            out.append("§")
+        out.append(syll.folded if folded else syll.exact)
+    return " ".join(out)
 
 
 def syllables(text: str) -> list[Syllable]:

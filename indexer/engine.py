@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
-import itertools
 import os
-import re
 import shutil
 import tempfile
 import threading
@@ -20,11 +18,13 @@ from whoosh import index as whoosh_index
 from whoosh import sorting
 from whoosh.analysis import RegexTokenizer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.query import And, AndMaybe, Every, Or, Phrase, Query, Term
+from whoosh.query import And, Or, Prefix, Query, Term
 
-from .analysis import analyze
+from .analysis import Syllable, analyze, document_codes, syllables, terms
+from .query import ParsedQuery, build_query, corrections, near_terms, parse_query
 from .snippets import highlight, snippet
 from .text import normalize_text
+from .thesaurus import Thesaurus
 
 __all__ = [
     "FACETS",
@@ -63,6 +63,7 @@ class Document:
     tags: tuple[str, ...] = ()
     year: int | None = None
     status: str = "published"
+    region: str | None = None  # the province as it is named today, for the facet
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,8 @@ class SearchResults:
     hits: list[Hit] = field(default_factory=list)
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     relaxed: bool = False  # no entry had every word: these have some of them
+    corrected: bool = False  # found only after correcting likely typos
+    suggestion: str | None = None  # "Có phải bạn muốn tìm: …"
 
     @property
     def pages(self) -> int:
@@ -100,7 +103,7 @@ class SearchResults:
 
 
 def _schema() -> Schema:
-    """Return the schema: syllable fields for matching, word fields for ranking, facets."""
+    """Return the schema: syllable fields for matching, per-part fields for ranking, facets."""
     # Terms are produced by our own analysis and joined with spaces, so Whoosh
     # only splits on spaces: no stop words, no minimum length, no lowercasing.
     terms = RegexTokenizer(r"[^ ]+")
@@ -109,12 +112,14 @@ def _schema() -> Schema:
     values = RegexTokenizer(r"[^\n]+")
     return Schema(
         slug=ID(stored=True, unique=True),
-        title_f=TEXT(analyzer=terms, phrase=True, field_boost=3.0),
-        title_x=TEXT(analyzer=terms, phrase=False, field_boost=3.0),
-        text_f=TEXT(analyzer=terms, phrase=True),
-        text_x=TEXT(analyzer=terms, phrase=False),
-        words_f=TEXT(analyzer=terms, phrase=False),
-        words_x=TEXT(analyzer=terms, phrase=False),
+        all_f=TEXT(analyzer=terms, phrase=True),  # everything, folded: what must match
+        all_x=TEXT(analyzer=terms, phrase=False),  # everything, as written: typed diacritics
+        title_f=TEXT(analyzer=terms, phrase=True),
+        title_x=TEXT(analyzer=terms, phrase=False),
+        summary_f=TEXT(analyzer=terms, phrase=True),
+        meta_f=TEXT(analyzer=terms, phrase=True),  # unit, province, fields, tags
+        words_f=TEXT(analyzer=terms, phrase=False),  # underthesea's compound words
+        codes=KEYWORD(analyzer=values),
         field=KEYWORD(analyzer=values),
         province=KEYWORD(analyzer=values),
         unit=KEYWORD(analyzer=values),
@@ -128,85 +133,40 @@ def _schema() -> Schema:
 
 def _fields_of(doc: Document) -> dict[str, object]:
     """Analyse one document into the values of the schema's fields."""
-    title = analyze(doc.title)
-    meta = " . ".join([doc.unit, doc.province or "", *doc.fields, *doc.tags])
-    text = analyze(f"{doc.summary}\n\n{doc.body_text}\n\n{meta}")
+    meta_text = " . ".join([doc.unit, doc.province or "", doc.region or "", *doc.fields, *doc.tags])
+    title, summary = analyze(doc.title), analyze(doc.summary, segment=False)
+    meta, body = analyze(meta_text, segment=False), analyze(doc.body_text)
+    parts = [(doc.title, title), (doc.summary, summary), (meta_text, meta), (doc.body_text, body)]
+    folded = [terms(text, a.syllables, folded=True) for text, a in parts]
+    exact = [terms(text, a.syllables, folded=False, breaks=False) for text, a in parts]
+    compounds = title.word_terms(True) + body.word_terms(True)
     return {
         "slug": doc.slug,
-        "title_f": " ".join(s.folded for s in title.syllables),
-        "title_x": " ".join(s.exact for s in title.syllables),
-        "text_f": " ".join(s.folded for s in text.syllables),
-        "text_x": " ".join(s.exact for s in text.syllables),
-        "words_f": " ".join(title.word_terms(True) + text.word_terms(True)),
-        "words_x": " ".join(title.word_terms(False) + text.word_terms(False)),
+        "all_f": " § ".join(folded),
+        "all_x": " ".join(exact),
+        "title_f": folded[0],
+        "title_x": exact[0],
+        "summary_f": folded[1],
+        "meta_f": folded[2],
+        "words_f": " ".join(compounds),
+        "codes": "\n".join(document_codes(f"{doc.title}\n{doc.summary}\n{doc.body_text}")),
         "field": "\n".join(doc.fields),
-        "province": doc.province or "",
+        "province": doc.region or doc.province or "",
         "unit": doc.unit,
         "year": str(doc.year) if doc.year else "",
         "status": doc.status,
         "year_sort": doc.year or 0,
         "title_sort": " ".join(s.folded for s in title.syllables),
-        "stored": dataclasses.asdict(doc),
+        "stored": {**dataclasses.asdict(doc), "key_terms": " ".join(compounds)},
     }
 
 
 def _document(stored: dict[str, object]) -> Document:
     """Rebuild a Document from its stored copy."""
-    values = dict(stored)
+    values = {k: v for k, v in stored.items() if k in Document.__dataclass_fields__}
     values["fields"] = tuple(values.get("fields") or ())
     values["tags"] = tuple(values.get("tags") or ())
     return Document(**values)
-
-
-@dataclass(frozen=True)
-class _UserQuery:
-    """A query as typed, reduced to syllables and quoted phrases."""
-
-    text: str
-    folded: tuple[str, ...]
-    exact: tuple[str, ...]  # only the syllables typed with diacritics
-    phrases: tuple[tuple[str, ...], ...]
-    typed: frozenset[str]  # every syllable as typed (lowercase, canonical), for highlights
-
-    @classmethod
-    def parse(cls, text: str) -> _UserQuery:
-        """Read a query; only double quotes mean something, every other symbol is a separator."""
-        text = normalize_text(text or "").strip()[:500]
-        phrases = []
-        for quoted in re.findall(r'"([^"]*)"', text):
-            sylls = analyze(quoted, segment=False).syllables
-            if len(sylls) > 1:
-                phrases.append(tuple(s.folded for s in sylls))
-        sylls = analyze(text, segment=False).syllables[:32]
-        folded = tuple(dict.fromkeys(s.folded for s in sylls))
-        exact = tuple(dict.fromkeys(s.exact for s in sylls if s.exact != s.folded))
-        typed = frozenset(s.exact for s in sylls)
-        return cls(text, folded, exact, tuple(phrases), typed)
-
-    def sequence(self) -> list[str]:
-        """Return the folded syllables in typed order, repeats kept, for phrases."""
-        return [s.folded for s in analyze(self.text, segment=False).syllables[:32]]
-
-
-def _match_query(uq: _UserQuery, conjunctive: bool) -> Query:
-    """Build the Whoosh query: every syllable must match (or any, if relaxed); extras rank."""
-    per_term = [Or([Term("title_f", t), Term("text_f", t)]) for t in uq.folded]
-    required: list[Query] = [And(per_term) if conjunctive else Or(per_term)]
-    for phrase in uq.phrases:
-        required.append(Or([Phrase("title_f", list(phrase)), Phrase("text_f", list(phrase))]))
-    boosts: list[Query] = []
-    seq = uq.sequence()
-    if len(seq) > 1:
-        boosts += [Phrase("title_f", seq, boost=4.0), Phrase("text_f", seq, boost=2.0)]
-        # Adjacent syllables of the query as words: "bien cuong" meets the
-        # segmented word "biên_cương" without segmenting the short query.
-        pairs = {f"{a}_{b}" for a, b in itertools.pairwise(seq)}
-        boosts += [Term("words_f", p, boost=1.5) for p in sorted(pairs)]
-    # Typed diacritics: prefer entries whose words carry exactly those marks.
-    boosts += [Term("title_x", t, boost=1.5) for t in uq.exact]
-    boosts += [Term("text_x", t, boost=1.0) for t in uq.exact]
-    base = And(required) if len(required) > 1 else required[0]
-    return AndMaybe(base, Or(boosts)) if boosts else base
 
 
 def _filter_query(filters: dict[str, list[str]], statuses: tuple[str, ...], skip: str = "") -> Query:
@@ -221,10 +181,18 @@ def _filter_query(filters: dict[str, list[str]], statuses: tuple[str, ...], skip
 class SearchIndex:
     """An index directory holding generations of a Whoosh index, one of them live."""
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
-        """Remember where the index lives; nothing is opened until needed."""
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        thesaurus: Thesaurus | None = None,
+        regions: dict[str, str] | None = None,
+    ) -> None:
+        """Remember where the index lives and how to expand queries; nothing is opened yet."""
         self.root = Path(root)
+        self.thesaurus = thesaurus
+        self.regions = regions or {}  # former province name -> today's, for the facet filter
         self._local = threading.local()
+        self._lexicon_cache: dict[str, tuple[object, dict[str, int]]] = {}
 
     # ---- writing -------------------------------------------------------------
 
@@ -353,46 +321,68 @@ class SearchIndex:
         statuses: tuple[str, ...] = ("published",),
     ) -> SearchResults:
         """Search published entries; an empty query lists them all, newest year first."""
-        filters = {k: [v for v in vs if v] for k, vs in (filters or {}).items() if k in FACETS}
-        uq = _UserQuery.parse(query)
+        filters = {k: [self._facet_value(k, v) for v in vs if v] for k, vs in (filters or {}).items() if k in FACETS}
+        pq = parse_query(query, self.thesaurus)
         page = max(1, page)
         with self._searcher() as searcher:
-            results, relaxed = self._run(searcher, uq, filters, statuses, page, per_page)
-            total = len(results.results)
-            if (page - 1) * per_page >= total > 0:  # past the last page: show the last one
-                page = -(-total // per_page)
-                results, relaxed = self._run(searcher, uq, filters, statuses, page, per_page)
-            facets = self._facets(searcher, results, uq, relaxed, filters, statuses)
-            hits = [self._hit(h, uq.typed) for h in results]
-        return SearchResults(uq.text, total, page, per_page, hits, facets, relaxed)
+            found = self._run(searcher, pq, filters, statuses, page, per_page)
+            if (page - 1) * per_page >= found.total > 0:  # past the last page: show the last one
+                page = -(-found.total // per_page)
+                found = self._run(searcher, pq, filters, statuses, page, per_page)
+            facets = self._facets(searcher, found, filters, statuses)
+            marked = found.pq.marked_forms()
+            hits = [self._hit(h, marked) for h in found.page]
+            suggestion = self._suggest(searcher, found) if not pq.empty else None
+        return SearchResults(
+            query=pq.text,
+            total=found.total,
+            page=page,
+            per_page=per_page,
+            hits=hits,
+            facets=facets,
+            relaxed=found.stage == "any" and found.total > 0,
+            corrected=found.stage == "fuzzy" and found.total > 0,
+            suggestion=suggestion,
+        )
 
-    def _run(self, searcher, uq, filters, statuses, page, per_page):
-        """Run the main search: all words first, then any word if nothing had all of them."""
-        groups = [sorting.FieldFacet(f, allow_overlap=True) for f in FACETS]
+    def _facet_value(self, name: str, value: str) -> str:
+        """Normalise a filter value; a province under a former name means today's province."""
+        value = " ".join(normalize_text(value).split())
+        return self.regions.get(value, value) if name == "province" else value
+
+    def _run(self, searcher, pq: ParsedQuery, filters, statuses, page: int, per_page: int) -> _Found:
+        """Search in stages: every word; then with typos corrected; then any word."""
         kwargs = {
             "filter": _filter_query(filters, statuses),
-            "groupedby": dict(zip(FACETS, groups, strict=False)),
+            "groupedby": {f: sorting.FieldFacet(f, allow_overlap=True) for f in FACETS},
             "maptype": sorting.Count,
         }
-        if not uq.folded:
+        if pq.empty:
             order = sorting.MultiFacet(
                 [sorting.FieldFacet("year_sort", reverse=True), sorting.FieldFacet("title_sort")]
             )
-            return searcher.search_page(Every(), page, per_page, sortedby=order, **kwargs), False
-        results = searcher.search_page(_match_query(uq, True), page, per_page, **kwargs)
-        if len(results.results) or len(uq.folded) < 2:
-            return results, False
-        return searcher.search_page(_match_query(uq, False), page, per_page, **kwargs), True
+            results = searcher.search_page(build_query(pq), page, per_page, sortedby=order, **kwargs)
+            return _Found(pq, "all", results)
+        stages = [("all", pq, True)]
+        fuzzy = corrections(pq, self._lexicon(searcher))
+        if fuzzy != pq:
+            stages.append(("fuzzy", fuzzy, True))
+        if len(pq.units) + len(pq.phrases) > 1:
+            stages.append(("any", fuzzy, False))
+        for stage in stages:
+            results = searcher.search_page(build_query(stage[1], stage[2]), page, per_page, **kwargs)
+            if len(results.results):
+                break
+        return _Found(stage[1], stage[0], results, stage[2])
 
-    def _facets(self, searcher, results, uq, relaxed, filters, statuses):
+    def _facets(self, searcher, found: _Found, filters, statuses) -> dict[str, list[tuple[str, int]]]:
         """Count facet values; a filtered facet is counted as if its own filter were off."""
         counts = {}
         for name in FACETS:
-            groups = results.results.groups(name)
+            groups = found.page.results.groups(name)
             if filters.get(name):
-                q = Every() if not uq.folded else _match_query(uq, not relaxed)
                 other = searcher.search(
-                    q,
+                    build_query(found.pq, found.conjunctive),
                     limit=1,
                     filter=_filter_query(filters, statuses, skip=name),
                     groupedby={name: sorting.FieldFacet(name, allow_overlap=True)},
@@ -405,20 +395,80 @@ class SearchIndex:
             )
         return counts
 
+    def _lexicon(self, searcher, field: str = "all_f") -> dict[str, int]:
+        """Return the terms of a field with their document frequencies, cached per index version."""
+        key = (self._current_dir(), searcher.reader().generation(), field)
+        cached = self._lexicon_cache.get(field)
+        if cached is None or cached[0] != key:
+            reader = searcher.reader()
+            lexicon = {t.decode("utf-8"): reader.doc_frequency(field, t) for t in reader.lexicon(field)}
+            cached = self._lexicon_cache[field] = (key, lexicon)
+        return cached[1]
+
+    def _suggest(self, searcher, found: _Found) -> str | None:
+        """Offer the query spelled as the best entries spell it, when it found little or needed fixing."""
+        pq = found.pq
+        known = self._lexicon(searcher, "all_x")
+        # Syllables typed without marks, or with marks no entry uses ("thuôc"), may be respelled.
+        loose = {s for s in pq.words if s.exact == s.folded or s.exact not in known}
+        loose |= {s for u in pq.units if u.corrections for s in u.typed}
+        if not pq.words or not loose or (found.stage == "all" and found.total > 2):
+            return None
+        wanted = []
+        for syll in pq.words:
+            options = {syll.folded}
+            if syll in loose and len(syll.folded) >= 3:  # a dropped or wrong letter, too
+                options |= near_terms(syll.folded)
+            wanted.append((syll, options, syll in loose))
+        stored = [hit["stored"] for hit in list(found.page)[:3]]
+        texts = [t for s in stored for t in (s["title"], s["summary"], s["body_text"])]
+        best = _restore(wanted, texts)
+        typed = " ".join(s.exact for s in pq.words)
+        return best if best and best != typed else None
+
+    def suggest_titles(self, prefix: str, limit: int = 8) -> list[tuple[str, str]]:
+        """Return (slug, title) of published entries whose title words start like the query."""
+        pq = parse_query(prefix)
+        if not pq.words:
+            return []
+        *whole, last = [s.folded for s in pq.words]
+        parts: list[Query] = [Term("title_f", t) for t in whole] + [Prefix("title_f", last)]
+        with self._searcher() as searcher:
+            hits = searcher.search(And(parts), limit=limit, filter=Term("status", "published"))
+            return [(h["slug"], h["stored"]["title"]) for h in hits]
+
+    def related(self, slug: str, limit: int = 5) -> list[Hit]:
+        """Return published entries most like the given one, by their distinctive words."""
+        with self._searcher() as searcher:
+            docnum = searcher.document_number(slug=slug)
+            if docnum is None:
+                return []
+            stored = searcher.stored_fields(docnum)["stored"]
+            text = stored.get("key_terms") or ""
+            published = Term("status", "published")
+            hits = searcher.more_like(docnum, "words_f", text=text, top=limit, numterms=12, filter=published)
+            found = [self._hit(h, frozenset()) for h in hits]
+            if len(found) < limit and stored.get("fields"):  # few shared words: same field
+                same = Or([Term("field", f) for f in stored["fields"]])
+                more = searcher.search(same, limit=limit * 2, filter=published, mask={docnum})
+                seen = {h.slug for h in found}
+                found += [self._hit(h, frozenset()) for h in more if h["slug"] not in seen][: limit - len(found)]
+            return found
+
     @staticmethod
-    def _hit(hit, terms: frozenset[str]) -> Hit:
+    def _hit(hit, marked: frozenset[str]) -> Hit:
         """Turn a Whoosh hit into a Hit with highlighted title and snippet."""
         stored = hit["stored"]
         text = stored["body_text"]
-        best = snippet(text, terms)
-        if terms and "<mark>" not in best and "<mark>" in snippet(stored["summary"], terms):
-            best = snippet(stored["summary"], terms)
+        best = snippet(text, marked)
+        if marked and "<mark>" not in best and "<mark>" in snippet(stored["summary"], marked):
+            best = snippet(stored["summary"], marked)
         return Hit(
             slug=hit["slug"],
             title=stored["title"],
-            title_html=highlight(stored["title"], terms),
+            title_html=highlight(stored["title"], marked),
             summary=stored["summary"],
-            snippet_html=best if terms else snippet(stored["summary"], terms),
+            snippet_html=best if marked else snippet(stored["summary"], marked),
             unit=stored["unit"],
             province=stored["province"],
             fields=tuple(stored["fields"]),
@@ -426,3 +476,32 @@ class SearchIndex:
             # Sorted listings (empty query) carry a sort key, not a relevance score.
             score=round(hit.score, 4) if isinstance(hit.score, float) else 0.0,
         )
+
+
+@dataclass
+class _Found:
+    """The outcome of the staged search: which stage answered and with what."""
+
+    pq: ParsedQuery
+    stage: str  # "all", "fuzzy" or "any"
+    page: object  # whoosh ResultsPage
+    conjunctive: bool = True
+
+    @property
+    def total(self) -> int:
+        """Return how many entries matched."""
+        return len(self.page.results)
+
+
+def _restore(wanted: list[tuple[Syllable, set[str], bool]], texts: list[str]) -> str | None:
+    """Spell the wanted syllables as the first text where they stand together does."""
+    n = len(wanted)
+    for text in texts:
+        sylls = syllables(text)
+        for i in range(len(sylls) - n + 1):
+            if all(
+                sylls[i + k].folded in options and (loose or sylls[i + k].exact == typed.exact)
+                for k, (typed, options, loose) in enumerate(wanted)
+            ):
+                return " ".join(s.exact for s in sylls[i : i + n])
+    return None

@@ -14,6 +14,7 @@ from indexer import Document, SearchIndex
 from .entries import Entry, InvalidEntry, Problem, load_fields, parse_entry, scan_entries
 from .render import plain_text, render_markdown
 from .store import delete_entries, open_db, upsert_entries
+from .vocabulary import Vocabulary, load_vocabulary
 
 __all__ = ["CheckReport", "ReindexReport", "check_content", "index_dir", "reindex"]
 
@@ -78,6 +79,7 @@ def check_content(content_dir: Path) -> CheckReport:
     """Validate every entry file; raise InvalidEntry if fields.yml itself is broken."""
     allowed = load_fields(content_dir / "fields.yml")
     report, owners = CheckReport(), {}
+    report.problems += load_vocabulary(content_dir).problems
     for path in scan_entries(content_dir):
         report.files += 1
         rel = path.relative_to(content_dir).as_posix()
@@ -92,9 +94,10 @@ def check_content(content_dir: Path) -> CheckReport:
     return report
 
 
-def to_document(entry: Entry, body_html: str) -> Document:
+def to_document(entry: Entry, body_html: str, vocab: Vocabulary) -> Document:
     """Return what the search index needs of an entry."""
     return Document(
+        region=vocab.region(entry.province),
         slug=entry.slug,
         title=entry.title,
         summary=entry.summary,
@@ -112,10 +115,11 @@ def reindex(content_dir: Path, data_dir: Path, full: bool = False, progress: Pro
     """Bring index and database in step with the files: only what changed, or everything."""
     started = time.perf_counter()
     allowed = load_fields(content_dir / "fields.yml")
+    vocab = load_vocabulary(content_dir)
     db, index = open_db(data_dir), SearchIndex(index_dir(data_dir))
     known = {row["path"]: row for row in db["entries"].rows}
     full = full or not known or not index.exists()
-    report = ReindexReport(full=full)
+    report = ReindexReport(full=full, problems=list(vocab.problems))
 
     owners: dict[str, str] = {}  # slug -> path of every entry that stays indexed
     todo: list[tuple[str, bytes]] = []
@@ -148,7 +152,7 @@ def reindex(content_dir: Path, data_dir: Path, full: bool = False, progress: Pro
 
     known_slugs = {row["slug"] for row in known.values()}
     removed = known_slugs - set(owners)
-    docs = [to_document(entry, html) for entry, html in fresh]
+    docs = [to_document(entry, html, vocab) for entry, html in fresh]
     with (progress or _no_progress)(docs, len(docs)) as items:
         if full:
             carried = index.documents(broken_known) if index.exists() else []

@@ -45,8 +45,8 @@ def test_incremental_picks_up_new_changed_and_deleted_files(content_dir, data_di
     report = reindex(content_dir, data_dir)
     assert (report.full, report.added, report.updated, report.removed, report.unchanged) == (False, 1, 1, 1, 2)
     assert search_slugs(data_dir, "điện gió") == ["thap-sang-vung-bien"]
-    assert search_slugs(data_dir, "năng lượng mặt trời") == []
-    assert search_slugs(data_dir, "tàu thuyền") == []
+    assert search_slugs(data_dir, '"năng lượng mặt trời"') == []
+    assert search_slugs(data_dir, '"tàu thuyền"') == []
     assert get_entry(open_db(data_dir), "to-tau-thuyen-doan-ket") is None
 
 

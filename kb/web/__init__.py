@@ -11,6 +11,7 @@ from indexer import SearchIndex
 
 from ..catalog import index_dir
 from ..store import open_db
+from ..vocabulary import load_vocabulary
 
 __all__ = ["get_db", "get_index", "init_app"]
 
@@ -63,7 +64,11 @@ def init_app(app: Flask) -> None:
     """Register the blueprints, the shared resources and the error pages."""
     from . import api, public
 
-    app.extensions["kb_index"] = SearchIndex(index_dir(app.config["KB_DATA_DIR"]))
+    vocab = load_vocabulary(app.config["KB_CONTENT_DIR"])
+    for problem in vocab.problems:
+        app.logger.warning("%s", problem)
+    app.extensions["kb_vocabulary"] = vocab
+    app.extensions["kb_index"] = SearchIndex(index_dir(app.config["KB_DATA_DIR"]), vocab.thesaurus, vocab.regions)
     app.teardown_appcontext(_close_db)
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, request, url_for
 
+from indexer import IndexMissing
+
 from ..store import get_entry
-from . import get_db
+from . import get_db, get_index
 from .params import SearchParams
 from .public import run_search
 
@@ -25,6 +27,8 @@ def search():
         "page": results.page,
         "per_page": results.per_page,
         "relaxed": results.relaxed,
+        "corrected": results.corrected,
+        "suggestion": results.suggestion,
         "results": [
             {
                 "slug": h.slug,
@@ -56,4 +60,20 @@ def model(slug: str):
         "url": url_for("public.entry", slug=slug, _external=True),
         "body_html": row["body_html"],
         "updated_at": row["updated_at"],
+    }
+
+
+@bp.get("/suggest")
+def suggest():
+    """Return up to 8 published titles whose words start like the query, for search as you type."""
+    query = (request.args.get("q") or "").strip()[:200]
+    try:
+        found = get_index().suggest_titles(query, limit=8)
+    except IndexMissing:
+        found = []
+    return {
+        "query": query,
+        "suggestions": [
+            {"slug": slug, "title": title, "url": url_for("public.entry", slug=slug)} for slug, title in found
+        ],
     }

@@ -86,4 +86,9 @@ def entry(slug: str):
     row = get_entry(get_db(), slug)
     if row is None:
         abort(404)
-    return render_template("entry.html", entry=row)
+    try:
+        related = get_index().related(slug)
+    except IndexMissing:
+        related = []
+    region = current_app.extensions["kb_vocabulary"].region(row["province"])
+    return render_template("entry.html", entry=row, related=related, region=region)

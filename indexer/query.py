@@ -1,0 +1,195 @@
+"""Turn what a user typed into a Whoosh query: words, "phrases", -exclusions, synonyms, typos."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from itertools import pairwise
+
+from whoosh.query import And, AndMaybe, AndNot, Every, Or, Phrase, Query, Term
+
+from .analysis import Syllable, document_codes, syllables
+from .text import normalize_text
+from .thesaurus import Thesaurus
+
+__all__ = ["ParsedQuery", "Unit", "build_query", "corrections", "near_terms", "parse_query"]
+
+MAX_SYLLABLES = 32
+# A token: -"phrase", "phrase" (the closing quote may be missing), -word or word.
+_TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+# Weights of what a unit may match: as typed, a synonym, a correction of a typo.
+TYPED, SYNONYM, CORRECTION = 1.0, 0.7, 0.5
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One thing the query asks for: syllables as typed, and what else they may stand for."""
+
+    typed: tuple[Syllable, ...]
+    synonyms: tuple[tuple[Syllable, ...], ...] = ()
+    corrections: tuple[str, ...] = ()  # folded syllables one edit away, for typos
+
+    def forms(self) -> list[tuple[list[str], float]]:
+        """Return each folded syllable sequence this unit matches, with its weight."""
+        found = [([s.folded for s in self.typed], TYPED)]
+        found += [([s.folded for s in alt], SYNONYM) for alt in self.synonyms]
+        found += [([c], CORRECTION) for c in self.corrections]
+        return found
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """A query reduced to units, required phrases, exclusions and document codes."""
+
+    text: str
+    words: tuple[Syllable, ...]  # the plain words, in typed order
+    units: tuple[Unit, ...]
+    phrases: tuple[tuple[Syllable, ...], ...]
+    excluded: tuple[tuple[Syllable, ...], ...]
+    codes: tuple[str, ...]
+
+    @property
+    def empty(self) -> bool:
+        """Return True if nothing positive was asked for."""
+        return not self.units and not self.phrases
+
+    def marked_forms(self) -> frozenset[str]:
+        """Return the forms to mark in snippets: typed syllables, synonyms and corrections."""
+        forms = {s.exact for s in self.words}
+        forms |= {s.exact for p in self.phrases for s in p}
+        forms |= {s.exact for u in self.units for alt in u.synonyms for s in alt}
+        forms |= {c for u in self.units for c in u.corrections}
+        return frozenset(forms)
+
+
+def parse_query(text: str, thesaurus: Thesaurus | None = None) -> ParsedQuery:
+    """Read a query: only double quotes and a leading minus mean something."""
+    text = " ".join(normalize_text(text or "").split())[:500]
+    words: list[Syllable] = []
+    phrases, excluded = [], []
+    for match in _TOKEN.finditer(text):
+        minus, quoted, word = match.group(1), match.group(2), match.group(3)
+        if word is not None and word.startswith("-") and len(word) > 1:
+            minus, quoted, word = "-", word[1:], None
+        sylls = tuple(syllables(quoted if word is None else word))
+        if not sylls:
+            continue
+        if minus:
+            excluded.append(sylls)
+        elif word is None and len(sylls) > 1:
+            phrases.append(sylls)
+        else:
+            words.extend(sylls)
+    words = words[:MAX_SYLLABLES]
+    return ParsedQuery(
+        text=text,
+        words=tuple(words),
+        units=tuple(_units(words, thesaurus)),
+        phrases=tuple(phrases),
+        excluded=tuple(excluded),
+        codes=tuple(document_codes(text)),
+    )
+
+
+def _units(words: list[Syllable], thesaurus: Thesaurus | None) -> list[Unit]:
+    """Group the words into units, a known multi-word form making one unit."""
+    expansions = {e.start: e for e in thesaurus.expand(words)} if thesaurus else {}
+    units, i = [], 0
+    while i < len(words):
+        if i in expansions:
+            e = expansions[i]
+            units.append(Unit(tuple(words[e.start : e.end]), e.alternatives))
+            i = e.end
+        else:
+            units.append(Unit((words[i],)))
+            i += 1
+    # The same word typed twice asks for nothing more.
+    return list({tuple(s.exact for s in u.typed): u for u in units}.values())
+
+
+def corrections(pq: ParsedQuery, lexicon: Mapping[str, int], limit: int = 6) -> ParsedQuery:
+    """Give one-syllable units the indexed syllables one edit away (a missing letter, a typo).
+
+    Syllables no entry contains are corrected first; only when every syllable is known (yet
+    no entry has them all) are the known ones of three letters or more corrected too.
+    """
+    single = [u for u in pq.units if len(u.typed) == 1]
+    unknown = [u for u in single if u.typed[0].folded not in lexicon]
+    targets = unknown or [u for u in single if len(u.typed[0].folded) >= 3]
+    units = []
+    for unit in pq.units:
+        if unit in targets:
+            term = unit.typed[0].folded
+            near = sorted((c for c in near_terms(term) if c in lexicon and c != term), key=lambda c: -lexicon[c])
+            unit = replace(unit, corrections=tuple(near[:limit]))
+        units.append(unit)
+    return replace(pq, units=tuple(units))
+
+
+def near_terms(word: str) -> set[str]:
+    """Return every string one deletion, insertion, substitution or swap away from word."""
+    letters = "abcdefghijklmnopqrstuvwxyz0123456789"
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = {a + b[1:] for a, b in splits if b}
+    swaps = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    replaces = {a + c + b[1:] for a, b in splits if b for c in letters}
+    inserts = {a + c + b for a, b in splits for c in letters}
+    return deletes | swaps | replaces | inserts
+
+
+def _seq(field: str, folded: list[str], boost: float = 1.0, slop: int = 1) -> Query:
+    """Match one syllable, or several in order."""
+    if len(folded) == 1:
+        return Term(field, folded[0], boost=boost)
+    return Phrase(field, folded, slop=slop, boost=boost)
+
+
+def _unit_query(unit: Unit, field: str = "all_f") -> Query:
+    """Match any form of a unit."""
+    options = [_seq(field, form) for form, _weight in unit.forms()]
+    return options[0] if len(options) == 1 else Or(options)
+
+
+def build_query(pq: ParsedQuery, conjunctive: bool = True) -> Query:
+    """Build the Whoosh query: what must match, what ranks higher, what is excluded."""
+    parts = [_unit_query(u) for u in pq.units]
+    parts += [_seq("all_f", [s.folded for s in p]) for p in pq.phrases]
+    if not parts:
+        base: Query = Every()
+    elif len(parts) == 1:
+        base = parts[0]
+    else:
+        base = And(parts) if conjunctive else Or(parts)
+    boosts = _ranking(pq)
+    if boosts:
+        base = AndMaybe(base, Or(boosts))
+    if pq.excluded:
+        base = AndNot(base, Or([_seq("all_f", [s.folded for s in p]) for p in pq.excluded]))
+    return base
+
+
+def _ranking(pq: ParsedQuery) -> list[Query]:
+    """Return optional clauses: title > summary > unit/tags > body; phrases over scattered words."""
+    boosts: list[Query] = []
+    for unit in pq.units:
+        for form, weight in unit.forms():
+            boosts.append(_seq("title_f", form, 3.0 * weight))
+            boosts.append(_seq("summary_f", form, 1.5 * weight))
+            boosts.append(_seq("meta_f", form, 1.0 * weight))
+    for phrase in pq.phrases:
+        boosts.append(_seq("title_f", [s.folded for s in phrase], 4.0))
+    seq = [s.folded for s in pq.words]
+    if len(seq) > 1:
+        boosts.append(Phrase("title_f", seq, boost=6.0))
+        boosts.append(Phrase("all_f", seq, boost=3.0))
+        boosts.append(Phrase("all_f", seq, slop=5, boost=1.5))  # near each other
+        # Adjacent syllables as words: "bien cuong" meets the segmented word "biên_cương".
+        pairs = dict.fromkeys(f"{a}_{b}" for a, b in pairwise(seq))
+        boosts += [Term("words_f", p, boost=1.5) for p in pairs]
+    # Typed diacritics: entries whose words carry exactly those marks come first.
+    for s in dict.fromkeys(s for s in pq.words if s.exact != s.folded):
+        boosts.append(Term("title_x", s.exact, boost=2.0))
+        boosts.append(Term("all_x", s.exact, boost=1.0))
+    boosts += [Term("codes", c, boost=5.0) for c in pq.codes]
+    return boosts

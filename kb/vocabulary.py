@@ -1,0 +1,112 @@
+"""Read the editable vocabularies: synonyms.yml (abbreviations) and places.yml (province names)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from indexer import Thesaurus, normalize_text
+
+from .entries import Problem
+
+__all__ = ["Vocabulary", "load_vocabulary"]
+
+
+@dataclass
+class Vocabulary:
+    """The query thesaurus, today's name of every province name, and what was wrong in the files."""
+
+    thesaurus: Thesaurus = field(default_factory=Thesaurus)
+    regions: dict[str, str] = field(default_factory=dict)  # any known name -> today's province
+    former: dict[str, list[str]] = field(default_factory=dict)  # today's province -> former names
+    problems: list[Problem] = field(default_factory=list)
+
+    def region(self, province: str | None) -> str | None:
+        """Return the province as named today (the name itself if unknown)."""
+        if not province:
+            return None
+        return self.regions.get(province, province)
+
+
+def _clean(value: object) -> str:
+    """Normalise one name from a vocabulary file."""
+    return " ".join(normalize_text(str(value)).split())
+
+
+def _read_yaml(path: Path, problems: list[Problem]) -> object:
+    """Load a YAML file, recording a problem instead of raising."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problems.append(Problem(str(path), mark.line + 1 if mark else 1, f"YAML không hợp lệ: {exc}"))
+        return None
+
+
+def _line_of(path: Path, needle: str) -> int:
+    """Return the first line of path that contains needle (1 if none)."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if needle in line:
+            return number
+    return 1
+
+
+def _load_synonyms(path: Path, vocab: Vocabulary) -> None:
+    """Add each group of synonyms.yml (a list of lists) to the thesaurus."""
+    data = _read_yaml(path, vocab.problems)
+    if data is None:
+        return
+    if not isinstance(data, list):
+        vocab.problems.append(
+            Problem(str(path), 1, "phải là danh sách các nhóm, mỗi dòng '- [BĐBP, Bộ đội Biên phòng]'")
+        )
+        return
+    for group in data:
+        if not isinstance(group, list) or len(group) < 2 or not all(isinstance(v, (str, int)) for v in group):
+            line = _line_of(path, str(group[0] if isinstance(group, list) and group else group))
+            vocab.problems.append(
+                Problem(str(path), line, f"nhóm {group!r} phải là danh sách từ hai cách viết trở lên")
+            )
+            continue
+        vocab.thesaurus.add_group(_clean(v) for v in group)
+
+
+def _load_places(path: Path, vocab: Vocabulary) -> None:
+    """Add province names before and after the 2025 merger, both ways."""
+    data = _read_yaml(path, vocab.problems)
+    if data is None:
+        return
+    if not isinstance(data, dict) or not isinstance(data.get("merged", {}), dict):
+        vocab.problems.append(Problem(str(path), 1, "phải có khóa 'merged: {tên mới: [tên cũ, …]}'"))
+        return
+    for new, olds in (data.get("merged") or {}).items():
+        new = _clean(new)
+        if not isinstance(olds, list):
+            vocab.problems.append(Problem(str(path), _line_of(path, str(new)), f"'{new}' phải có danh sách tên cũ"))
+            continue
+        former = [_clean(o) for o in olds if _clean(o) != new]
+        vocab.former[new] = former
+        vocab.regions[new] = new
+        # Today's name finds entries under the former ones; a former name finds today's province.
+        vocab.thesaurus.add_expansion(new, former)
+        for old in former:
+            vocab.regions[old] = new
+            vocab.thesaurus.add_expansion(old, [new])
+    for name in data.get("unchanged") or []:
+        vocab.regions.setdefault(_clean(name), _clean(name))
+    for alias, name in (data.get("aliases") or {}).items():
+        alias, name = _clean(alias), _clean(name)
+        vocab.thesaurus.add_group([alias, name])
+        vocab.regions[alias] = vocab.regions.get(name, name)
+
+
+def load_vocabulary(content_dir: Path) -> Vocabulary:
+    """Read synonyms.yml and places.yml from content_dir; problems are kept, never raised."""
+    vocab = Vocabulary()
+    _load_synonyms(content_dir / "synonyms.yml", vocab)
+    _load_places(content_dir / "places.yml", vocab)
+    return vocab
