@@ -65,8 +65,9 @@ def syllables(text: str) -> list[Syllable]:
     found = []
     for match in SYLLABLE_RE.finditer(text):
         exact = canonical_syllable(match.group()).lower()
-        if exact:  # a run made only of invisible characters is not a syllable
-            found.append(Syllable(exact, fold_accents(exact), match.start(), match.end()))
+        folded = fold_accents(exact)
+        if folded:  # a run of only invisible characters or stray marks is not a syllable
+            found.append(Syllable(exact, folded, match.start(), match.end()))
     return found
 
 

@@ -161,14 +161,6 @@ def _fields_of(doc: Document) -> dict[str, object]:
     }
 
 
-def _document(stored: dict[str, object]) -> Document:
-    """Rebuild a Document from its stored copy."""
-    values = {k: v for k, v in stored.items() if k in Document.__dataclass_fields__}
-    values["fields"] = tuple(values.get("fields") or ())
-    values["tags"] = tuple(values.get("tags") or ())
-    return Document(**values)
-
-
 def _filter_query(filters: dict[str, list[str]], statuses: tuple[str, ...], skip: str = "") -> Query:
     """Build the filter: any value within a facet, every facet, and an allowed status."""
     parts: list[Query] = [Or([Term("status", s) for s in statuses])]
@@ -236,15 +228,6 @@ class SearchIndex:
             finally:
                 ix.close()
 
-    def documents(self, slugs: Iterable[str]) -> list[Document]:
-        """Return the indexed documents of the given slugs, as they were indexed."""
-        wanted = set(slugs)
-        if not wanted:
-            return []
-        with self._searcher() as searcher:
-            hits = searcher.search(Or([Term("slug", s) for s in sorted(wanted)]), limit=None)
-            return [_document(hit["stored"]) for hit in hits]
-
     def slugs(self) -> set[str]:
         """Return the slugs of every indexed document."""
         with self._searcher() as searcher:
@@ -290,7 +273,7 @@ class SearchIndex:
         except FileNotFoundError:
             raise IndexMissing("Chưa có chỉ mục tìm kiếm.") from None
         path = self.root / name
-        if not name or not path.is_dir():
+        if not name or not path.is_dir() or not any(path.glob("_MAIN_*.toc")):
             raise IndexMissing("Chưa có chỉ mục tìm kiếm.")
         return path
 
@@ -326,8 +309,8 @@ class SearchIndex:
         page = max(1, page)
         with self._searcher() as searcher:
             found = self._run(searcher, pq, filters, statuses, page, per_page)
-            if (page - 1) * per_page >= found.total > 0:  # past the last page: show the last one
-                page = -(-found.total // per_page)
+            if (page - 1) * per_page >= found.total and page > 1:  # past the last page: show the last one
+                page = max(1, -(-found.total // per_page))
                 found = self._run(searcher, pq, filters, statuses, page, per_page)
             facets = self._facets(searcher, found, filters, statuses)
             marked = found.pq.marked_forms()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,7 @@ from indexer import Document, SearchIndex
 
 from .entries import Entry, InvalidEntry, Problem, load_fields, parse_entry, scan_entries
 from .render import plain_text, render_markdown
-from .store import delete_entries, open_db, upsert_entries
+from .store import decode_row, delete_entries, get_meta, open_db, set_meta, upsert_entries
 from .vocabulary import Vocabulary, load_vocabulary
 
 __all__ = ["CheckReport", "ReindexReport", "check_content", "index_dir", "reindex"]
@@ -64,33 +65,54 @@ class ReindexReport:
         )
 
 
-def _claim(entry: Entry, owners: dict[str, str], problems: list[Problem]) -> bool:
-    """Give entry its slug unless another file already holds it."""
-    holder = owners.get(entry.slug)
-    if holder is not None and holder != entry.path:
-        msg = f"slug '{entry.slug}' trùng với tệp {holder}; tệp này bị bỏ qua"
-        problems.append(Problem(entry.path, 1, msg))
-        return False
-    owners[entry.slug] = entry.path
-    return True
+def _assign_slugs(paths: list[str], known: dict[str, str]) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Give each slug (a file's stem) to one file: the one indexed under it, else the first in order.
+
+    Return the winners by slug and the (loser, winner) pairs, the same way in every mode.
+    """
+    groups: dict[str, list[str]] = {}
+    for rel in sorted(paths):
+        groups.setdefault(Path(rel).stem, []).append(rel)
+    winners, losers = {}, []
+    for slug, rels in groups.items():
+        winner = known.get(slug) if known.get(slug) in rels else rels[0]
+        winners[slug] = winner
+        losers += [(rel, winner) for rel in rels if rel != winner]
+    return winners, losers
+
+
+def _duplicate(rel: str, winner: str) -> Problem:
+    """Describe a file skipped because another file holds its slug."""
+    return Problem(rel, 1, f"slug '{Path(rel).stem}' trùng với tệp {winner}; tệp này bị bỏ qua")
+
+
+def _load(raw: bytes, rel: str, allowed: tuple[str, ...]) -> tuple[Entry, str]:
+    """Parse an entry and render its body; raise InvalidEntry for either failure."""
+    entry = parse_entry(raw, rel, allowed)
+    try:
+        html = render_markdown(entry.body)
+    except Exception as exc:  # e.g. RecursionError on absurdly nested lists
+        raise InvalidEntry([Problem(rel, 1, f"không hiển thị được nội dung Markdown ({type(exc).__name__})")]) from exc
+    return entry, html
 
 
 def check_content(content_dir: Path) -> CheckReport:
     """Validate every entry file; raise InvalidEntry if fields.yml itself is broken."""
     allowed = load_fields(content_dir / "fields.yml")
-    report, owners = CheckReport(), {}
-    report.problems += load_vocabulary(content_dir).problems
-    for path in scan_entries(content_dir):
-        report.files += 1
-        rel = path.relative_to(content_dir).as_posix()
+    report = CheckReport(problems=list(load_vocabulary(content_dir).problems))
+    paths = {p.relative_to(content_dir).as_posix(): p for p in scan_entries(content_dir)}
+    report.files = len(paths)
+    winners, losers = _assign_slugs(list(paths), {})
+    report.problems += [_duplicate(rel, winner) for rel, winner in losers]
+    for rel in winners.values():
         try:
-            entry = parse_entry(path.read_bytes(), rel, allowed)
+            entry, _html = _load(paths[rel].read_bytes(), rel, allowed)
         except InvalidEntry as exc:
             report.problems += exc.problems
             continue
         report.problems += entry.warnings
-        if _claim(entry, owners, report.problems):
-            report.entries[entry.slug] = entry
+        report.entries[entry.slug] = entry
+    report.problems.sort(key=lambda p: (p.path, p.line))
     return report
 
 
@@ -117,64 +139,85 @@ def reindex(content_dir: Path, data_dir: Path, full: bool = False, progress: Pro
     allowed = load_fields(content_dir / "fields.yml")
     vocab = load_vocabulary(content_dir)
     db, index = open_db(data_dir), SearchIndex(index_dir(data_dir))
-    known = {row["path"]: row for row in db["entries"].rows}
-    full = full or not known or not index.exists()
+    by_slug = {row["slug"]: row for row in db["entries"].rows}
+    config = _config_hash(content_dir)
+    # Fields and province names shape every document: when they change, rebuild everything.
+    full = full or not by_slug or not index.exists() or get_meta(db, "config_hash") != config
     report = ReindexReport(full=full, problems=list(vocab.problems))
 
-    owners: dict[str, str] = {}  # slug -> path of every entry that stays indexed
-    todo: list[tuple[str, bytes]] = []
-    broken_known: set[str] = set()
-    for path in scan_entries(content_dir):
-        rel, raw = path.relative_to(content_dir).as_posix(), path.read_bytes()
-        row = known.get(rel)
-        if row and not full and row["content_hash"] == hashlib.sha256(raw).hexdigest():
-            owners[row["slug"]] = rel
-            report.unchanged += 1
-        else:
-            todo.append((rel, raw))
+    paths = {p.relative_to(content_dir).as_posix(): p for p in scan_entries(content_dir)}
+    winners, losers = _assign_slugs(list(paths), {slug: row["path"] for slug, row in by_slug.items()})
+    report.problems += [_duplicate(rel, winner) for rel, winner in losers]
+    report.skipped += len(losers)
 
     fresh: list[tuple[Entry, str]] = []
-    for rel, raw in todo:
+    keep: set[str] = set()  # indexed slugs left as they are
+    broken: set[str] = set()  # indexed slugs whose file is broken now: their last good version stays
+    for slug, rel in winners.items():
+        raw, row = paths[rel].read_bytes(), by_slug.get(slug)
+        if not full and row and row["path"] == rel and row["content_hash"] == hashlib.sha256(raw).hexdigest():
+            keep.add(slug)
+            report.unchanged += 1
+            continue
         try:
-            entry = parse_entry(raw, rel, allowed)
+            entry, html = _load(raw, rel, allowed)
         except InvalidEntry as exc:
             report.problems += exc.problems
             report.skipped += 1
-            if rel in known:  # keep serving the last good version until it is fixed
-                owners[known[rel]["slug"]] = rel
-                broken_known.add(known[rel]["slug"])
+            if row:
+                keep.add(slug)
+                broken.add(slug)
             continue
         report.problems += entry.warnings
-        if _claim(entry, owners, report.problems):
-            fresh.append((entry, render_markdown(entry.body)))
-        else:
-            report.skipped += 1
+        fresh.append((entry, html))
 
-    known_slugs = {row["slug"] for row in known.values()}
-    removed = known_slugs - set(owners)
+    removed = set(by_slug) - keep - {e.slug for e, _ in fresh}
     docs = [to_document(entry, html, vocab) for entry, html in fresh]
     with (progress or _no_progress)(docs, len(docs)) as items:
         if full:
-            carried = index.documents(broken_known) if index.exists() else []
-            index.build(_chain(items, carried))
+            carried = [_row_document(by_slug[slug], vocab) for slug in sorted(broken)]
+            index.build(itertools.chain(items, carried))
         else:
             index.update(items, deletes=removed)
     upsert_entries(db, fresh)
     delete_entries(db, removed)
+    set_meta(db, "config_hash", config)
 
-    report.added = sum(1 for e, _ in fresh if e.slug not in known_slugs)
+    report.added = sum(1 for e, _ in fresh if e.slug not in by_slug)
     report.updated = len(fresh) - report.added
     report.removed = len(removed)
+    report.problems.sort(key=lambda p: (p.path, p.line))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _config_hash(content_dir: Path) -> str:
+    """Hash the files that shape every indexed document (fields, province names)."""
+    digest = hashlib.sha256()
+    for name in ("fields.yml", "places.yml"):
+        path = content_dir / name
+        digest.update(path.read_bytes() if path.exists() else b"")
+    return digest.hexdigest()
+
+
+def _row_document(row: dict, vocab: Vocabulary) -> Document:
+    """Rebuild the last good version of an entry from its database row."""
+    row = decode_row(row)
+    return Document(
+        slug=row["slug"],
+        title=row["title"],
+        summary=row["summary"],
+        body_text=plain_text(row["body_html"] or ""),
+        unit=row["unit"],
+        province=row["province"],
+        fields=tuple(row["fields"]),
+        tags=tuple(row["tags"]),
+        year=row["year"],
+        status=row["status"],
+        region=vocab.region(row["province"]),
+    )
 
 
 def _no_progress(items: Iterable[Document], _total: int) -> AbstractContextManager[Iterable[Document]]:
     """Iterate without showing progress."""
     return nullcontext(items)
-
-
-def _chain(first: Iterable[Document], second: Iterable[Document]) -> Iterator[Document]:
-    """Yield the documents of first, then those of second."""
-    yield from first
-    yield from second

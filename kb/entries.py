@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import frontmatter
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
@@ -104,6 +103,8 @@ def load_fields(path: Path) -> tuple[str, ...]:
     """Read the list of allowed fields (lĩnh vực) from a YAML list of names."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InvalidEntry([Problem(str(path), 1, "tệp không phải UTF-8; hãy lưu lại với bảng mã UTF-8")]) from None
     except FileNotFoundError:
         raise InvalidEntry([Problem(str(path), 1, "không tìm thấy tệp danh sách lĩnh vực")]) from None
     except yaml.YAMLError as exc:
@@ -161,7 +162,7 @@ def _split(text: str, rel: str) -> tuple[dict[str, Any], str, dict[str, int]]:
     first = text[: text.index(fm_text)].count("\n") + 1
     try:
         node = yaml.compose(fm_text, Loader=yaml.SafeLoader)
-        meta = frontmatter.loads(text).metadata if node is not None else {}
+        meta = yaml.safe_load(fm_text) if node is not None else {}
     except yaml.YAMLError as exc:
         # Where the broken construct began (an unclosed "[") beats where YAML gave up.
         mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
@@ -177,6 +178,9 @@ def _split(text: str, rel: str) -> tuple[dict[str, Any], str, dict[str, int]]:
     lines: dict[str, int] = {}
     for key_node, value_node in node.value if node is not None else ():
         key = str(key_node.value)
+        if key_node.tag != "tag:yaml.org,2002:str":  # 2022: …, yes: …, null: …
+            msg = f"khóa '{key}' phải là chữ (tên trường như title, summary…)"
+            raise InvalidEntry([Problem(rel, first + key_node.start_mark.line, msg)])
         if isinstance(value_node, yaml.SequenceNode):  # lines of list items, for precise messages
             for i, item in enumerate(value_node.value):
                 lines[f"{key}[{i}]"] = first + item.start_mark.line
@@ -349,7 +353,6 @@ class _Checker:
                 "tên tệp phải là slug: chữ thường không dấu, số và dấu '-'" + hint,
             ))  # fmt: skip
             return None
-        if expected and not (stem == expected or stem.startswith(expected + "-")):
-            msg = f"tên tệp khác slug của tiêu đề ('{expected}.md'); địa chỉ trang vẫn dùng '{stem}'"
-            self.problems.append(Problem(self.rel, self.lines.get("title", 1), msg, True))
+        # A file name that differs from the title's slug is no problem: a title may be edited
+        # after the entry was created, and its address (the slug) must not change with it.
         return stem

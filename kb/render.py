@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 import markdown
 import nh3
@@ -18,9 +20,13 @@ _BLOCKS = {
 
 
 def _keep_local_media(tag: str, attr: str, value: str) -> str | None:
-    """Drop image sources on other hosts: the site must make no outside request."""
-    if tag == "img" and attr == "src" and (value.startswith("//") or ":" in value.split("/")[0]):
-        return None
+    """Keep only image sources on this site: the site must make no outside request."""
+    if tag == "img" and attr == "src":
+        # Browsers drop tabs/newlines, trim spaces and read "\\" as "/" in URLs: do the same first.
+        url = re.sub(r"[\x00-\x20\x7f]", "", value).replace("\\", "/")
+        parts = urlsplit(url)
+        if parts.scheme or parts.netloc or url.startswith("//"):
+            return None
     return value
 
 

@@ -11,7 +11,17 @@ import sqlite_utils
 
 from .entries import Entry
 
-__all__ = ["DB_NAME", "delete_entries", "get_entry", "newest_entries", "open_db", "upsert_entries"]
+__all__ = [
+    "DB_NAME",
+    "decode_row",
+    "delete_entries",
+    "get_entry",
+    "get_meta",
+    "newest_entries",
+    "open_db",
+    "set_meta",
+    "upsert_entries",
+]
 
 DB_NAME = "kb.sqlite3"
 
@@ -33,7 +43,20 @@ def open_db(data_dir: Path) -> sqlite_utils.Database:
         db["entries"].create(_ENTRY_COLUMNS, pk="slug", not_null={"title", "path", "status"})
         db["entries"].create_index(["path"], unique=True)
         db["entries"].create_index(["status", "year"])
+    if "meta" not in db.table_names():
+        db["meta"].create({"key": str, "value": str}, pk="key")
     return db
+
+
+def get_meta(db: sqlite_utils.Database, key: str) -> str | None:
+    """Return a stored setting, or None."""
+    row = next(db["meta"].rows_where("key = ?", [key], limit=1), None)
+    return row["value"] if row else None
+
+
+def set_meta(db: sqlite_utils.Database, key: str, value: str) -> None:
+    """Store a setting."""
+    db["meta"].upsert({"key": key, "value": value}, pk="key")
 
 
 def _now() -> str:
@@ -86,7 +109,7 @@ def delete_entries(db: sqlite_utils.Database, slugs: set[str]) -> None:
             db["entries"].delete_where("slug = ?", [slug])
 
 
-def _decode(row: dict[str, Any]) -> dict[str, Any]:
+def decode_row(row: dict[str, Any]) -> dict[str, Any]:
     """Turn the JSON columns of a row back into lists and mappings."""
     row = dict(row)
     row["fields"] = json.loads(row["fields"] or "[]")
@@ -99,10 +122,10 @@ def get_entry(db: sqlite_utils.Database, slug: str, statuses: tuple[str, ...] = 
     """Return the row of one entry with an allowed status, or None."""
     marks = ",".join("?" * len(statuses))
     row = next(db["entries"].rows_where(f"slug = ? AND status IN ({marks})", [slug, *statuses], limit=1), None)
-    return _decode(row) if row else None
+    return decode_row(row) if row else None
 
 
 def newest_entries(db: sqlite_utils.Database, limit: int = 6) -> list[dict]:
     """Return the most recently added or changed published entries."""
     rows = db["entries"].rows_where("status = 'published'", order_by="updated_at DESC, year DESC, title", limit=limit)
-    return [_decode(r) for r in rows]
+    return [decode_row(r) for r in rows]

@@ -115,3 +115,66 @@ def test_check_content_reports_every_problem(content_dir):
         "models/hong.md:1: thiếu trường bắt buộc 'unit' (đơn vị)",
         "models/hong.md:1: thiếu trường bắt buộc 'fields' (lĩnh vực): cần ít nhất một lĩnh vực",
     ]
+
+
+def test_a_file_that_breaks_yaml_keys_or_markdown_is_skipped_not_fatal(content_dir, data_dir):
+    (content_dir / "models" / "khoa-so.md").write_text(
+        "---\ntitle: Khóa số\nsummary: x\nunit: y\nfields: [Y tế]\n2022: ghi chú\n---\nNội dung\n", encoding="utf-8"
+    )
+    nested = "".join("    " * i + "- mục\n" for i in range(300))
+    write_entry(content_dir, "long-nhau", nested, title="Lồng nhau", summary="x", unit="y", fields=["Y tế"])
+    report = reindex(content_dir, data_dir)
+    assert (report.added, report.skipped) == (4, 2)
+    messages = [str(p) for p in report.problems]
+    assert "models/khoa-so.md:6: khóa '2022' phải là chữ (tên trường như title, summary…)" in messages
+    assert any(m.startswith("models/long-nhau.md:1: không hiển thị được nội dung Markdown") for m in messages)
+    assert "long-nhau.md" in str(check_content(content_dir).errors)
+
+
+def test_duplicate_slugs_resolve_the_same_way_in_every_mode(content_dir, data_dir):
+    reindex(content_dir, data_dir)
+    write_entry(content_dir, "tu-thuoc-bien-cuong", "x", folder="a", title="Tủ thuốc biên cương",
+                summary="Bản trong thư mục a", unit="Đồn B", fields=["Y tế"])  # fmt: skip
+    for full in (False, True):
+        reindex(content_dir, data_dir, full=full)
+        assert get_entry(open_db(data_dir), "tu-thuoc-bien-cuong")["summary"].startswith("Tủ thuốc đặt")
+    # The broken established file still keeps its slug, and the index holds it once.
+    path = content_dir / "models" / "tu-thuoc-bien-cuong.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("unit:", "unit: [", 1), encoding="utf-8")
+    reindex(content_dir, data_dir, full=True)
+    assert search_slugs(data_dir, "tủ thuốc biên cương").count("tu-thuoc-bien-cuong") == 1
+
+
+def test_a_broken_entry_survives_a_lost_index(content_dir, data_dir):
+    reindex(content_dir, data_dir)
+    path = content_dir / "models" / "thap-sang-vung-bien.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("unit:", "unit: [", 1), encoding="utf-8")
+    (index_dir(data_dir) / "CURRENT").unlink()
+    report = reindex(content_dir, data_dir)
+    assert report.full and report.skipped == 1
+    assert search_slugs(data_dir, "thắp sáng vùng biên")[0] == "thap-sang-vung-bien"
+
+
+def test_changing_the_fields_list_rebuilds_everything(content_dir, data_dir):
+    reindex(content_dir, data_dir)
+    fields = content_dir / "fields.yml"
+    fields.write_text(fields.read_text(encoding="utf-8").replace("- Dân vận\n", ""), encoding="utf-8")
+    report = reindex(content_dir, data_dir)
+    assert report.full
+    assert any("lĩnh vực 'Dân vận' không có" in str(p) for p in report.problems)
+
+
+def test_a_province_under_its_former_name_is_filed_under_todays(content_dir, data_dir):
+    (content_dir / "places.yml").write_text("merged:\n  Ninh Bình: [Ninh Bình, Nam Định]\n", encoding="utf-8")
+    write_entry(content_dir, "nam-dinh", "x", title="Mô hình Nam Định", summary="x", unit="Đồn C",
+                province="Nam Định", fields=["Y tế"])  # fmt: skip
+    reindex(content_dir, data_dir)
+    from kb.vocabulary import load_vocabulary
+
+    vocab = load_vocabulary(content_dir)
+    index = SearchIndex(index_dir(data_dir), vocab.thesaurus, vocab.regions)
+    by_old_name = index.search("", filters={"province": ["Nam Định"]})
+    assert {h.slug for h in by_old_name.hits} == {"nam-dinh", "thap-sang-vung-bien"}
+    assert ("Ninh Bình", 2) in index.search("").facets["province"]
+    assert "thap-sang-vung-bien" in [h.slug for h in index.search("Nam Định").hits]
+    assert "nam-dinh" in [h.slug for h in index.search("Ninh Bình").hits]

@@ -213,3 +213,22 @@ def test_a_writer_waits_for_the_lock_and_gives_up_clearly(index):
         fcntl.flock(handle, fcntl.LOCK_EX)
         with pytest.raises(IndexBusy, match="đang được cập nhật"), index._write_lock(timeout=0.2):
             pass
+
+
+def test_stray_marks_and_empty_results_are_harmless(index):
+    assert slugs(index.search("tủ thuốc \u0301")) == slugs(index.search("tủ thuốc"))
+    empty = index.search("zzzz", page=50)
+    assert (empty.total, empty.page) == (0, 1)
+
+
+def test_filter_values_are_normalised(index):
+    assert index.search("", filters={"province": [unicodedata.normalize("NFD", "Nghệ An")]}).total == 2
+
+
+def test_a_pointer_to_an_unfinished_generation_means_no_index(tmp_path):
+    ix = SearchIndex(tmp_path / "ix")
+    (tmp_path / "ix" / "gen-broken").mkdir(parents=True)
+    (tmp_path / "ix" / "CURRENT").write_text("gen-broken")
+    assert not ix.exists()
+    with pytest.raises(IndexMissing):
+        ix.search("x")

@@ -26,3 +26,10 @@ def test_headings_get_ascii_ids_and_tables_render():
 def test_plain_text_keeps_one_block_per_line():
     html = render_markdown("## Cách làm\n\nMột **hai** ba.\n\n- bốn\n- năm\n")
     assert plain_text(html) == "Cách làm\nMột hai ba.\nbốn\nnăm"
+
+
+def test_tricks_that_reach_other_hosts_are_dropped():
+    for src in ["\\\\evil.example/a.png", "/\\evil.example/b.png", " //evil.example/c.png", "/\t/evil.example/x.png",
+                "HTTPS://evil.example/d.png", "data:image/png;base64,AAAA"]:  # fmt: skip
+        html = render_markdown(f'<img src="{src}" alt="x">')
+        assert "evil" not in html and "data:" not in html, src

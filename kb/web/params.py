@@ -6,9 +6,14 @@ from dataclasses import dataclass
 
 from werkzeug.datastructures import MultiDict
 
-from indexer import FACETS
+from indexer import FACETS, normalize_text
 
 __all__ = ["SearchParams"]
+
+
+def _clean(value: str) -> str:
+    """Normalise a filter value the way indexed values are (NFC, tone marks, spaces)."""
+    return " ".join(normalize_text(value).split())[:200]
 
 
 def _int(value: str | None, default: int, low: int, high: int) -> int:
@@ -31,7 +36,7 @@ class SearchParams:
     @classmethod
     def from_args(cls, args: MultiDict[str, str], per_page: int, max_per_page: int = 100) -> SearchParams:
         """Read q, field, province, unit, year (each repeatable), page and per_page."""
-        filters = {name: list(dict.fromkeys(v.strip() for v in args.getlist(name) if v.strip())) for name in FACETS}
+        filters = {name: list(dict.fromkeys(_clean(v) for v in args.getlist(name) if _clean(v))) for name in FACETS}
         return cls(
             q=(args.get("q") or "").strip()[:500],
             filters={k: v for k, v in filters.items() if v},

@@ -63,8 +63,12 @@ def search():
     params = SearchParams.from_args(request.args, current_app.config["KB_PER_PAGE"], 50)
     results = run_search(params)
     without_filters = None
-    if results is not None and results.total == 0 and params.filters and params.q:
-        without_filters = run_search(SearchParams(params.q, {}, 1, 1))
+    partial = results is not None and (results.total == 0 or results.relaxed or results.corrected)
+    if partial and params.filters and params.q:
+        # Filters may be what hides the entries that have every word: say how many there are.
+        unfiltered = run_search(SearchParams(params.q, {}, 1, 1))
+        if unfiltered and unfiltered.total and not (unfiltered.relaxed or unfiltered.corrected):
+            without_filters = unfiltered
     return render_template(
         "search.html",
         params=params,

@@ -1,0 +1,256 @@
+"""Relevance evaluation: this search and a SQLite FTS5 baseline on the same judged queries.
+
+Run with `make eval` (or `python tests/eval/evaluate.py [--write-readme]`). It indexes the
+fictional corpus in tests/eval/corpus with the product's own fields, synonyms and places, runs
+every query in tests/eval/queries.yml through both engines and prints nDCG@10, MRR@10 and P@1
+per query class. It exits 1 if a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import shutil
+import sqlite3
+import sys
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from indexer import SearchIndex  # noqa: E402
+from kb.catalog import index_dir, reindex  # noqa: E402
+from kb.entries import load_fields, parse_entry, scan_entries  # noqa: E402
+from kb.vocabulary import load_vocabulary  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+K = 10
+# A result counts as relevant for MRR and P@1 when judged 2 ("clearly relevant") or 3.
+RELEVANT = 2
+TARGETS = {"ndcg": 0.95, "p1": 0.90, "class_ndcg": 0.85}
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One query, its class and the graded relevant entries."""
+
+    q: str
+    cls: str
+    relevant: dict[str, int]
+
+
+def load_queries(path: Path = HERE / "queries.yml") -> list[Judged]:
+    """Read the judged queries."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [Judged(str(d["q"]), d["class"], {str(k): int(v) for k, v in d["relevant"].items()}) for d in data]
+
+
+def ndcg(ranked: list[str], relevant: dict[str, int], k: int = K) -> float:
+    """Return normalised discounted cumulative gain at k, gains 2^grade - 1."""
+    dcg = sum((2 ** relevant.get(s, 0) - 1) / math.log2(i + 2) for i, s in enumerate(ranked[:k]))
+    ideal = sorted(relevant.values(), reverse=True)[:k]
+    idcg = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
+    return dcg / idcg if idcg else 0.0
+
+
+def mrr(ranked: list[str], relevant: dict[str, int], k: int = K) -> float:
+    """Return the reciprocal rank of the first clearly relevant result within k."""
+    for i, slug in enumerate(ranked[:k]):
+        if relevant.get(slug, 0) >= RELEVANT:
+            return 1.0 / (i + 1)
+    return 0.0
+
+
+def p_at_1(ranked: list[str], relevant: dict[str, int]) -> float:
+    """Return 1 if the first result is clearly relevant."""
+    return 1.0 if ranked and relevant.get(ranked[0], 0) >= RELEVANT else 0.0
+
+
+def build_content(workdir: Path) -> Path:
+    """Lay out a content directory: the corpus entries with the product's vocabularies."""
+    content = workdir / "content"
+    shutil.copytree(HERE / "corpus" / "models", content / "models")
+    for name in ("fields.yml", "synonyms.yml", "places.yml"):
+        shutil.copy(ROOT / "content" / name, content / name)
+    return content
+
+
+class OurSearch:
+    """This project's search, over a fresh index of the corpus."""
+
+    name = "Kho mô hình hay"
+
+    def __init__(self, content: Path, data: Path) -> None:
+        """Index the corpus."""
+        report = reindex(content, data, full=True)
+        if report.skipped:
+            raise SystemExit("corpus entries were skipped:\n" + "\n".join(map(str, report.problems)))
+        vocab = load_vocabulary(content)
+        self.index = SearchIndex(index_dir(data), vocab.thesaurus, vocab.regions)
+
+    def ranked(self, query: str) -> list[str]:
+        """Return the top K slugs."""
+        return [h.slug for h in self.index.search(query, per_page=K).hits]
+
+
+class Fts5Baseline:
+    """SQLite FTS5 with unicode61 remove_diacritics 2 and bm25, title weighted: a typical setup."""
+
+    name = "SQLite FTS5"
+    WEIGHTS = (10.0, 4.0, 2.0, 1.0)  # title, summary, unit/province/fields/tags, body
+
+    def __init__(self, content: Path) -> None:
+        """Index the entries' text as written."""
+        self.db = sqlite3.connect(":memory:")
+        self.db.execute(
+            "CREATE VIRTUAL TABLE docs USING fts5(slug UNINDEXED, title, summary, meta, body,"
+            " tokenize = 'unicode61 remove_diacritics 2')"
+        )
+        allowed = load_fields(content / "fields.yml")
+        for path in scan_entries(content):
+            raw = path.read_bytes()
+            entry = parse_entry(raw, path.relative_to(content).as_posix(), allowed)
+            text = raw.decode("utf-8")  # a generic engine indexes what the author wrote
+            front, body = text.split("---", 2)[1:]
+            meta = yaml.safe_load(front)
+            fields = " ".join(
+                [str(meta.get(k) or "") for k in ("unit", "province")] + meta["fields"] + (meta.get("tags") or [])
+            )
+            self.db.execute(
+                "INSERT INTO docs VALUES (?, ?, ?, ?, ?)", (entry.slug, meta["title"], meta["summary"], fields, body)
+            )
+
+    def ranked(self, query: str) -> list[str]:
+        """Return the top K slugs: every word first, any word if that finds nothing."""
+        for joiner in (" AND ", " OR "):
+            expression = self._expression(query, joiner)
+            if not expression:
+                return []
+            rows = self.db.execute(
+                f"SELECT slug FROM docs WHERE docs MATCH ? ORDER BY bm25(docs, 0, {', '.join(map(str, self.WEIGHTS))})"
+                f" LIMIT {K}",
+                (expression,),
+            ).fetchall()
+            if rows:
+                return [r[0] for r in rows]
+        return []
+
+    @staticmethod
+    def _expression(query: str, joiner: str) -> str:
+        """Quote every word so user text is never FTS5 syntax; keep phrases and -exclusions."""
+        positive, negative = [], []
+        for minus, phrase, word in re.findall(r'(-?)"([^"]*)"|(-?\S+)', query):
+            text = phrase if phrase else word
+            excluded = bool(minus) or (word.startswith("-") and len(word) > 1)
+            tokens = re.findall(r"\w+", text)
+            if not tokens:
+                continue
+            quoted = ['"' + " ".join(tokens) + '"'] if phrase else [f'"{t}"' for t in tokens]
+            (negative if excluded else positive).extend(quoted)
+        expression = joiner.join(positive)
+        if expression and negative:
+            expression = f"({expression}) NOT ({' OR '.join(negative)})"
+        return expression
+
+
+def evaluate(engine, queries: list[Judged]) -> dict[str, dict[str, float]]:
+    """Return mean nDCG@10, MRR@10 and P@1 per class and overall ("all")."""
+    sums: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for judged in queries:
+        ranked = engine.ranked(judged.q)
+        for cls in (judged.cls, "all"):
+            sums[cls]["n"] += 1
+            sums[cls]["ndcg"] += ndcg(ranked, judged.relevant)
+            sums[cls]["mrr"] += mrr(ranked, judged.relevant)
+            sums[cls]["p1"] += p_at_1(ranked, judged.relevant)
+    return {cls: {m: (v if m == "n" else v / s["n"]) for m, v in s.items()} for cls, s in sums.items()}
+
+
+def table(ours: dict, base: dict, classes: list[str]) -> str:
+    """Format both engines' figures as a Markdown table."""
+    lines = [
+        "| class | queries | nDCG@10 | FTS5 nDCG@10 | MRR@10 | FTS5 MRR@10 | P@1 | FTS5 P@1 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for cls in [*classes, "all"]:
+        o, b = ours[cls], base[cls]
+        name = "**overall**" if cls == "all" else cls
+        lines.append(
+            f"| {name} | {int(o['n'])} | {o['ndcg']:.3f} | {b['ndcg']:.3f} | {o['mrr']:.3f} | {b['mrr']:.3f}"
+            f" | {o['p1']:.3f} | {b['p1']:.3f} |"
+        )
+    return "\n".join(lines)
+
+
+def misses(ours: dict, base: dict, classes: list[str]) -> list[str]:
+    """Return the targets that were not met, in words."""
+    found = []
+    if ours["all"]["ndcg"] < TARGETS["ndcg"]:
+        found.append(f"overall nDCG@10 {ours['all']['ndcg']:.3f} < {TARGETS['ndcg']}")
+    if ours["all"]["p1"] < TARGETS["p1"]:
+        found.append(f"overall P@1 {ours['all']['p1']:.3f} < {TARGETS['p1']}")
+    for cls in classes:
+        if ours[cls]["ndcg"] < TARGETS["class_ndcg"]:
+            found.append(f"{cls}: nDCG@10 {ours[cls]['ndcg']:.3f} < {TARGETS['class_ndcg']}")
+        for metric in ("ndcg", "mrr", "p1"):
+            if ours[cls][metric] < base[cls][metric]:
+                found.append(f"{cls}: {metric} {ours[cls][metric]:.3f} below FTS5 {base[cls][metric]:.3f}")
+    return found
+
+
+def run() -> tuple[str, list[str], dict, dict]:
+    """Run the whole evaluation; return the table, the missed targets and both result sets."""
+    queries = load_queries()
+    classes = list(dict.fromkeys(q.cls for q in queries))
+    with tempfile.TemporaryDirectory() as tmp:
+        content = build_content(Path(tmp))
+        ours = evaluate(OurSearch(content, Path(tmp) / "data"), queries)
+        base = evaluate(Fts5Baseline(content), queries)
+    return table(ours, base, classes), misses(ours, base, classes), ours, base
+
+
+def per_query(queries: list[Judged] | None = None) -> list[tuple[Judged, list[str], float]]:
+    """Return each query with our ranking and its nDCG@10, worst first (for tuning)."""
+    queries = queries or load_queries()
+    with tempfile.TemporaryDirectory() as tmp:
+        content = build_content(Path(tmp))
+        engine = OurSearch(content, Path(tmp) / "data")
+        rows = [(j, engine.ranked(j.q)) for j in queries]
+    return sorted(((j, r, ndcg(r, j.relevant)) for j, r in rows), key=lambda row: row[2])
+
+
+def write_readme(text: str, readme: Path = ROOT / "README.md") -> None:
+    """Replace the table between the evaluation markers in the README."""
+    start, end = "<!-- relevance:start -->", "<!-- relevance:end -->"
+    content = readme.read_text(encoding="utf-8")
+    before, rest = content.split(start, 1)
+    after = rest.split(end, 1)[1]
+    readme.write_text(f"{before}{start}\n{text}\n{end}{after}", encoding="utf-8")
+
+
+def main() -> int:
+    """Print the table (and write it into the README if asked); exit 1 on a missed target."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write-readme", action="store_true", help="update the table in README.md")
+    parser.add_argument("--worst", type=int, default=0, help="also list the N worst queries")
+    args = parser.parse_args()
+    text, missed, _ours, _base = run()
+    print(text)
+    if args.worst:
+        for judged, ranked, score in per_query()[: args.worst]:
+            print(f"{score:.3f}  [{judged.cls}] {judged.q!r} -> {ranked[:5]}  wanted {judged.relevant}")
+    if args.write_readme:
+        write_readme(text)
+    for miss in missed:
+        print("MISSED:", miss)
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
