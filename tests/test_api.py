@@ -58,3 +58,24 @@ def test_search_without_index_is_503(content_dir, tmp_path):
     response = app.test_client().get("/api/search?q=x")
     assert response.status_code == 503
     assert "reindex" in response.get_json()["error"]
+
+
+def test_suggest_returns_titles_by_accent_insensitive_prefix(client):
+    data = client.get("/api/suggest?q=tu+th").get_json()
+    assert data["suggestions"] == [
+        {"slug": "tu-thuoc-bien-cuong", "title": "Tủ thuốc biên cương", "url": "/models/tu-thuoc-bien-cuong"}
+    ]
+    assert [s["slug"] for s in client.get("/api/suggest?q=doan").get_json()["suggestions"]] == [
+        "to-tau-thuyen-doan-ket"
+    ]
+    assert client.get("/api/suggest?q=").get_json()["suggestions"] == []
+    # Drafts never appear.
+    assert client.get("/api/suggest?q=ban+nh").get_json()["suggestions"] == []
+
+
+def test_search_reports_suggestions_and_corrections(client):
+    data = client.get("/api/search?q=tu+thuoc+bien+cuong").get_json()
+    assert data["suggestion"] == "tủ thuốc biên cương"
+    typo = client.get("/api/search?q=t%E1%BB%A7+thu%E1%BB%91+bi%C3%AAn+c%C6%B0%C6%A1ng").get_json()  # "thuố"
+    assert typo["corrected"] and typo["results"][0]["slug"] == "tu-thuoc-bien-cuong"
+    assert typo["suggestion"] == "tủ thuốc biên cương"

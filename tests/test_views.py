@@ -145,3 +145,28 @@ def test_the_page_is_made_for_phones(client):
 def test_filters_that_hide_full_matches_are_pointed_out(client):
     html = html_of(client, "/search?q=t%C3%A0u+thuy%E1%BB%81n+%C4%91o%C3%A0n+k%E1%BA%BFt&field=Y+t%E1%BA%BF")
     assert "1 mô hình chứa tất cả các từ nếu bỏ các bộ lọc" in html
+
+
+def test_did_you_mean_leads_to_the_respelled_query(client):
+    html = html_of(client, "/search?q=tu+thuoc+bien+cuong")
+    assert 'Có phải bạn muốn tìm: <a href="/search?q=t%E1%BB%A7+thu%E1%BB%91c+bi%C3%AAn+c%C6%B0%C6%A1ng">' in html
+    assert "tủ thuốc biên cương</a>" in html
+
+
+def test_exclusions_remove_entries(client):
+    assert "Tổ Tàu thuyền đoàn kết" in html_of(client, "/search?q=bi%C3%AAn+ph%C3%B2ng")
+    assert "Tổ Tàu thuyền đoàn kết" not in html_of(client, "/search?q=bi%C3%AAn+ph%C3%B2ng+-t%C3%A0u")
+
+
+def test_entry_page_lists_related_models(client):
+    html = html_of(client, "/models/tu-thuoc-bien-cuong")
+    related = html.split("Mô hình liên quan", 1)[1]
+    assert 'href="/models/to-tau-thuyen-doan-ket"' in related  # shares the field Dân vận
+    assert "ban-nhap-thu-nghiem" not in related and 'href="/models/tu-thuoc-bien-cuong"' not in related
+
+
+def test_search_box_offers_suggestions_only_as_an_enhancement(client):
+    html = html_of(client, "/search")
+    assert "data-suggest" in html and 'src="/static/js/suggest.js"' in html
+    assert '<form class="search-form" action="/search" method="get"' in html  # works without the script
+    assert client.get("/static/js/suggest.js").status_code == 200
