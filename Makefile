@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 WORKERS ?= 2
 
-.PHONY: run dev test lint format reindex check clean
+.PHONY: run dev test eval lint format reindex check clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+## eval: relevance of this search vs SQLite FTS5 on the judged queries; updates the README table
+eval: $(BIN)/.installed
+	$(BIN)/python tests/eval/evaluate.py --write-readme
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -81,13 +81,14 @@ def analyze(text: str, segment: bool = True) -> Analysis:
 
 def _compounds(text: str, sylls: list[Syllable]) -> tuple[tuple[int, int], ...]:
     """Run underthesea on a canonical copy of text and map its words back to syllables."""
-    # Rebuild the text with canonical syllables (original case, punctuation and
-    # spacing kept) so the segmenter sees well-formed words and context, and
-    # remember where each syllable lands in that copy.
+    # Rebuild the text with well-formed syllables (original case, punctuation and spacing
+    # kept) so the segmenter sees words and context, and remember where each syllable lands.
+    # The old tone placement is used here: underthesea's model knows "thuỷ điện" and
+    # "khoẻ mạnh" as words but splits "thủy điện" and "khỏe mạnh".
     pieces, starts, ends, cursor, length = [], {}, {}, 0, 0
     for index, syll in enumerate(sylls):
         gap = text[cursor : syll.start]
-        form = canonical_syllable(text[syll.start : syll.end])
+        form = canonical_syllable(text[syll.start : syll.end], old_style=True)
         pieces.append(gap)
         length += len(gap)
         starts[length] = index

@@ -21,10 +21,10 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.query import And, Or, Prefix, Query, Term
 
 from .analysis import Syllable, analyze, document_codes, syllables, terms
-from .query import ParsedQuery, build_query, corrections, near_terms, parse_query
+from .query import COMMON_SHARE, ParsedQuery, build_query, corrections, near_terms, parse_query
 from .snippets import highlight, snippet
 from .text import normalize_text
-from .thesaurus import Thesaurus
+from .thesaurus import Thesaurus, matches_typed
 
 __all__ = [
     "FACETS",
@@ -185,6 +185,7 @@ class SearchIndex:
         self.regions = regions or {}  # former province name -> today's, for the facet filter
         self._local = threading.local()
         self._lexicon_cache: dict[str, tuple[object, dict[str, int]]] = {}
+        self._places: dict[str, list[tuple[tuple[Syllable, ...], str]]] | None = None
 
     # ---- writing -------------------------------------------------------------
 
@@ -305,7 +306,7 @@ class SearchIndex:
     ) -> SearchResults:
         """Search published entries; an empty query lists them all, newest year first."""
         filters = {k: [self._facet_value(k, v) for v in vs if v] for k, vs in (filters or {}).items() if k in FACETS}
-        pq = parse_query(query, self.thesaurus)
+        pq = self._with_places(parse_query(query, self.thesaurus))
         page = max(1, page)
         with self._searcher() as searcher:
             found = self._run(searcher, pq, filters, statuses, page, per_page)
@@ -328,13 +329,31 @@ class SearchIndex:
             suggestion=suggestion,
         )
 
+    def _with_places(self, pq: ParsedQuery) -> ParsedQuery:
+        """Note the provinces a query names, matched like words (with or without diacritics)."""
+        if not self.regions:
+            return pq
+        if self._places is None:
+            self._places = {}
+            for name, region in self.regions.items():
+                form = tuple(syllables(name))
+                self._places.setdefault(form[0].folded, []).append((form, region))
+        found = []
+        words = pq.words
+        for i, first in enumerate(words):
+            for form, region in self._places.get(first.folded, ()):
+                run = words[i : i + len(form)]
+                if len(run) == len(form) and all(matches_typed(q, f) for q, f in zip(run, form, strict=True)):
+                    found.append(region)
+        return dataclasses.replace(pq, places=tuple(dict.fromkeys(found))) if found else pq
+
     def _facet_value(self, name: str, value: str) -> str:
         """Normalise a filter value; a province under a former name means today's province."""
         value = " ".join(normalize_text(value).split())
         return self.regions.get(value, value) if name == "province" else value
 
     def _run(self, searcher, pq: ParsedQuery, filters, statuses, page: int, per_page: int) -> _Found:
-        """Search in stages: every word; then with typos corrected; then any word."""
+        """Search: entries with every word first, then those with some; correct typos if none has all."""
         kwargs = {
             "filter": _filter_query(filters, statuses),
             "groupedby": {f: sorting.FieldFacet(f, allow_overlap=True) for f in FACETS},
@@ -344,19 +363,15 @@ class SearchIndex:
             order = sorting.MultiFacet(
                 [sorting.FieldFacet("year_sort", reverse=True), sorting.FieldFacet("title_sort")]
             )
-            results = searcher.search_page(build_query(pq), page, per_page, sortedby=order, **kwargs)
-            return _Found(pq, "all", results)
-        stages = [("all", pq, True)]
-        fuzzy = corrections(pq, self._lexicon(searcher))
-        if fuzzy != pq:
-            stages.append(("fuzzy", fuzzy, True))
-        if len(pq.units) + len(pq.phrases) > 1:
-            stages.append(("any", fuzzy, False))
-        for stage in stages:
-            results = searcher.search_page(build_query(stage[1], stage[2]), page, per_page, **kwargs)
-            if len(results.results):
-                break
-        return _Found(stage[1], stage[0], results, stage[2])
+            query = build_query(pq)
+            return _Found(pq, "all", searcher.search_page(query, page, per_page, sortedby=order, **kwargs), query)
+        stage = "all"
+        if not _count(searcher, build_query(pq), kwargs["filter"]):
+            fuzzy = corrections(pq, self._lexicon(searcher))
+            found_fuzzy = fuzzy != pq and _count(searcher, build_query(fuzzy), kwargs["filter"])
+            pq, stage = fuzzy, ("fuzzy" if found_fuzzy else "any")
+        query = build_query(pq, every_word=False, common=self._common(searcher))
+        return _Found(pq, stage, searcher.search_page(query, page, per_page, **kwargs), query)
 
     def _facets(self, searcher, found: _Found, filters, statuses) -> dict[str, list[tuple[str, int]]]:
         """Count facet values; a filtered facet is counted as if its own filter were off."""
@@ -365,7 +380,7 @@ class SearchIndex:
             groups = found.page.results.groups(name)
             if filters.get(name):
                 other = searcher.search(
-                    build_query(found.pq, found.conjunctive),
+                    found.query,
                     limit=1,
                     filter=_filter_query(filters, statuses, skip=name),
                     groupedby={name: sorting.FieldFacet(name, allow_overlap=True)},
@@ -377,6 +392,11 @@ class SearchIndex:
                 key=lambda vn: (-vn[1], str(vn[0])) if name != "year" else (-int(vn[0]), 0),
             )
         return counts
+
+    def _common(self, searcher) -> frozenset[str]:
+        """Return the folded syllables found in most entries (too common to make a match alone)."""
+        limit = COMMON_SHARE * max(1, searcher.doc_count())
+        return frozenset(t for t, df in self._lexicon(searcher).items() if df > limit)
 
     def _lexicon(self, searcher, field: str = "all_f") -> dict[str, int]:
         """Return the terms of a field with their document frequencies, cached per index version."""
@@ -461,14 +481,19 @@ class SearchIndex:
         )
 
 
+def _count(searcher, query: Query, filter_query: Query) -> int:
+    """Return how many entries match."""
+    return len(searcher.search(query, limit=1, filter=filter_query))
+
+
 @dataclass
 class _Found:
-    """The outcome of the staged search: which stage answered and with what."""
+    """The outcome of the staged search: which stage answered, with what query and results."""
 
     pq: ParsedQuery
-    stage: str  # "all", "fuzzy" or "any"
+    stage: str  # "all": some entry has every word; "fuzzy": after correcting typos; "any": none has
     page: object  # whoosh ResultsPage
-    conjunctive: bool = True
+    query: Query
 
     @property
     def total(self) -> int:

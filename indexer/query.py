@@ -10,7 +10,7 @@ from itertools import pairwise
 from whoosh.query import And, AndMaybe, AndNot, Every, Or, Phrase, Query, Term
 
 from .analysis import Syllable, document_codes, syllables
-from .text import normalize_text
+from .text import fold_accents, normalize_text
 from .thesaurus import Thesaurus
 
 __all__ = ["ParsedQuery", "Unit", "build_query", "corrections", "near_terms", "parse_query"]
@@ -20,6 +20,78 @@ MAX_SYLLABLES = 32
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 # Weights of what a unit may match: as typed, a synonym, a correction of a typo.
 TYPED, SYNONYM, CORRECTION = 1.0, 0.7, 0.5
+# Function words of questions and connectives. They are indexed like every other word (no
+# stop list); in a query they only help ranking, so "làm sao giữ an ninh ở bến đò?" asks
+# for "giữ an ninh … bến đò" and not for entries that happen to say "làm sao".
+FUNCTION_WORDS = frozenset(
+    " ".join(word.split())
+    for word in [
+        "làm sao",
+        "làm thế nào",
+        "như thế nào",
+        "thế nào",
+        "ra sao",
+        "bằng cách nào",
+        "tại sao",
+        "vì sao",
+        "là gì",
+        "cái gì",
+        "gì",
+        "nào\n    ",
+        "đâu",
+        "ở đâu",
+        "khi nào",
+        "bao giờ",
+        "bao nhiêu",
+        "ai",
+        "sao",
+        "vậy",
+        "nhỉ",
+        "ạ",
+        "có",
+        "không",
+        "thì",
+        "để",
+        "được",
+        "những",
+        "các",
+        "cho",
+        "của",
+        "với\n    ",
+        "và",
+        "mà",
+        "là",
+        "nên",
+        "cần",
+        "phải",
+        "hay",
+        "hoặc",
+        "về",
+        "trong",
+        "từ",
+        "này",
+        "đó",
+        "bị",
+        "đã",
+        "đang",
+        "sẽ",
+        "một",
+        "ở",
+        "tại",
+        "qua",
+        "trên",
+        "khi",
+        "nếu",
+        "như",
+    ]
+)
+_FUNCTION_MAX = max(len(w.split()) for w in FUNCTION_WORDS)
+_FUNCTION_FOLDED = frozenset(fold_accents(w) for w in FUNCTION_WORDS)
+# A unit whose folded form is in more than this share of entries does not make an entry
+# a match on its own: it only ranks ("biên" is in nearly every entry of this knowledge base).
+COMMON_SHARE = 0.5
+# Entries that contain every word of the query come before those that contain some.
+ALL_WORDS_BOOST = 8.0
 
 
 @dataclass(frozen=True)
@@ -29,6 +101,7 @@ class Unit:
     typed: tuple[Syllable, ...]
     synonyms: tuple[tuple[Syllable, ...], ...] = ()
     corrections: tuple[str, ...] = ()  # folded syllables one edit away, for typos
+    optional: bool = False  # a function word ("làm sao", "ở", "không"): ranks, never required
 
     def forms(self) -> list[tuple[list[str], float]]:
         """Return each folded syllable sequence this unit matches, with its weight."""
@@ -48,6 +121,7 @@ class ParsedQuery:
     phrases: tuple[tuple[Syllable, ...], ...]
     excluded: tuple[tuple[Syllable, ...], ...]
     codes: tuple[str, ...]
+    places: tuple[str, ...] = ()  # provinces (as named today) the query names
 
     @property
     def empty(self) -> bool:
@@ -93,19 +167,37 @@ def parse_query(text: str, thesaurus: Thesaurus | None = None) -> ParsedQuery:
 
 
 def _units(words: list[Syllable], thesaurus: Thesaurus | None) -> list[Unit]:
-    """Group the words into units, a known multi-word form making one unit."""
+    """Group the words into units: a known multi-word form or function word makes one unit."""
     expansions = {e.start: e for e in thesaurus.expand(words)} if thesaurus else {}
     units, i = [], 0
     while i < len(words):
+        n = _function_word(words, i)
         if i in expansions:
             e = expansions[i]
             units.append(Unit(tuple(words[e.start : e.end]), e.alternatives))
             i = e.end
+        elif n:
+            units.append(Unit(tuple(words[i : i + n]), optional=True))
+            i += n
         else:
             units.append(Unit((words[i],)))
             i += 1
+    if all(u.optional for u in units):  # a query of function words only means them
+        units = [replace(u, optional=False) for u in units]
     # The same word typed twice asks for nothing more.
     return list({tuple(s.exact for s in u.typed): u for u in units}.values())
+
+
+def _function_word(words: list[Syllable], i: int) -> int:
+    """Return the length of the longest function word starting at words[i], or 0."""
+    for n in range(min(_FUNCTION_MAX, len(words) - i), 0, -1):
+        run = words[i : i + n]
+        exact = " ".join(s.exact for s in run)
+        if exact in FUNCTION_WORDS:
+            return n
+        if all(s.exact == s.folded for s in run) and " ".join(s.folded for s in run) in _FUNCTION_FOLDED:
+            return n
+    return 0
 
 
 def corrections(pq: ParsedQuery, lexicon: Mapping[str, int], limit: int = 6) -> ParsedQuery:
@@ -151,22 +243,55 @@ def _unit_query(unit: Unit, field: str = "all_f") -> Query:
     return options[0] if len(options) == 1 else Or(options)
 
 
-def build_query(pq: ParsedQuery, conjunctive: bool = True) -> Query:
-    """Build the Whoosh query: what must match, what ranks higher, what is excluded."""
-    parts = [_unit_query(u) for u in pq.units]
-    parts += [_seq("all_f", [s.folded for s in p]) for p in pq.phrases]
+def _as_typed(unit: Unit) -> Query:
+    """Match a unit as typed: syllables typed with diacritics must carry exactly those."""
+    typed = unit.typed
+    if all(s.exact == s.folded for s in typed):
+        exact: Query = _seq("all_f", [s.folded for s in typed])
+    else:
+        terms = [Term("all_x", s.exact) if s.exact != s.folded else Term("all_f", s.folded) for s in typed]
+        exact = terms[0] if len(terms) == 1 else And([_seq("all_f", [s.folded for s in typed]), *terms])
+    others = [_seq("all_f", form) for form, weight in unit.forms() if weight != TYPED]
+    return Or([exact, *others]) if others else exact
+
+
+def build_query(pq: ParsedQuery, every_word: bool = True, common: frozenset[str] = frozenset()) -> Query:
+    """Build the Whoosh query: what must match, what ranks higher, what is excluded.
+
+    With every_word, an entry must contain every word (or a synonym of it). Otherwise it must
+    contain one of the distinctive words, and entries with every word rank first.
+    """
+    required = [u for u in pq.units if not u.optional]
+    words = [_unit_query(u) for u in required]
+    phrases = [_seq("all_f", [s.folded for s in p]) for p in pq.phrases]
+    boosts = _ranking(pq)
+    if every_word:
+        parts = words + phrases
+    else:
+        # Some words are enough; a multi-word unit ("tàu thuyền đoàn kết") counts word by word.
+        forms = [alt for u in required for alt in (u.typed, *u.synonyms)]
+        singles = [Unit((s,)) for form in forms if len(form) > 1 for s in form]
+        candidates = [*required, *singles]
+        distinctive = [_unit_query(u) for u in candidates if not _is_common(u, common)]
+        loose = distinctive or [_unit_query(u) for u in candidates]
+        parts = [Or(loose) if len(loose) > 1 else loose[0], *phrases] if loose else phrases
+    if len(required) > 1 or any(s.exact != s.folded for s in pq.words):
+        # Every word, with the diacritics as typed: "Hà Tĩnh" before "Hà Giang … tỉnh".
+        boosts.append(And([_as_typed(u) for u in required], boost=ALL_WORDS_BOOST))
     if not parts:
         base: Query = Every()
-    elif len(parts) == 1:
-        base = parts[0]
     else:
-        base = And(parts) if conjunctive else Or(parts)
-    boosts = _ranking(pq)
+        base = parts[0] if len(parts) == 1 else And(parts)
     if boosts:
         base = AndMaybe(base, Or(boosts))
     if pq.excluded:
         base = AndNot(base, Or([_seq("all_f", [s.folded for s in p]) for p in pq.excluded]))
     return base
+
+
+def _is_common(unit: Unit, common: frozenset[str]) -> bool:
+    """Return True if every form of a one-syllable unit is in most entries."""
+    return all(len(form) == 1 and form[0] in common for form, _w in unit.forms())
 
 
 def _ranking(pq: ParsedQuery) -> list[Query]:
@@ -178,7 +303,8 @@ def _ranking(pq: ParsedQuery) -> list[Query]:
             boosts.append(_seq("summary_f", form, 1.5 * weight))
             boosts.append(_seq("meta_f", form, 1.0 * weight))
     for phrase in pq.phrases:
-        boosts.append(_seq("title_f", [s.folded for s in phrase], 4.0))
+        folded = [s.folded for s in phrase]
+        boosts += [_seq("title_f", folded, 4.0), _seq("summary_f", folded, 1.5), _seq("meta_f", folded, 1.0)]
     seq = [s.folded for s in pq.words]
     if len(seq) > 1:
         boosts.append(Phrase("title_f", seq, boost=6.0))
@@ -192,4 +318,6 @@ def _ranking(pq: ParsedQuery) -> list[Query]:
         boosts.append(Term("title_x", s.exact, boost=2.0))
         boosts.append(Term("all_x", s.exact, boost=1.0))
     boosts += [Term("codes", c, boost=5.0) for c in pq.codes]
+    # A province named in the query: entries filed under it (or a former name of it) first.
+    boosts += [Term("province", p, boost=4.0) for p in pq.places]
     return boosts

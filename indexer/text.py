@@ -39,8 +39,12 @@ def strip_invisible(text: str) -> str:
     return text.translate(_INVISIBLE_TABLE)
 
 
-def canonical_syllable(syllable: str) -> str:
-    """Return one syllable in NFC with the tone mark in its canonical place."""
+def canonical_syllable(syllable: str, old_style: bool = False) -> str:
+    """Return one syllable in NFC with the tone mark in its canonical place.
+
+    The canonical place is the first vowel of an open "oa", "oe", "uy" ("hòa"); with
+    old_style, the second ("hoà"), which is what underthesea's segmenter was trained on.
+    """
     decomposed = unicodedata.normalize("NFD", strip_invisible(syllable))
     tones = [c for c in decomposed if c in _TONES]
     if len(tones) != 1:
@@ -49,7 +53,7 @@ def canonical_syllable(syllable: str) -> str:
     match = _MOVABLE.match(base.lower())
     if not match:
         return unicodedata.normalize("NFC", decomposed)
-    at = len(match.group("head"))  # index of the pair's first vowel
+    at = len(match.group("head")) + (1 if old_style else 0)  # the vowel that carries the mark
     return unicodedata.normalize("NFC", base[: at + 1] + tones[0] + base[at + 1 :])
 
 

@@ -2,6 +2,8 @@
 
 import unicodedata
 
+import pytest
+
 from indexer import analyze, syllables
 
 
@@ -40,3 +42,27 @@ def test_old_tone_style_and_nfd_text_segment_like_the_canonical_text():
 
 def test_underscore_and_symbols_separate_syllables():
     assert [s.exact for s in syllables('biên_cương "AND(" * : ~')] == ["biên", "cương", "and"]
+
+
+def test_what_underthesea_really_does_with_tone_placement():
+    """Record the segmenter's own behaviour that the analysis works around."""
+    from underthesea import word_tokenize
+
+    # Trained on the old placement, it knows "thuỷ điện" and "khoẻ mạnh" as words…
+    assert word_tokenize("nhà máy thuỷ điện", use_token_normalize=False) == ["nhà máy", "thuỷ điện"]
+    assert word_tokenize("người dân khoẻ mạnh", use_token_normalize=False) == ["người dân", "khoẻ mạnh"]
+    # …but splits them in the new placement, which is also what its own normaliser produces.
+    assert word_tokenize("nhà máy thủy điện", use_token_normalize=False) == ["nhà máy", "thủy", "điện"]
+    assert word_tokenize("người dân khoẻ mạnh") == ["người dân", "khỏe", "mạnh"]
+    # "hòa bình" is a word in both placements.
+    assert word_tokenize("Giữ gìn hòa bình", use_token_normalize=False) == ["Giữ gìn", "hòa bình"]
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [("nhà máy thủy điện", "thủy_điện"), ("nhà máy thuỷ điện", "thủy_điện"),
+     ("người dân khỏe mạnh", "khỏe_mạnh"), ("người dân khoẻ mạnh", "khỏe_mạnh"),
+     ("giữ gìn hòa bình", "hòa_bình"), ("giữ gìn hoà bình", "hòa_bình")],
+)  # fmt: skip
+def test_compounds_do_not_depend_on_the_authors_tone_placement(text, word):
+    assert word in analyze(text).word_terms(folded=False)
