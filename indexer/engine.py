@@ -22,7 +22,7 @@ from whoosh.query import And, Or, Prefix, Query, Term
 
 from .analysis import Syllable, analyze, document_codes, syllables, terms
 from .query import COMMON_SHARE, ParsedQuery, build_query, corrections, near_terms, parse_query
-from .snippets import highlight, snippet
+from .snippets import Marks, highlight, snippet
 from .text import normalize_text
 from .thesaurus import Thesaurus, matches_typed
 
@@ -314,7 +314,7 @@ class SearchIndex:
                 page = max(1, -(-found.total // per_page))
                 found = self._run(searcher, pq, filters, statuses, page, per_page)
             facets = self._facets(searcher, found, filters, statuses)
-            marked = found.pq.marked_forms()
+            marked = found.pq.marks()
             hits = [self._hit(h, marked) for h in found.page]
             suggestion = self._suggest(searcher, found) if not pq.empty else None
         return SearchResults(
@@ -364,14 +364,15 @@ class SearchIndex:
                 [sorting.FieldFacet("year_sort", reverse=True), sorting.FieldFacet("title_sort")]
             )
             query = build_query(pq)
-            return _Found(pq, "all", searcher.search_page(query, page, per_page, sortedby=order, **kwargs), query)
-        stage = "all"
-        if not _count(searcher, build_query(pq), kwargs["filter"]):
+            results = searcher.search_page(query, page, per_page, sortedby=order, **kwargs)
+            return _Found(pq, "all", results, query, len(results.results))
+        stage, full = "all", _count(searcher, build_query(pq), kwargs["filter"])
+        if not full:
             fuzzy = corrections(pq, self._lexicon(searcher))
-            found_fuzzy = fuzzy != pq and _count(searcher, build_query(fuzzy), kwargs["filter"])
-            pq, stage = fuzzy, ("fuzzy" if found_fuzzy else "any")
+            full = _count(searcher, build_query(fuzzy), kwargs["filter"]) if fuzzy != pq else 0
+            pq, stage = fuzzy, ("fuzzy" if full else "any")
         query = build_query(pq, every_word=False, common=self._common(searcher))
-        return _Found(pq, stage, searcher.search_page(query, page, per_page, **kwargs), query)
+        return _Found(pq, stage, searcher.search_page(query, page, per_page, **kwargs), query, full)
 
     def _facets(self, searcher, found: _Found, filters, statuses) -> dict[str, list[tuple[str, int]]]:
         """Count facet values; a filtered facet is counted as if its own filter were off."""
@@ -415,7 +416,7 @@ class SearchIndex:
         # Syllables typed without marks, or with marks no entry uses ("thuôc"), may be respelled.
         loose = {s for s in pq.words if s.exact == s.folded or s.exact not in known}
         loose |= {s for u in pq.units if u.corrections for s in u.typed}
-        if not pq.words or not loose or (found.stage == "all" and found.total > 2):
+        if not pq.words or not loose or (found.stage == "all" and found.full > 2):
             return None
         wanted = []
         for syll in pq.words:
@@ -450,16 +451,16 @@ class SearchIndex:
             text = stored.get("key_terms") or ""
             published = Term("status", "published")
             hits = searcher.more_like(docnum, "words_f", text=text, top=limit, numterms=12, filter=published)
-            found = [self._hit(h, frozenset()) for h in hits]
+            found = [self._hit(h, Marks()) for h in hits]
             if len(found) < limit and stored.get("fields"):  # few shared words: same field
                 same = Or([Term("field", f) for f in stored["fields"]])
                 more = searcher.search(same, limit=limit * 2, filter=published, mask={docnum})
                 seen = {h.slug for h in found}
-                found += [self._hit(h, frozenset()) for h in more if h["slug"] not in seen][: limit - len(found)]
+                found += [self._hit(h, Marks()) for h in more if h["slug"] not in seen][: limit - len(found)]
             return found
 
     @staticmethod
-    def _hit(hit, marked: frozenset[str]) -> Hit:
+    def _hit(hit, marked: Marks) -> Hit:
         """Turn a Whoosh hit into a Hit with highlighted title and snippet."""
         stored = hit["stored"]
         text = stored["body_text"]
@@ -494,6 +495,7 @@ class _Found:
     stage: str  # "all": some entry has every word; "fuzzy": after correcting typos; "any": none has
     page: object  # whoosh ResultsPage
     query: Query
+    full: int  # how many entries have every word
 
     @property
     def total(self) -> int:

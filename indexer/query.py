@@ -10,6 +10,7 @@ from itertools import pairwise
 from whoosh.query import And, AndMaybe, AndNot, Every, Or, Phrase, Query, Term
 
 from .analysis import Syllable, document_codes, syllables
+from .snippets import Marks
 from .text import fold_accents, normalize_text
 from .thesaurus import Thesaurus
 
@@ -128,13 +129,16 @@ class ParsedQuery:
         """Return True if nothing positive was asked for."""
         return not self.units and not self.phrases
 
-    def marked_forms(self) -> frozenset[str]:
-        """Return the forms to mark in snippets: typed syllables, synonyms and corrections."""
-        forms = {s.exact for s in self.words}
-        forms |= {s.exact for p in self.phrases for s in p}
-        forms |= {s.exact for u in self.units for alt in u.synonyms for s in alt}
-        forms |= {c for u in self.units for c in u.corrections}
-        return frozenset(forms)
+    def marks(self) -> Marks:
+        """Return what snippets mark: typed syllables, one-word synonyms, corrections, whole runs."""
+        words = {s.exact for s in self.words}
+        words |= {s.exact for p in self.phrases for s in p}
+        words |= {alt[0].exact for u in self.units for alt in u.synonyms if len(alt) == 1}
+        words |= {c for u in self.units for c in u.corrections}
+        runs = tuple(
+            dict.fromkeys(tuple(s.folded for s in alt) for u in self.units for alt in u.synonyms if len(alt) > 1)
+        )
+        return Marks(frozenset(words), runs)
 
 
 def parse_query(text: str, thesaurus: Thesaurus | None = None) -> ParsedQuery:

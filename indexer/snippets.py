@@ -2,47 +2,75 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 
 from .analysis import syllables
 from .text import fold_accents
 
-__all__ = ["highlight", "snippet"]
+__all__ = ["Marks", "highlight", "snippet"]
 
 
-def highlight(text: str, typed: frozenset[str]) -> str:
-    """Return text as HTML with the syllables that match typed query syllables in <mark>."""
-    return _render(text, 0, len(text), _matches(text, typed))
+@dataclass(frozen=True)
+class Marks:
+    """What to mark: syllables as typed, and runs of syllables marked only whole."""
+
+    words: frozenset[str] = frozenset()  # lowercase canonical, with or without diacritics
+    runs: tuple[tuple[str, ...], ...] = ()  # folded syllable sequences (multi-word synonyms)
+
+    def __bool__(self) -> bool:
+        """Return True if there is anything to mark."""
+        return bool(self.words or self.runs)
 
 
-def snippet(text: str, typed: frozenset[str], size: int = 220) -> str:
+def highlight(text: str, marks: Marks | frozenset[str]) -> str:
+    """Return text as HTML with the matching syllables in <mark>."""
+    return _render(text, 0, len(text), _matches(text, _as_marks(marks)))
+
+
+def snippet(text: str, marks: Marks | frozenset[str], size: int = 220) -> str:
     """Return about size characters of text around the best cluster of matches, as HTML."""
     if not text:
         return ""
-    matches = _matches(text, typed)
+    matches = _matches(text, _as_marks(marks))
     if not matches:
         return _render(text, 0, _cut_end(text, size), [])
     start, end = _best_window(text, matches, size)
     return _render(text, start, end, [m for m in matches if start <= m[0] and m[1] <= end])
 
 
-def _matches(text: str, typed: frozenset[str]) -> list[tuple[int, int, str]]:
-    """Return (start, end, term) of each syllable of text that matches a typed syllable.
+def _as_marks(marks: Marks | frozenset[str]) -> Marks:
+    """Accept a plain set of typed syllables as Marks."""
+    return marks if isinstance(marks, Marks) else Marks(frozenset(marks))
+
+
+def _matches(text: str, marks: Marks) -> list[tuple[int, int, str]]:
+    """Return (start, end, term) of each syllable of text to mark, in order.
 
     A syllable typed with diacritics marks only the same syllable ("vùng" not
     "vững"); one typed without marks any syllable that folds to it. If the text
     has no strict match at all, every folded match is marked instead, so an
-    entry found through folding still shows why it was found.
+    entry found through folding still shows why it was found. A run (a
+    multi-word synonym) is marked only where all its syllables stand together.
     """
-    if not typed:
+    if not marks:
         return []
-    plain = {t for t in typed if fold_accents(t) == t}
     sylls = syllables(text)
-    strict = [(s.start, s.end, s.folded) for s in sylls if s.exact in typed or s.folded in plain]
-    if strict:
-        return strict
-    folded = {fold_accents(t) for t in typed}
-    return [(s.start, s.end, s.folded) for s in sylls if s.folded in folded]
+    hits: dict[int, tuple[int, int, str]] = {}
+    for run in marks.runs:
+        n = len(run)
+        for i in range(len(sylls) - n + 1):
+            if all(sylls[i + k].folded == run[k] for k in range(n)):
+                for k in range(n):
+                    hits[i + k] = (sylls[i + k].start, sylls[i + k].end, sylls[i + k].folded)
+    plain = {t for t in marks.words if fold_accents(t) == t}
+    strict = {i for i, s in enumerate(sylls) if s.exact in marks.words or s.folded in plain}
+    if not strict and not hits:
+        folded = {fold_accents(t) for t in marks.words}
+        strict = {i for i, s in enumerate(sylls) if s.folded in folded}
+    for i in strict:
+        hits[i] = (sylls[i].start, sylls[i].end, sylls[i].folded)
+    return [hits[i] for i in sorted(hits)]
 
 
 def _best_window(text: str, matches: list[tuple[int, int, str]], size: int) -> tuple[int, int]:

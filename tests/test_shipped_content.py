@@ -56,3 +56,18 @@ def test_shipped_figures_come_from_the_report(shipped_client):
     text = data["summary"] + data["body_html"]
     assert "46" in text and "592" in text
     assert data["source"]["date"] == "2022-09-20"
+
+
+def test_a_query_without_diacritics_offers_them_back(shipped_client):
+    data = shipped_client.get("/api/search", query_string={"q": "tu thuoc bien cuong"}).get_json()
+    assert data["suggestion"] == "tủ thuốc biên cương"
+    html = shipped_client.get("/search", query_string={"q": "tu thuoc bien cuong"}).get_data(as_text=True)
+    assert "Có phải bạn muốn tìm:" in html
+
+
+def test_entries_with_every_word_come_before_those_with_some(shipped_client):
+    data = shipped_client.get("/api/search", query_string={"q": "tàu thuyền đoàn kết"}).get_json()
+    slugs = [r["slug"] for r in data["results"]]
+    assert slugs[0] == "to-tau-thuyen-doan-ket"
+    assert "to-do-doan-ket" in slugs  # shares "đoàn kết": listed after
+    assert data["total"] > 1 and not data["relaxed"]

@@ -25,3 +25,13 @@ def test_a_text_without_matches_shows_its_beginning():
 
 def test_repeated_words_are_each_marked():
     assert highlight("an ninh, an ninh", frozenset({"an"})) == "<mark>an</mark> ninh, <mark>an</mark> ninh"
+
+
+def test_a_multi_word_synonym_is_marked_only_where_it_stands_whole():
+    from indexer.snippets import Marks
+
+    marks = Marks(frozenset({"tkcn"}), (("tim", "kiem", "cuu", "nan"),))
+    html = highlight("Tìm kiếm cứu nạn trên biển. Tìm người, kiếm việc.", marks)
+    assert (
+        html == "<mark>Tìm</mark> <mark>kiếm</mark> <mark>cứu</mark> <mark>nạn</mark> trên biển. Tìm người, kiếm việc."
+    )
