@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .text import SYLLABLE_RE, canonical_syllable, fold_accents, normalize_text
+from .text import SYLLABLE_RE, canonical_syllable, fold_accents, fold_syllable, normalize_text
 
 __all__ = ["Analysis", "Syllable", "analyze", "document_codes", "syllables"]
 
@@ -65,7 +65,7 @@ def syllables(text: str) -> list[Syllable]:
     found = []
     for match in SYLLABLE_RE.finditer(text):
         exact = canonical_syllable(match.group()).lower()
-        folded = fold_accents(exact)
+        folded = fold_syllable(exact)
         if folded:  # a run of only invisible characters or stray marks is not a syllable
             found.append(Syllable(exact, folded, match.start(), match.end()))
     return found

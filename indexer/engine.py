@@ -21,6 +21,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.query import And, Or, Prefix, Query, Term
 
 from .analysis import Syllable, analyze, document_codes, syllables, terms
+from .prepare import AnalysisCache, prepare
 from .query import COMMON_SHARE, ParsedQuery, build_query, corrections, near_terms, parse_query
 from .snippets import Marks, highlight, snippet
 from .text import normalize_text
@@ -38,6 +39,8 @@ __all__ = [
 
 FACETS = ("field", "province", "unit", "year")
 CURRENT = "CURRENT"  # names the live generation directory
+# From this many documents on, a full build writes segments in several processes.
+PARALLEL_WRITE_FROM = 500
 WRITE_LOCK = "write.lock"
 
 
@@ -197,18 +200,25 @@ class SearchIndex:
             return False
         return True
 
-    def build(self, docs: Iterable[Document]) -> int:
-        """Index docs into a fresh generation and make it live atomically; return the count."""
+    def build(self, docs: Iterable[Document], expected: int | None = None) -> int:
+        """Index docs into a fresh generation and make it live atomically; return the count.
+
+        With many documents expected (or an unknown number), Whoosh writes segments in parallel.
+        """
         self.root.mkdir(parents=True, exist_ok=True)
         with self._write_lock():
             fresh = Path(tempfile.mkdtemp(prefix="gen-", dir=self.root))
             try:
                 ix = whoosh_index.create_in(fresh, _schema())
                 count = 0
-                with ix.writer() as writer:
-                    for doc in docs:
-                        writer.add_document(**_fields_of(doc))
-                        count += 1
+                seen: set[str] = set()
+                with self._cache() as cache:
+                    procs = 1 if expected is not None and expected < PARALLEL_WRITE_FROM else os.cpu_count() or 1
+                    with ix.writer(procs=procs, multisegment=procs > 1, limitmb=128) as writer:
+                        for fields in prepare(docs, _fields_of, cache, seen=seen):
+                            writer.add_document(**fields)
+                            count += 1
+                    cache.retain(seen)  # what no entry uses any more
                 ix.close()
             except BaseException:
                 shutil.rmtree(fresh, ignore_errors=True)
@@ -221,13 +231,22 @@ class SearchIndex:
         with self._write_lock():
             ix = whoosh_index.open_dir(self._current_dir())
             try:
-                with ix.writer(timeout=30.0) as writer:
+                with self._cache() as cache, ix.writer(timeout=30.0) as writer:
                     for slug in deletes:
                         writer.delete_by_term("slug", slug)
-                    for doc in upserts:
-                        writer.update_document(**_fields_of(doc))
+                    for fields in prepare(upserts, _fields_of, cache):
+                        writer.update_document(**fields)
             finally:
                 ix.close()
+
+    @contextmanager
+    def _cache(self) -> Iterator[AnalysisCache]:
+        """Open the analysis cache that lives beside the generations."""
+        cache = AnalysisCache(self.root / "analysis-cache.sqlite3")
+        try:
+            yield cache
+        finally:
+            cache.close()
 
     def slugs(self) -> set[str]:
         """Return the slugs of every indexed document."""

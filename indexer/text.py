@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 __all__ = [
     "SYLLABLE_RE",
     "canonical_syllable",
     "fold_accents",
+    "fold_syllable",
     "normalize_text",
     "strip_invisible",
 ]
@@ -39,6 +41,7 @@ def strip_invisible(text: str) -> str:
     return text.translate(_INVISIBLE_TABLE)
 
 
+@lru_cache(maxsize=200_000)
 def canonical_syllable(syllable: str, old_style: bool = False) -> str:
     """Return one syllable in NFC with the tone mark in its canonical place.
 
@@ -62,6 +65,12 @@ def normalize_text(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     text = SYLLABLE_RE.sub(lambda m: canonical_syllable(m.group()), text)
     return strip_invisible(text)
+
+
+@lru_cache(maxsize=200_000)
+def fold_syllable(syllable: str) -> str:
+    """Fold one syllable (cached: a knowledge base uses a few thousand distinct syllables)."""
+    return fold_accents(syllable)
 
 
 def fold_accents(text: str) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import multiprocessing
+import os
 import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
@@ -18,6 +20,9 @@ from .store import decode_row, delete_entries, get_meta, open_db, set_meta, upse
 from .vocabulary import Vocabulary, load_vocabulary
 
 __all__ = ["CheckReport", "ReindexReport", "check_content", "index_dir", "reindex"]
+
+# Below this many files to read, starting worker processes costs more than it saves.
+PARALLEL_FROM = 64
 
 Progress = Callable[[Iterable[Document], int], AbstractContextManager[Iterable[Document]]]
 
@@ -96,6 +101,24 @@ def _load(raw: bytes, rel: str, allowed: tuple[str, ...]) -> tuple[Entry, str]:
     return entry, html
 
 
+def _load_outcome(job: tuple[bytes, str, tuple[str, ...]]) -> tuple[Entry, str, str] | list[Problem]:
+    """Load one entry in a worker: (entry, HTML, text), or its problems (exceptions stay home)."""
+    try:
+        entry, html = _load(*job)
+    except InvalidEntry as exc:
+        return exc.problems
+    return entry, html, plain_text(html)
+
+
+def _load_many(jobs: list[tuple[bytes, str, tuple[str, ...]]]) -> list[tuple[Entry, str, str] | list[Problem]]:
+    """Load entries, across cores when there are many."""
+    procs = os.cpu_count() or 1
+    if len(jobs) < PARALLEL_FROM or procs < 2:
+        return [_load_outcome(job) for job in jobs]
+    with multiprocessing.get_context("fork").Pool(procs) as pool:
+        return pool.map(_load_outcome, jobs, chunksize=16)
+
+
 def check_content(content_dir: Path) -> CheckReport:
     """Validate every entry file; raise InvalidEntry if fields.yml itself is broken."""
     allowed = load_fields(content_dir / "fields.yml")
@@ -116,14 +139,14 @@ def check_content(content_dir: Path) -> CheckReport:
     return report
 
 
-def to_document(entry: Entry, body_html: str, vocab: Vocabulary) -> Document:
+def to_document(entry: Entry, body_text: str, vocab: Vocabulary) -> Document:
     """Return what the search index needs of an entry."""
     return Document(
         region=vocab.region(entry.province),
         slug=entry.slug,
         title=entry.title,
         summary=entry.summary,
-        body_text=plain_text(body_html),
+        body_text=body_text,
         unit=entry.unit,
         province=entry.province,
         fields=entry.fields,
@@ -141,8 +164,9 @@ def reindex(content_dir: Path, data_dir: Path, full: bool = False, progress: Pro
     db, index = open_db(data_dir), SearchIndex(index_dir(data_dir))
     by_slug = {row["slug"]: row for row in db["entries"].rows}
     config = _config_hash(content_dir)
-    # Fields and province names shape every document: when they change, rebuild everything.
-    full = full or not by_slug or not index.exists() or get_meta(db, "config_hash") != config
+    # Fields and province names shape every entry: when they change, every file is read again.
+    trusted = get_meta(db, "config_hash") == config
+    full = full or not by_slug or not index.exists() or not trusted
     report = ReindexReport(full=full, problems=list(vocab.problems))
 
     paths = {p.relative_to(content_dir).as_posix(): p for p in scan_entries(content_dir)}
@@ -150,40 +174,44 @@ def reindex(content_dir: Path, data_dir: Path, full: bool = False, progress: Pro
     report.problems += [_duplicate(rel, winner) for rel, winner in losers]
     report.skipped += len(losers)
 
-    fresh: list[tuple[Entry, str]] = []
-    keep: set[str] = set()  # indexed slugs left as they are
+    keep: set[str] = set()  # indexed slugs whose file did not change
     broken: set[str] = set()  # indexed slugs whose file is broken now: their last good version stays
+    jobs: list[tuple[bytes, str, tuple[str, ...]]] = []
     for slug, rel in winners.items():
         raw, row = paths[rel].read_bytes(), by_slug.get(slug)
-        if not full and row and row["path"] == rel and row["content_hash"] == hashlib.sha256(raw).hexdigest():
+        if trusted and row and row["path"] == rel and row["content_hash"] == hashlib.sha256(raw).hexdigest():
             keep.add(slug)
             report.unchanged += 1
-            continue
-        try:
-            entry, html = _load(raw, rel, allowed)
-        except InvalidEntry as exc:
-            report.problems += exc.problems
+        else:
+            jobs.append((raw, rel, allowed))
+
+    fresh: list[tuple[Entry, str, str]] = []
+    for (_raw, rel, _allowed), outcome in zip(jobs, _load_many(jobs), strict=True):
+        if isinstance(outcome, list):
+            report.problems += outcome
             report.skipped += 1
-            if row:
+            slug = Path(rel).stem
+            if slug in by_slug:
                 keep.add(slug)
                 broken.add(slug)
             continue
-        report.problems += entry.warnings
-        fresh.append((entry, html))
+        report.problems += outcome[0].warnings
+        fresh.append(outcome)
 
-    removed = set(by_slug) - keep - {e.slug for e, _ in fresh}
-    docs = [to_document(entry, html, vocab) for entry, html in fresh]
+    removed = set(by_slug) - keep - {e.slug for e, _, _ in fresh}
+    docs = [to_document(entry, text, vocab) for entry, _html, text in fresh]
     with (progress or _no_progress)(docs, len(docs)) as items:
         if full:
-            carried = [_row_document(by_slug[slug], vocab) for slug in sorted(broken)]
-            index.build(itertools.chain(items, carried))
+            # Unchanged entries come back from their rows: no parsing, and their analysis is cached.
+            carried = (_row_document(by_slug[slug], vocab) for slug in sorted(keep))
+            index.build(itertools.chain(items, carried), expected=len(docs) + len(keep))
         else:
             index.update(items, deletes=removed)
     upsert_entries(db, fresh)
     delete_entries(db, removed)
     set_meta(db, "config_hash", config)
 
-    report.added = sum(1 for e, _ in fresh if e.slug not in by_slug)
+    report.added = sum(1 for e, _, _ in fresh if e.slug not in by_slug)
     report.updated = len(fresh) - report.added
     report.removed = len(removed)
     report.problems.sort(key=lambda p: (p.path, p.line))
@@ -207,7 +235,7 @@ def _row_document(row: dict, vocab: Vocabulary) -> Document:
         slug=row["slug"],
         title=row["title"],
         summary=row["summary"],
-        body_text=plain_text(row["body_html"] or ""),
+        body_text=row["body_text"] if row.get("body_text") is not None else plain_text(row["body_html"] or ""),
         unit=row["unit"],
         province=row["province"],
         fields=tuple(row["fields"]),

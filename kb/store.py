@@ -29,7 +29,7 @@ _ENTRY_COLUMNS = {
     "slug": str, "title": str, "summary": str, "unit": str, "province": str,
     "fields": str, "tags": str, "year": int, "status": str, "path": str,
     "content_hash": str, "updated_at": str, "indexed_at": str,
-    "source": str, "contact": str, "body_html": str,
+    "source": str, "contact": str, "body_html": str, "body_text": str,
 }  # fmt: skip
 
 
@@ -43,6 +43,9 @@ def open_db(data_dir: Path) -> sqlite_utils.Database:
         db["entries"].create(_ENTRY_COLUMNS, pk="slug", not_null={"title", "path", "status"})
         db["entries"].create_index(["path"], unique=True)
         db["entries"].create_index(["status", "year"])
+    missing = {k: v for k, v in _ENTRY_COLUMNS.items() if k not in db["entries"].columns_dict}
+    for column, kind in missing.items():  # a database made by an older version
+        db["entries"].add_column(column, kind)
     if "meta" not in db.table_names():
         db["meta"].create({"key": str, "value": str}, pk="key")
     return db
@@ -64,17 +67,18 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
-def upsert_entries(db: sqlite_utils.Database, entries: list[tuple[Entry, str]]) -> None:
-    """Insert or replace rows for (entry, rendered body HTML) pairs, keeping updated_at honest."""
+def upsert_entries(db: sqlite_utils.Database, entries: list[tuple[Entry, str, str]]) -> None:
+    """Insert or replace rows for (entry, body HTML, body text) triples, keeping updated_at honest."""
     now = _now()
     table = db["entries"]
     with db.conn:
-        for entry, body_html in entries:
+        for entry, body_html, body_text in entries:
             old = next(table.rows_where("slug = ?", [entry.slug], limit=1), None)
             changed = old is None or old["content_hash"] != entry.content_hash
             # A moved file keeps its slug; free its new path from any stale row first.
             table.delete_where("path = ? AND slug != ?", [entry.path, entry.slug])
-            table.upsert(_row(entry, body_html, now if changed else old["updated_at"], now), pk="slug")
+            row = _row(entry, body_html, now if changed else old["updated_at"], now)
+            table.upsert({**row, "body_text": body_text}, pk="slug")
 
 
 def _row(entry: Entry, body_html: str, updated_at: str, indexed_at: str) -> dict[str, Any]:

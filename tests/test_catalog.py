@@ -74,7 +74,7 @@ def test_full_reindex_rebuilds_into_a_new_generation(content_dir, data_dir):
     reindex(content_dir, data_dir)
     before = (index_dir(data_dir) / "CURRENT").read_text()
     report = reindex(content_dir, data_dir, full=True)
-    assert (report.full, report.updated) == (True, 4)
+    assert (report.full, report.updated, report.unchanged) == (True, 0, 4)
     assert (index_dir(data_dir) / "CURRENT").read_text() != before
     assert search_slugs(data_dir, "tủ thuốc")[0] == "tu-thuoc-bien-cuong"
 

@@ -22,7 +22,7 @@ def test_reindex_prints_one_summary_line(fresh_runner):
     again = fresh_runner.invoke(args=["kb", "reindex"])
     assert again.stdout.strip().startswith("Lập chỉ mục tăng dần: thêm 0, cập nhật 0, xóa 0, bỏ qua 0 (4 không đổi)")
     full = fresh_runner.invoke(args=["kb", "reindex", "--full"])
-    assert full.stdout.strip().startswith("Lập chỉ mục toàn bộ: thêm 0, cập nhật 4")
+    assert full.stdout.strip().startswith("Lập chỉ mục toàn bộ: thêm 0, cập nhật 0, xóa 0, bỏ qua 0 (4 không đổi)")
 
 
 def test_reindex_reports_broken_entries_and_goes_on(fresh_runner, content_dir):

@@ -1,0 +1,109 @@
+"""Analyse documents for the index: in parallel across cores, and only once per content."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import multiprocessing
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ANALYZER_VERSION", "AnalysisCache", "prepare"]
+
+# Bump when the analysis or the schema changes: every cached analysis is then redone.
+ANALYZER_VERSION = "3"
+BATCH = 256
+# Below this many documents to analyse, starting worker processes costs more than it saves.
+PARALLEL_FROM = 64
+
+Fields = dict[str, Any]
+
+
+class AnalysisCache:
+    """A SQLite file mapping a document's content to its analysed field values."""
+
+    def __init__(self, path: Path) -> None:
+        """Open (creating if needed) the cache file."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, timeout=30.0)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS analysis (key TEXT PRIMARY KEY, fields TEXT NOT NULL)")
+
+    @staticmethod
+    def key(doc: object) -> str:
+        """Return the content key of a document: its every value and the analyser version."""
+        values = json.dumps(dataclasses.asdict(doc), ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(f"{ANALYZER_VERSION}\n{values}".encode()).hexdigest()
+
+    def get_many(self, keys: list[str]) -> dict[str, Fields]:
+        """Return the cached fields of the keys that are known."""
+        found: dict[str, Fields] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(f"SELECT key, fields FROM analysis WHERE key IN ({marks})", chunk)
+            found.update((k, json.loads(v)) for k, v in rows)
+        return found
+
+    def put_many(self, items: dict[str, Fields]) -> None:
+        """Remember analysed fields."""
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO analysis VALUES (?, ?)",
+                ((k, json.dumps(v, ensure_ascii=False)) for k, v in items.items()),
+            )
+
+    def retain(self, keys: set[str]) -> None:
+        """Forget every analysis whose key is not in keys (after a full build)."""
+        with self.db:
+            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key TEXT PRIMARY KEY)")
+            self.db.execute("DELETE FROM keep")
+            self.db.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((k,) for k in keys))
+            self.db.execute("DELETE FROM analysis WHERE key NOT IN (SELECT key FROM keep)")
+
+    def close(self) -> None:
+        """Close the file."""
+        self.db.close()
+
+
+def prepare(
+    docs: Iterable[object],
+    analyse: Callable[[object], Fields],
+    cache: AnalysisCache | None,
+    procs: int | None = None,
+    seen: set[str] | None = None,
+) -> Iterator[Fields]:
+    """Yield the fields of each document, in order: from the cache, else analysed in parallel.
+
+    The cache keys of the documents go into seen, if given, so the caller can prune the rest.
+    """
+    procs = procs or os.cpu_count() or 1
+    pool = None
+    try:
+        iterator = iter(docs)
+        while batch := list(islice(iterator, BATCH)):
+            keys = [AnalysisCache.key(d) for d in batch] if cache else []
+            if seen is not None:
+                seen.update(keys)
+            known = cache.get_many(keys) if cache else {}
+            missing = [i for i in range(len(batch)) if not cache or keys[i] not in known]
+            if len(missing) >= PARALLEL_FROM and procs > 1 and pool is None:
+                # fork: workers inherit the loaded modules; each loads underthesea once.
+                pool = multiprocessing.get_context("fork").Pool(procs)
+            todo = [batch[i] for i in missing]
+            done = pool.map(analyse, todo, chunksize=8) if pool and len(todo) > 1 else [analyse(d) for d in todo]
+            fresh = dict(zip((keys[i] for i in missing), done, strict=False)) if cache else {}
+            if cache and fresh:
+                cache.put_many(fresh)
+            analysed = dict(zip(missing, done, strict=True))
+            for i in range(len(batch)):
+                yield analysed[i] if i in analysed else known[keys[i]]
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
