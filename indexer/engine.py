@@ -4,25 +4,27 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import itertools
 import os
 import shutil
 import tempfile
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh import sorting
 from whoosh.analysis import RegexTokenizer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.query import And, Or, Prefix, Query, Term
 
 from .analysis import Syllable, analyze, document_codes, syllables, terms
+from .execute import Execution, Generation, execute
 from .prepare import AnalysisCache, prepare
-from .query import COMMON_SHARE, ParsedQuery, build_query, corrections, near_terms, parse_query
+from .query import ParsedQuery, near_terms, parse_query
 from .snippets import Marks, highlight, snippet
 from .text import normalize_text
 from .thesaurus import Thesaurus, matches_typed
@@ -119,8 +121,9 @@ def _schema() -> Schema:
         all_x=TEXT(analyzer=terms, phrase=False),  # everything, as written: typed diacritics
         title_f=TEXT(analyzer=terms, phrase=True),
         title_x=TEXT(analyzer=terms, phrase=False),
-        summary_f=TEXT(analyzer=terms, phrase=True),
-        meta_f=TEXT(analyzer=terms, phrase=True),  # unit, province, fields, tags
+        summary_f=TEXT(analyzer=terms, phrase=False),
+        meta_f=TEXT(analyzer=terms, phrase=False),  # unit, province, fields, tags
+        all_p=TEXT(analyzer=terms, phrase=False),  # adjacent syllable pairs: phrases without positions
         words_f=TEXT(analyzer=terms, phrase=False),  # underthesea's compound words
         codes=KEYWORD(analyzer=values),
         field=KEYWORD(analyzer=values),
@@ -146,7 +149,10 @@ def _fields_of(doc: Document) -> dict[str, object]:
     return {
         "slug": doc.slug,
         "all_f": " § ".join(folded),
-        "all_x": " ".join(exact),
+        "all_p": " ".join(_pairs(" § ".join(folded))),
+        # Each exact form once: it only ranks (typed diacritics), so its frequency does not
+        # matter, and a third of the indexing time goes with the repeats.
+        "all_x": " ".join(dict.fromkeys(" ".join(exact).split())),
         "title_f": folded[0],
         "title_x": exact[0],
         "summary_f": folded[1],
@@ -162,6 +168,12 @@ def _fields_of(doc: Document) -> dict[str, object]:
         "title_sort": " ".join(s.folded for s in title.syllables),
         "stored": {**dataclasses.asdict(doc), "key_terms": " ".join(compounds)},
     }
+
+
+def _pairs(folded: str) -> list[str]:
+    """Return the adjacent syllable pairs of a term string, never across a sentence break."""
+    terms = folded.split()
+    return [f"{a}_{b}" for a, b in itertools.pairwise(terms) if a != "§" and b != "§"]
 
 
 def _filter_query(filters: dict[str, list[str]], statuses: tuple[str, ...], skip: str = "") -> Query:
@@ -188,6 +200,9 @@ class SearchIndex:
         self.regions = regions or {}  # former province name -> today's, for the facet filter
         self._local = threading.local()
         self._lexicon_cache: dict[str, tuple[object, dict[str, int]]] = {}
+        self._gen: tuple[object, Generation] | None = None
+        self._gen_lock = threading.Lock()
+        self._results = _LRU(256)
         self._places: dict[str, list[tuple[tuple[Syllable, ...], str]]] | None = None
 
     # ---- writing -------------------------------------------------------------
@@ -322,31 +337,58 @@ class SearchIndex:
         page: int = 1,
         per_page: int = 10,
         statuses: tuple[str, ...] = ("published",),
+        cache: bool = True,
     ) -> SearchResults:
-        """Search published entries; an empty query lists them all, newest year first."""
+        """Search published entries; an empty query lists them all, newest year first.
+
+        Results are kept in a small cache for the index version they came from (cache=False
+        skips it, for measuring).
+        """
         filters = {k: [self._facet_value(k, v) for v in vs if v] for k, vs in (filters or {}).items() if k in FACETS}
+        filters = {k: list(dict.fromkeys(vs)) for k, vs in filters.items() if vs}
         pq = self._with_places(parse_query(query, self.thesaurus))
         page = max(1, page)
         with self._searcher() as searcher:
-            found = self._run(searcher, pq, filters, statuses, page, per_page)
-            if (page - 1) * per_page >= found.total and page > 1:  # past the last page: show the last one
+            key = (self._version(searcher), pq.text, tuple(sorted((k, tuple(v)) for k, v in filters.items())),
+                   page, per_page, statuses)  # fmt: skip
+            if cache and (cached := self._results.get(key)) is not None:
+                return cached
+            gen = self._generation(searcher)
+            lexicon = self._lexicon(searcher)
+            memo = gen.memo
+            found = execute(searcher, gen, pq, filters, statuses, page, per_page, lexicon, memo)
+            if not found.page and page > 1:  # past the last page: show the last one (or the first)
                 page = max(1, -(-found.total // per_page))
-                found = self._run(searcher, pq, filters, statuses, page, per_page)
-            facets = self._facets(searcher, found, filters, statuses)
-            marked = found.pq.marks()
-            hits = [self._hit(h, marked) for h in found.page]
-            suggestion = self._suggest(searcher, found) if not pq.empty else None
-        return SearchResults(
+                found = execute(searcher, gen, pq, filters, statuses, page, per_page, lexicon, memo)
+            marks = found.pq.marks()
+            hits = [self._hit(searcher.stored_fields(d), score, marks) for d, score in found.page]
+            suggestion = self._suggest(searcher, found, hits) if not pq.empty else None
+        results = SearchResults(
             query=pq.text,
             total=found.total,
             page=page,
             per_page=per_page,
             hits=hits,
-            facets=facets,
+            facets=found.facets,
             relaxed=found.stage == "any" and found.total > 0,
             corrected=found.stage == "fuzzy" and found.total > 0,
             suggestion=suggestion,
         )
+        if cache:
+            self._results.put(key, results)
+        return results
+
+    def _version(self, searcher) -> tuple[str, int]:
+        """Return what identifies the index version a searcher reads."""
+        return (self._current_dir().name, searcher.reader().generation())
+
+    def _generation(self, searcher) -> Generation:
+        """Return the precomputed facet arrays of the searcher's index version."""
+        version = self._version(searcher)
+        with self._gen_lock:
+            if self._gen is None or self._gen[0] != version:
+                self._gen = (version, Generation(searcher))
+            return self._gen[1]
 
     def _with_places(self, pq: ParsedQuery) -> ParsedQuery:
         """Note the provinces a query names, matched like words (with or without diacritics)."""
@@ -371,53 +413,6 @@ class SearchIndex:
         value = " ".join(normalize_text(value).split())
         return self.regions.get(value, value) if name == "province" else value
 
-    def _run(self, searcher, pq: ParsedQuery, filters, statuses, page: int, per_page: int) -> _Found:
-        """Search: entries with every word first, then those with some; correct typos if none has all."""
-        kwargs = {
-            "filter": _filter_query(filters, statuses),
-            "groupedby": {f: sorting.FieldFacet(f, allow_overlap=True) for f in FACETS},
-            "maptype": sorting.Count,
-        }
-        if pq.empty:
-            order = sorting.MultiFacet(
-                [sorting.FieldFacet("year_sort", reverse=True), sorting.FieldFacet("title_sort")]
-            )
-            query = build_query(pq)
-            results = searcher.search_page(query, page, per_page, sortedby=order, **kwargs)
-            return _Found(pq, "all", results, query, len(results.results))
-        stage, full = "all", _count(searcher, build_query(pq), kwargs["filter"])
-        if not full:
-            fuzzy = corrections(pq, self._lexicon(searcher))
-            full = _count(searcher, build_query(fuzzy), kwargs["filter"]) if fuzzy != pq else 0
-            pq, stage = fuzzy, ("fuzzy" if full else "any")
-        query = build_query(pq, every_word=False, common=self._common(searcher))
-        return _Found(pq, stage, searcher.search_page(query, page, per_page, **kwargs), query, full)
-
-    def _facets(self, searcher, found: _Found, filters, statuses) -> dict[str, list[tuple[str, int]]]:
-        """Count facet values; a filtered facet is counted as if its own filter were off."""
-        counts = {}
-        for name in FACETS:
-            groups = found.page.results.groups(name)
-            if filters.get(name):
-                other = searcher.search(
-                    found.query,
-                    limit=1,
-                    filter=_filter_query(filters, statuses, skip=name),
-                    groupedby={name: sorting.FieldFacet(name, allow_overlap=True)},
-                    maptype=sorting.Count,
-                )
-                groups = other.groups(name)
-            counts[name] = sorted(
-                ((v, n) for v, n in groups.items() if v),
-                key=lambda vn: (-vn[1], str(vn[0])) if name != "year" else (-int(vn[0]), 0),
-            )
-        return counts
-
-    def _common(self, searcher) -> frozenset[str]:
-        """Return the folded syllables found in most entries (too common to make a match alone)."""
-        limit = COMMON_SHARE * max(1, searcher.doc_count())
-        return frozenset(t for t, df in self._lexicon(searcher).items() if df > limit)
-
     def _lexicon(self, searcher, field: str = "all_f") -> dict[str, int]:
         """Return the terms of a field with their document frequencies, cached per index version."""
         key = (self._current_dir(), searcher.reader().generation(), field)
@@ -428,7 +423,7 @@ class SearchIndex:
             cached = self._lexicon_cache[field] = (key, lexicon)
         return cached[1]
 
-    def _suggest(self, searcher, found: _Found) -> str | None:
+    def _suggest(self, searcher, found: Execution, hits: list[Hit]) -> str | None:
         """Offer the query spelled as the best entries spell it, when it found little or needed fixing."""
         pq = found.pq
         known = self._lexicon(searcher, "all_x")
@@ -443,7 +438,7 @@ class SearchIndex:
             if syll in loose and len(syll.folded) >= 3:  # a dropped or wrong letter, too
                 options |= near_terms(syll.folded)
             wanted.append((syll, options, syll in loose))
-        stored = [hit["stored"] for hit in list(found.page)[:3]]
+        stored = [searcher.stored_fields(d)["stored"] for d, _score in found.page[:3]]
         texts = [t for s in stored for t in (s["title"], s["summary"], s["body_text"])]
         best = _restore(wanted, texts)
         typed = " ".join(s.exact for s in pq.words)
@@ -470,24 +465,24 @@ class SearchIndex:
             text = stored.get("key_terms") or ""
             published = Term("status", "published")
             hits = searcher.more_like(docnum, "words_f", text=text, top=limit, numterms=12, filter=published)
-            found = [self._hit(h, Marks()) for h in hits]
+            found = [self._hit(h.fields(), h.score or 0.0, Marks()) for h in hits]
             if len(found) < limit and stored.get("fields"):  # few shared words: same field
                 same = Or([Term("field", f) for f in stored["fields"]])
                 more = searcher.search(same, limit=limit * 2, filter=published, mask={docnum})
                 seen = {h.slug for h in found}
-                found += [self._hit(h, Marks()) for h in more if h["slug"] not in seen][: limit - len(found)]
+                extra = [self._hit(h.fields(), 0.0, Marks()) for h in more if h["slug"] not in seen]
+                found += extra[: limit - len(found)]
             return found
 
     @staticmethod
-    def _hit(hit, marked: Marks) -> Hit:
-        """Turn a Whoosh hit into a Hit with highlighted title and snippet."""
-        stored = hit["stored"]
-        text = stored["body_text"]
-        best = snippet(text, marked)
+    def _hit(fields: dict, score: float, marked: Marks) -> Hit:
+        """Turn stored fields into a Hit with highlighted title and snippet."""
+        stored = fields["stored"]
+        best = snippet(stored["body_text"], marked)
         if marked and "<mark>" not in best and "<mark>" in snippet(stored["summary"], marked):
             best = snippet(stored["summary"], marked)
         return Hit(
-            slug=hit["slug"],
+            slug=fields["slug"],
             title=stored["title"],
             title_html=highlight(stored["title"], marked),
             summary=stored["summary"],
@@ -496,30 +491,8 @@ class SearchIndex:
             province=stored["province"],
             fields=tuple(stored["fields"]),
             year=stored["year"],
-            # Sorted listings (empty query) carry a sort key, not a relevance score.
-            score=round(hit.score, 4) if isinstance(hit.score, float) else 0.0,
+            score=round(score, 4),
         )
-
-
-def _count(searcher, query: Query, filter_query: Query) -> int:
-    """Return how many entries match."""
-    return len(searcher.search(query, limit=1, filter=filter_query))
-
-
-@dataclass
-class _Found:
-    """The outcome of the staged search: which stage answered, with what query and results."""
-
-    pq: ParsedQuery
-    stage: str  # "all": some entry has every word; "fuzzy": after correcting typos; "any": none has
-    page: object  # whoosh ResultsPage
-    query: Query
-    full: int  # how many entries have every word
-
-    @property
-    def total(self) -> int:
-        """Return how many entries matched."""
-        return len(self.page.results)
 
 
 def _restore(wanted: list[tuple[Syllable, set[str], bool]], texts: list[str]) -> str | None:
@@ -534,3 +507,29 @@ def _restore(wanted: list[tuple[Syllable, set[str], bool]], texts: list[str]) ->
             ):
                 return " ".join(s.exact for s in sylls[i : i + n])
     return None
+
+
+class _LRU:
+    """A small thread-safe least-recently-used cache."""
+
+    def __init__(self, size: int) -> None:
+        """Keep at most size items."""
+        self.size = size
+        self._items: OrderedDict[object, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: object) -> object | None:
+        """Return a cached value (None if absent), marking it recently used."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key: object, value: object) -> None:
+        """Cache a value, evicting the least recently used beyond the size."""
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)

@@ -7,85 +7,61 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
-from whoosh.query import And, AndMaybe, AndNot, Every, Or, Phrase, Query, Term
+from whoosh import query as whoosh_query
+from whoosh.query import And, Phrase, Query, Term
 
 from .analysis import Syllable, document_codes, syllables
 from .snippets import Marks
 from .text import fold_accents, normalize_text
 from .thesaurus import Thesaurus
 
-__all__ = ["ParsedQuery", "Unit", "build_query", "corrections", "near_terms", "parse_query"]
+__all__ = [
+    "ParsedQuery",
+    "Unit",
+    "as_typed_queries",
+    "corrections",
+    "loose_units",
+    "near_terms",
+    "parse_query",
+    "phrase_query",
+    "required_units",
+    "scoring_clauses",
+    "shortlist_terms",
+    "unit_query",
+]
 
 MAX_SYLLABLES = 32
 # A token: -"phrase", "phrase" (the closing quote may be missing), -word or word.
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+
+
+class Or(whoosh_query.Or):
+    """An Or that advances its parts together (skip_to), never preloading every match.
+
+    Whoosh preloads all matches of an Or on small segments; when only a shortlist of
+    entries is scored, that would evaluate every phrase over the whole index.
+    """
+
+    matcher_type = whoosh_query.Or.DEFAULT_MATCHER
+
+
 # Weights of what a unit may match: as typed, a synonym, a correction of a typo.
 TYPED, SYNONYM, CORRECTION = 1.0, 0.7, 0.5
 # Function words of questions and connectives. They are indexed like every other word (no
 # stop list); in a query they only help ranking, so "làm sao giữ an ninh ở bến đò?" asks
 # for "giữ an ninh … bến đò" and not for entries that happen to say "làm sao".
 FUNCTION_WORDS = frozenset(
-    " ".join(word.split())
-    for word in [
-        "làm sao",
-        "làm thế nào",
-        "như thế nào",
-        "thế nào",
-        "ra sao",
-        "bằng cách nào",
-        "tại sao",
-        "vì sao",
-        "là gì",
-        "cái gì",
-        "gì",
-        "nào\n    ",
-        "đâu",
-        "ở đâu",
-        "khi nào",
-        "bao giờ",
-        "bao nhiêu",
-        "ai",
-        "sao",
-        "vậy",
-        "nhỉ",
-        "ạ",
-        "có",
-        "không",
-        "thì",
-        "để",
-        "được",
-        "những",
-        "các",
-        "cho",
-        "của",
-        "với\n    ",
-        "và",
-        "mà",
-        "là",
-        "nên",
-        "cần",
-        "phải",
-        "hay",
-        "hoặc",
-        "về",
-        "trong",
-        "từ",
-        "này",
-        "đó",
-        "bị",
-        "đã",
-        "đang",
-        "sẽ",
-        "một",
-        "ở",
-        "tại",
-        "qua",
-        "trên",
-        "khi",
-        "nếu",
-        "như",
-    ]
-)
+    {
+        # questions
+        "làm sao", "làm thế nào", "như thế nào", "thế nào", "ra sao", "bằng cách nào", "tại sao",
+        "vì sao", "là gì", "cái gì", "gì", "nào", "đâu", "ở đâu", "khi nào", "bao giờ", "bao nhiêu",
+        "ai", "sao", "vậy", "nhỉ", "ạ",
+        # connectives, particles, prepositions
+        "có", "không", "thì", "để", "được", "những", "các", "cho", "của", "với", "và", "mà", "là",
+        "nên", "cần", "phải", "hay", "hoặc", "về", "trong", "từ", "này", "đó", "bị", "đã", "đang",
+        "sẽ", "một", "ở", "tại", "qua", "trên", "khi", "nếu", "như", "đến", "tới",
+    }
+)  # fmt: skip
 _FUNCTION_MAX = max(len(w.split()) for w in FUNCTION_WORDS)
 _FUNCTION_FOLDED = frozenset(fold_accents(w) for w in FUNCTION_WORDS)
 # A unit whose folded form is in more than this share of entries does not make an entry
@@ -208,11 +184,15 @@ def corrections(pq: ParsedQuery, lexicon: Mapping[str, int], limit: int = 6) -> 
     """Give one-syllable units the indexed syllables one edit away (a missing letter, a typo).
 
     Syllables no entry contains are corrected first; only when every syllable is known (yet
-    no entry has them all) are the known ones of three letters or more corrected too.
+    no entry has them all) are the known ones of three letters or more corrected too, and
+    then only in queries of up to three words.
     """
     single = [u for u in pq.units if len(u.typed) == 1]
     unknown = [u for u in single if u.typed[0].folded not in lexicon]
-    targets = unknown or [u for u in single if len(u.typed[0].folded) >= 3]
+    # A typo that is itself a word ("thuc" for "thuoc") is only guessed at in short queries;
+    # in a long question, some word missing from every entry is the likelier reason.
+    short = len(required_units(pq)) <= 3
+    targets = unknown or ([u for u in single if len(u.typed[0].folded) >= 3] if short else [])
     units = []
     for unit in pq.units:
         if unit in targets:
@@ -234,17 +214,32 @@ def near_terms(word: str) -> set[str]:
     return deletes | swaps | replaces | inserts
 
 
-def _seq(field: str, folded: list[str], boost: float = 1.0, slop: int = 1) -> Query:
-    """Match one syllable, or several in order."""
+def _seq(field: str, folded: list[str], boost: float = 1.0) -> Query:
+    """Match one syllable, or several side by side.
+
+    In the whole text, side by side means the indexed pairs of adjacent syllables (exact
+    for two syllables, and without reading positions, which is what makes phrases slow);
+    titles keep real phrases; in summary and unit/tags, all the syllables suffice.
+    """
     if len(folded) == 1:
         return Term(field, folded[0], boost=boost)
-    return Phrase(field, folded, slop=slop, boost=boost)
+    if field == "all_f":
+        pairs = [Term("all_p", f"{a}_{b}") for a, b in pairwise(folded)]
+        return pairs[0].with_boost(boost) if len(pairs) == 1 else And(pairs, boost=boost)
+    if field == "title_f":
+        return Phrase(field, folded, boost=boost)
+    return And([Term(field, t) for t in folded], boost=boost)
 
 
-def _unit_query(unit: Unit, field: str = "all_f") -> Query:
+def unit_query(unit: Unit, field: str = "all_f") -> Query:
     """Match any form of a unit."""
     options = [_seq(field, form) for form, _weight in unit.forms()]
     return options[0] if len(options) == 1 else Or(options)
+
+
+def phrase_query(phrase: tuple[Syllable, ...], field: str = "all_f") -> Query:
+    """Match a quoted phrase (or an excluded word) in order."""
+    return _seq(field, [s.folded for s in phrase])
 
 
 def _as_typed(unit: Unit) -> Query:
@@ -259,38 +254,36 @@ def _as_typed(unit: Unit) -> Query:
     return Or([exact, *others]) if others else exact
 
 
-def build_query(pq: ParsedQuery, every_word: bool = True, common: frozenset[str] = frozenset()) -> Query:
-    """Build the Whoosh query: what must match, what ranks higher, what is excluded.
+def required_units(pq: ParsedQuery) -> list[Unit]:
+    """Return the units an entry must have to contain every word (function words excepted)."""
+    return [u for u in pq.units if not u.optional]
 
-    With every_word, an entry must contain every word (or a synonym of it). Otherwise it must
-    contain one of the distinctive words, and entries with every word rank first.
-    """
-    required = [u for u in pq.units if not u.optional]
-    words = [_unit_query(u) for u in required]
-    phrases = [_seq("all_f", [s.folded for s in p]) for p in pq.phrases]
-    boosts = _ranking(pq)
-    if every_word:
-        parts = words + phrases
-    else:
-        # Some words are enough; a multi-word unit ("tàu thuyền đoàn kết") counts word by word.
-        forms = [alt for u in required for alt in (u.typed, *u.synonyms)]
-        singles = [Unit((s,)) for form in forms if len(form) > 1 for s in form]
-        candidates = [*required, *singles]
-        distinctive = [_unit_query(u) for u in candidates if not _is_common(u, common)]
-        loose = distinctive or [_unit_query(u) for u in candidates]
-        parts = [Or(loose) if len(loose) > 1 else loose[0], *phrases] if loose else phrases
-    if len(required) > 1 or any(s.exact != s.folded for s in pq.words):
-        # Every word, with the diacritics as typed: "Hà Tĩnh" before "Hà Giang … tỉnh".
-        boosts.append(And([_as_typed(u) for u in required], boost=ALL_WORDS_BOOST))
-    if not parts:
-        base: Query = Every()
-    else:
-        base = parts[0] if len(parts) == 1 else And(parts)
-    if boosts:
-        base = AndMaybe(base, Or(boosts))
-    if pq.excluded:
-        base = AndNot(base, Or([_seq("all_f", [s.folded for s in p]) for p in pq.excluded]))
-    return base
+
+def loose_units(pq: ParsedQuery, common: frozenset[str]) -> list[Unit]:
+    """Return the units of which one is enough: distinctive words, multi-word units word by word."""
+    required = required_units(pq)
+    forms = [alt for u in required for alt in (u.typed, *u.synonyms)]
+    singles = [Unit((s,)) for form in forms if len(form) > 1 for s in form]
+    candidates = list(dict.fromkeys([*required, *singles]))
+    distinctive = [u for u in candidates if not _is_common(u, common)]
+    return distinctive or candidates
+
+
+def scoring_clauses(pq: ParsedQuery, loose: list[Unit]) -> list[Query]:
+    """Return what scores a matching entry, clause by clause (their scores add up): its words,
+    then title > summary > unit/tags > body, and phrases over scattered words."""
+    return [unit_query(u) for u in loose] + [phrase_query(p) for p in pq.phrases] + _ranking(pq)
+
+
+def as_typed_queries(pq: ParsedQuery) -> list[Query]:
+    """Return one query per required unit matching it as typed (exact diacritics where typed)."""
+    return [_as_typed(u) for u in required_units(pq)]
+
+
+def shortlist_terms(pq: ParsedQuery, loose: list[Unit]) -> list[str]:
+    """Return every folded syllable of the words and their synonyms, for a cheap first pass."""
+    forms = [form for u in [*required_units(pq), *loose] for form, _w in u.forms()]
+    return list(dict.fromkeys(s for form in forms for s in form))
 
 
 def _is_common(unit: Unit, common: frozenset[str]) -> bool:
@@ -303,6 +296,8 @@ def _ranking(pq: ParsedQuery) -> list[Query]:
     boosts: list[Query] = []
     for unit in pq.units:
         for form, weight in unit.forms():
+            if weight == CORRECTION:  # a guessed spelling only counts in the text itself
+                continue
             boosts.append(_seq("title_f", form, 3.0 * weight))
             boosts.append(_seq("summary_f", form, 1.5 * weight))
             boosts.append(_seq("meta_f", form, 1.0 * weight))
@@ -312,11 +307,13 @@ def _ranking(pq: ParsedQuery) -> list[Query]:
     seq = [s.folded for s in pq.words]
     if len(seq) > 1:
         boosts.append(Phrase("title_f", seq, boost=6.0))
-        boosts.append(Phrase("all_f", seq, boost=3.0))
-        boosts.append(Phrase("all_f", seq, slop=5, boost=1.5))  # near each other
+        boosts.append(_seq("all_f", seq, boost=3.0))
         # Adjacent syllables as words: "bien cuong" meets the segmented word "biên_cương".
         pairs = dict.fromkeys(f"{a}_{b}" for a, b in pairwise(seq))
         boosts += [Term("words_f", p, boost=1.5) for p in pairs]
+        # Part of the query side by side ranks above the same words scattered (proximity).
+        if len(pairs) > 1:
+            boosts += [Term("all_p", p) for p in pairs]
     # Typed diacritics: entries whose words carry exactly those marks come first.
     for s in dict.fromkeys(s for s in pq.words if s.exact != s.folded):
         boosts.append(Term("title_x", s.exact, boost=2.0))

@@ -1,0 +1,400 @@
+"""Run a parsed query fast: match with sets, count facets from arrays, score only a shortlist.
+
+Scoring every matching entry is what makes a naive Whoosh setup slow when common syllables
+("biên", "phòng", "đồn") occur in nearly every entry. Here matching is unscored (document
+sets), facet counts come from per-generation arrays, and the full ranking query runs only
+on a shortlist picked by a cheap scored query over the short fields.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import Counter
+from collections.abc import Iterable
+from contextlib import suppress
+from dataclasses import dataclass
+
+from whoosh.matching import ListMatcher, NullMatcher
+from whoosh.query import And, Phrase, Query, Term
+from whoosh.query import Or as WhooshOr
+from whoosh.query.qcore import Query as _QueryBase
+
+from .query import (
+    COMMON_SHARE,
+    ParsedQuery,
+    as_typed_queries,
+    corrections,
+    loose_units,
+    phrase_query,
+    required_units,
+    scoring_clauses,
+    shortlist_terms,
+    unit_query,
+)
+
+__all__ = ["DocSet", "Execution", "Generation", "execute"]
+
+FACETS = ("field", "province", "unit", "year")
+# Added to the score of entries with every word as typed, so they always come first.
+FIRST_BONUS = 1000.0
+SHORTLIST = 40
+PRECISE = (
+    30  # of which the leaders are checked for phrases too  # entries scored in full; enough for the first ten pages
+)
+FACET_VALUES = 30  # values listed per facet (the most frequent, and every chosen one)
+
+
+class DocSet(_QueryBase):
+    """Match a fixed set of entries (global document numbers) without scoring them."""
+
+    def __init__(self, docnums: Iterable[int]) -> None:
+        """Remember the documents."""
+        self.docnums = frozenset(docnums)
+        self.boost = 1.0
+
+    def __repr__(self) -> str:
+        """Describe the set briefly."""
+        return f"DocSet({len(self.docnums)})"
+
+    def __eq__(self, other: object) -> bool:
+        """Compare by content."""
+        return isinstance(other, DocSet) and other.docnums == self.docnums
+
+    def __hash__(self) -> int:
+        """Hash by content."""
+        return hash(self.docnums)
+
+    def is_leaf(self) -> bool:
+        """Return True: no subqueries."""
+        return True
+
+    def estimate_size(self, ixreader) -> int:
+        """Return the number of documents."""
+        return len(self.docnums)
+
+    estimate_min_size = estimate_size
+
+    def matcher(self, searcher, context=None):
+        """Match the documents of this segment, translated to its own numbering."""
+        offset = searcher.get_parent()._offset_for_subsearcher(searcher) if searcher.has_parent() else 0
+        end = offset + searcher.doc_count_all()
+        ids = sorted(d - offset for d in self.docnums if offset <= d < end)
+        return ListMatcher(ids, all_weights=0.0) if ids else NullMatcher()
+
+
+class Generation:
+    """What one version of the index lets us precompute: facet values and orders per document."""
+
+    def __init__(self, searcher) -> None:
+        """Read every facet value and the listing order once."""
+        self.doc_count = searcher.doc_count()
+        self.values: dict[str, list[tuple[str, ...]]] = {}
+        size = searcher.doc_count_all()
+        for name in (*FACETS, "status"):
+            per_doc: list[list[str]] = [[] for _ in range(size)]
+            for leaf, offset in searcher.leaf_searchers():
+                reader = leaf.reader()
+                for term in reader.lexicon(name):
+                    value = term.decode("utf-8")
+                    for docnum in reader.postings(name, term).all_ids():
+                        per_doc[offset + docnum].append(value)
+            self.values[name] = [tuple(v) for v in per_doc]
+        # Listing order for an empty query: newest year first, then title.
+        sort_keys = {}
+        for leaf, offset in searcher.leaf_searchers():
+            years = leaf.reader().column_reader("year_sort")
+            titles = leaf.reader().column_reader("title_sort")
+            for docnum in range(leaf.doc_count_all()):
+                sort_keys[offset + docnum] = (-(years[docnum] or 0), titles[docnum] or b"")
+        self.newest = sorted(sort_keys, key=sort_keys.__getitem__)
+        self._sets: dict[tuple[str, str], frozenset[int]] = {}
+        self._bitmasks: dict[str, dict[str, int]] = {}
+        self._lock = threading.Lock()
+        # Documents of words and phrases already looked up in this version (like Lucene's
+        # query cache): common words recur in most queries. Bounded, oldest dropped first.
+        self.memo: dict[str, frozenset[int]] = _BoundedDict(2048)
+
+    def docs_with(self, name: str, value: str) -> frozenset[int]:
+        """Return the documents with a facet or status value (cached)."""
+        key = (name, value)
+        found = self._sets.get(key)
+        if found is None:
+            found = frozenset(d for d, values in enumerate(self.values[name]) if value in values)
+            with self._lock:
+                self._sets[key] = found
+        return found
+
+    def allowed(self, filters: dict[str, list[str]], statuses: tuple[str, ...], skip: str = "") -> frozenset[int]:
+        """Return the documents passing the status and every facet filter but skip's."""
+        allowed = frozenset().union(*(self.docs_with("status", s) for s in statuses))
+        for name, values in filters.items():
+            if name != skip and values:
+                allowed &= frozenset().union(*(self.docs_with(name, v) for v in values))
+        return allowed
+
+    def count(self, name: str, docs: Iterable[int]) -> Counter[str]:
+        """Count the values of a facet over documents."""
+        docs = docs if isinstance(docs, (set, frozenset)) else set(docs)
+        if len(docs) < 2000:
+            values = self.values[name]
+            return Counter(itertools.chain.from_iterable(values[d] for d in docs))
+        # Many documents: one bitwise AND per value instead of a loop over documents.
+        wanted = _bits(docs, len(self.values[name]))
+        return Counter({v: n for v, mask in self._masks(name).items() if (n := (mask & wanted).bit_count())})
+
+    def _masks(self, name: str) -> dict[str, int]:
+        """Return, per value of a facet, the set of its documents as a bit mask (cached)."""
+        masks = self._bitmasks.get(name)
+        if masks is None:
+            by_value: dict[str, list[int]] = {}
+            for docnum, values in enumerate(self.values[name]):
+                for value in values:
+                    by_value.setdefault(value, []).append(docnum)
+            size = len(self.values[name])
+            masks = {v: _bits(ds, size) for v, ds in by_value.items()}
+            with self._lock:
+                self._bitmasks[name] = masks
+        return masks
+
+
+def _bits(docs: Iterable[int], size: int) -> int:
+    """Return a set of document numbers as an integer bit mask."""
+    buffer = bytearray((size + 8) // 8)
+    for docnum in docs:
+        buffer[docnum >> 3] |= 1 << (docnum & 7)
+    return int.from_bytes(buffer, "little")
+
+
+@dataclass
+class Execution:
+    """What a search found: the query as run, the page's documents, totals and facet counts."""
+
+    pq: ParsedQuery
+    stage: str  # "all": some entry has every word; "fuzzy": after correcting typos; "any": none has
+    page: list[tuple[int, float]]  # (docnum, score) of the requested page
+    total: int
+    full: int  # how many entries have every word
+    facets: dict[str, list[tuple[str, int]]]
+
+
+def _docs(searcher, query: Query, memo: dict | None) -> set[int]:
+    """Return the documents matching a query, unscored; memo keeps them for this index version."""
+    key = repr(query)
+    if memo is not None and (found := memo.get(key)) is not None:
+        return set(found)
+    found = frozenset(searcher.docs_for_query(query))
+    if memo is not None:
+        memo[key] = found
+    return set(found)
+
+
+def execute(
+    searcher,
+    gen: Generation,
+    pq: ParsedQuery,
+    filters: dict[str, list[str]],
+    statuses: tuple[str, ...],
+    page: int,
+    per_page: int,
+    lexicon: dict[str, int],
+    memo: dict | None = None,
+) -> Execution:
+    """Find, count and rank: entries with every word first, then with some; fix typos if none."""
+    if pq.empty and not pq.excluded:
+        return _listing(gen, pq, filters, statuses, page, per_page)
+    common = frozenset(t for t, df in lexicon.items() if df > COMMON_SHARE * max(1, gen.doc_count))
+    status = gen.allowed({}, statuses)
+    excluded = set().union(*(_docs(searcher, phrase_query(p), memo) for p in pq.excluded)) if pq.excluded else set()
+    phrase_sets = [_docs(searcher, phrase_query(p), memo) for p in pq.phrases]
+
+    def sets_for(query: ParsedQuery) -> tuple[set[int], set[int], list]:
+        """Return (every-word set, some-word set, loose units), before facet filters."""
+        required = required_units(query)
+        unit_sets = {u: _docs(searcher, unit_query(u), memo) for u in required}
+        loose = loose_units(query, common) if required else []
+        every = set.intersection(*unit_sets.values(), *phrase_sets) if required or phrase_sets else set(status)
+        some = set().union(*(unit_sets.get(u) or _docs(searcher, unit_query(u), memo) for u in loose))
+        if phrase_sets:
+            some = (some or set(status)).intersection(*phrase_sets)
+        return (every & status) - excluded, ((some | every) & status) - excluded, loose
+
+    allowed = gen.allowed(filters, statuses)
+    every, some, loose = sets_for(pq)
+    stage = "all"
+    if not every & allowed:
+        fixed = corrections(pq, lexicon)
+        if fixed != pq:
+            f_every, f_some, f_loose = sets_for(fixed)
+            if f_every & allowed:
+                pq, every, some, loose, stage = fixed, f_every, f_some, f_loose, "fuzzy"
+        if stage == "all":
+            stage = "any"
+    matched = some & allowed
+    facets = _facets(gen, some, filters, statuses, matched)
+    # Entries with every word as typed (diacritics included where typed) rank first.
+    typed = [_docs(searcher, q, memo) for q in as_typed_queries(pq)]
+    first = set.intersection(*typed) & matched if len(typed) > 1 or _marked(pq) else set()
+    ranked = _rank(searcher, pq, loose, common, every & allowed, matched, page * per_page, first)
+    start = (page - 1) * per_page
+    return Execution(pq, stage, ranked[start : start + per_page], len(matched), len(every & allowed), facets)
+
+
+def _listing(gen, pq, filters, statuses, page, per_page) -> Execution:
+    """List every entry allowed by the filters, newest year first."""
+    allowed = gen.allowed(filters, statuses)
+    facets = _facets(gen, gen.allowed({}, statuses), filters, statuses, allowed)
+    start = (page - 1) * per_page
+    ordered = [d for d in gen.newest if d in allowed][start : start + per_page]
+    return Execution(pq, "all", [(d, 0.0) for d in ordered], len(allowed), len(allowed), facets)
+
+
+def _facets(gen, base: set[int] | frozenset[int], filters, statuses, matched) -> dict[str, list[tuple[str, int]]]:
+    """Count each facet over the matches, a filtered facet as if its own filter were off."""
+    counts = {}
+    for name in FACETS:
+        docs = base & gen.allowed(filters, statuses, skip=name) if filters.get(name) else matched
+        counter = gen.count(name, docs)
+        chosen = set(filters.get(name, ()))
+        if name == "year":
+            ordered = sorted(counter.items(), key=lambda vn: -int(vn[0]) if vn[0].isdigit() else 0)
+        else:
+            ordered = sorted(counter.items(), key=lambda vn: (-vn[1], vn[0]))
+        top = ordered[:FACET_VALUES] + [vn for vn in ordered[FACET_VALUES:] if vn[0] in chosen]
+        counts[name] = [(v, n) for v, n in top if v]
+    return counts
+
+
+def _has_phrase(query: Query) -> bool:
+    """Return True if a query reads positions (a phrase anywhere inside it)."""
+    return isinstance(query, Phrase) or any(_has_phrase(q) for q in query.children())
+
+
+def _marked(pq: ParsedQuery) -> bool:
+    """Return True if some word was typed with diacritics."""
+    return any(s.exact != s.folded for s in pq.words)
+
+
+def _rank(searcher, pq, loose, common, every, matched, needed: int, first: set[int]) -> list[tuple[int, float]]:
+    """Score a shortlist in full and return it ranked (then the rest, unranked, for deep pages)."""
+    if not matched:
+        return []
+    size = max(SHORTLIST, needed)
+    if len(matched) <= size:
+        shortlist = set(matched)
+    else:
+        # Entries with every word first, then the others; within each, a cheap first pass.
+        shortlist = _shortlist(searcher, pq, loose, every, size)
+        if len(shortlist) < size:
+            shortlist |= _shortlist(searcher, pq, loose, matched - shortlist, size - len(shortlist))
+    clauses = scoring_clauses(pq, loose)
+    positional = [c for c in clauses if _has_phrase(c)]
+    scores = _score_each(searcher, [c for c in clauses if not _has_phrase(c)], shortlist, common)
+    for docnum in first & shortlist:
+        scores[docnum] += FIRST_BONUS
+    # Phrases read positions, the slowest thing to look up: only for the leading entries.
+    leaders = set(sorted(scores, key=lambda d: (-scores[d], d))[:PRECISE])
+    for docnum, extra in _score_each(searcher, positional, leaders, common).items():
+        scores[docnum] += extra
+    ranked = sorted(scores.items(), key=lambda ds: (-ds[1], ds[0]))
+    if needed > len(ranked):
+        rest = sorted(matched - shortlist)
+        ranked += [(d, 0.0) for d in rest]
+    return ranked
+
+
+def _score_each(searcher, clauses: list[Query], docs: set[int], common: frozenset[str]) -> dict[int, float]:
+    """Sum each clause's score over docs, clause by clause.
+
+    This is what an Or of the clauses would score, but Whoosh's union of many matchers, and
+    even its collectors, cost several times more than walking each clause's matcher over a
+    short list. A word found in most entries scores next to nothing (its idf is near zero)
+    yet costs the most to look up in scattered entries, so such terms are left out.
+    """
+    scores = dict.fromkeys(docs, 0.0)
+    limit = COMMON_SHARE * max(1, searcher.doc_count())
+    context = searcher.context()
+    leaves = searcher.leaf_searchers()
+    only = DocSet(docs)
+    for clause in clauses:
+        clause = _without_common(searcher, clause, limit)
+        if clause is None:
+            continue
+        query = And([only, clause])
+        for leaf, offset in leaves:
+            matcher = query.matcher(leaf, context)
+            while matcher.is_active():
+                scores[offset + matcher.id()] += matcher.score()
+                matcher.next()
+    return scores
+
+
+def _without_common(searcher, query: Query, limit: float) -> Query | None:
+    """Drop the terms found in more than limit entries from a scoring clause (None if nothing is left).
+
+    Such a term scores next to nothing but is the costliest to look up. Inside an And this
+    loosens what the clause requires a little, which only matters for ranking.
+    """
+    if isinstance(query, Term):
+        return None if searcher.doc_frequency(query.fieldname, query.text) > limit else query
+    if isinstance(query, (And, WhooshOr)):
+        kept = [q for q in (_without_common(searcher, c, limit) for c in query.subqueries) if q is not None]
+        if not kept:
+            return None
+        return (
+            kept[0].with_boost(kept[0].boost * query.boost) if len(kept) == 1 else type(query)(kept, boost=query.boost)
+        )
+    return query
+
+
+# First-pass fields, most telling first, and how many postings a term may bring into the pass.
+_TIERS = (("title_f", 3.0), ("summary_f", 1.5), ("meta_f", 1.0), ("all_f", 1.0))
+_TERM_POSTINGS = 1000
+
+
+def _shortlist(searcher, pq, loose, within: set[int], size: int) -> set[int]:
+    """Pick up to size documents of within: best by title, then summary, unit/tags, body.
+
+    Terms found in more than a few thousand documents of a field are skipped in that pass
+    (they rank nothing there); documents no pass reaches fill the rest in index order.
+    """
+    picked: set[int] = set()
+    if not within or size <= 0:
+        return picked
+    if len(within) <= size:
+        return set(within)
+    reader = searcher.reader()
+    context = searcher.context()
+    syllables = shortlist_terms(pq, loose)
+    for field, boost in _TIERS:
+        terms = [t for t in syllables if 0 < reader.doc_frequency(field, t) <= _TERM_POSTINGS]
+        scores: dict[int, float] = {}
+        for term in terms:  # walk each short posting list once, scoring what is still wanted
+            for leaf, offset in searcher.leaf_searchers():
+                matcher = Term(field, term, boost=boost).matcher(leaf, context)
+                while matcher.is_active():
+                    docnum = offset + matcher.id()
+                    if docnum in within and docnum not in picked:
+                        scores[docnum] = scores.get(docnum, 0.0) + matcher.score()
+                    matcher.next()
+        best = sorted(scores, key=lambda d: (-scores[d], d))[: size - len(picked)]
+        picked.update(best)
+        if len(picked) >= size:
+            return picked
+    return picked | set(itertools.islice(sorted(within - picked), size - len(picked)))
+
+
+class _BoundedDict(dict):
+    """A dict that forgets its oldest keys beyond a size (insertion order)."""
+
+    def __init__(self, size: int) -> None:
+        """Keep at most size keys."""
+        super().__init__()
+        self.size = size
+
+    def __setitem__(self, key, value) -> None:
+        """Store, dropping the oldest key when full."""
+        if len(self) >= self.size and key not in self:
+            with suppress(StopIteration, KeyError, RuntimeError):  # another thread got there first
+                del self[next(iter(self))]
+        super().__setitem__(key, value)
