@@ -60,12 +60,18 @@ def terms(text: str, sylls: list[Syllable] | tuple[Syllable, ...], folded: bool,
     return " ".join(out)
 
 
+@lru_cache(maxsize=200_000)
+def syllable_forms(raw: str) -> tuple[str, str]:
+    """Return the (exact, folded) forms of one syllable as written (cached)."""
+    exact = canonical_syllable(raw).lower()
+    return exact, fold_syllable(exact)
+
+
 def syllables(text: str) -> list[Syllable]:
     """Return the syllables of text with offsets into text itself."""
     found = []
     for match in SYLLABLE_RE.finditer(text):
-        exact = canonical_syllable(match.group()).lower()
-        folded = fold_syllable(exact)
+        exact, folded = syllable_forms(match.group())
         if folded:  # a run of only invisible characters or stray marks is not a syllable
             found.append(Syllable(exact, folded, match.start(), match.end()))
     return found

@@ -133,14 +133,16 @@ class Generation:
                 allowed &= frozenset().union(*(self.docs_with(name, v) for v in values))
         return allowed
 
-    def count(self, name: str, docs: Iterable[int]) -> Counter[str]:
-        """Count the values of a facet over documents."""
-        docs = docs if isinstance(docs, (set, frozenset)) else set(docs)
+    def count(self, name: str, docs: set[int] | frozenset[int], masks: dict[int, int] | None = None) -> Counter[str]:
+        """Count the values of a facet over documents (masks memoises their bit masks by id)."""
         if len(docs) < 2000:
             values = self.values[name]
             return Counter(itertools.chain.from_iterable(values[d] for d in docs))
         # Many documents: one bitwise AND per value instead of a loop over documents.
-        wanted = _bits(docs, len(self.values[name]))
+        masks = {} if masks is None else masks
+        wanted = masks.get(id(docs))
+        if wanted is None:
+            wanted = masks[id(docs)] = _bits(docs, len(self.values[name]))
         return Counter({v: n for v, mask in self._masks(name).items() if (n := (mask & wanted).bit_count())})
 
     def _masks(self, name: str) -> dict[str, int]:
@@ -251,10 +253,10 @@ def _listing(gen, pq, filters, statuses, page, per_page) -> Execution:
 
 def _facets(gen, base: set[int] | frozenset[int], filters, statuses, matched) -> dict[str, list[tuple[str, int]]]:
     """Count each facet over the matches, a filtered facet as if its own filter were off."""
-    counts = {}
+    counts, masks = {}, {}
     for name in FACETS:
         docs = base & gen.allowed(filters, statuses, skip=name) if filters.get(name) else matched
-        counter = gen.count(name, docs)
+        counter = gen.count(name, docs, masks)
         chosen = set(filters.get(name, ()))
         if name == "year":
             ordered = sorted(counter.items(), key=lambda vn: -int(vn[0]) if vn[0].isdigit() else 0)

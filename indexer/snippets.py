@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from html import escape
 
-from .analysis import syllables
+from .analysis import Syllable, syllable_forms, syllables
 from .text import fold_accents
 
 __all__ = ["Marks", "highlight", "snippet"]
@@ -55,7 +56,7 @@ def _matches(text: str, marks: Marks) -> list[tuple[int, int, str]]:
     """
     if not marks:
         return []
-    sylls = syllables(text)
+    sylls = _candidates(text, marks)
     hits: dict[int, tuple[int, int, str]] = {}
     for run in marks.runs:
         n = len(run)
@@ -71,6 +72,27 @@ def _matches(text: str, marks: Marks) -> list[tuple[int, int, str]]:
     for i in strict:
         hits[i] = (sylls[i].start, sylls[i].end, sylls[i].folded)
     return [hits[i] for i in sorted(hits)]
+
+
+def _candidates(text: str, marks: Marks) -> list[Syllable]:
+    """Return the syllables of text that fold to a marked word (all syllables if runs are marked).
+
+    In NFC text folding keeps every offset, so a regular expression over the folded text
+    finds the few candidates without analysing every syllable; other text takes the long way.
+    """
+    if marks.runs:
+        return syllables(text)
+    folded = fold_accents(text).lower()
+    if len(folded) != len(text):
+        return syllables(text)
+    words = sorted({fold_accents(w) for w in marks.words}, key=len, reverse=True)
+    pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, words)) + r")(?![^\W_])")
+    found = []
+    for match in pattern.finditer(folded):
+        exact, fold = syllable_forms(text[match.start() : match.end()])
+        if fold == match.group():
+            found.append(Syllable(exact, fold, match.start(), match.end()))
+    return found
 
 
 def _best_window(text: str, matches: list[tuple[int, int, str]], size: int) -> tuple[int, int]:
