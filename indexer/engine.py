@@ -117,7 +117,9 @@ def _schema() -> Schema:
     values = RegexTokenizer(r"[^\n]+")
     return Schema(
         slug=ID(stored=True, unique=True),
-        all_f=TEXT(analyzer=terms, phrase=True),  # everything, folded: what must match
+        # Everything, folded: what must match. No positions: "side by side" is all_p's job,
+        # which saves reading positions at search time and writing them at index time.
+        all_f=TEXT(analyzer=terms, phrase=False),
         all_x=TEXT(analyzer=terms, phrase=False),  # everything, as written: typed diacritics
         title_f=TEXT(analyzer=terms, phrase=True),
         title_x=TEXT(analyzer=terms, phrase=False),
@@ -149,7 +151,8 @@ def _fields_of(doc: Document) -> dict[str, object]:
     return {
         "slug": doc.slug,
         "all_f": " § ".join(folded),
-        "all_p": " ".join(_pairs(" § ".join(folded))),
+        # Each pair once: pairs decide whether words stand side by side, not how often.
+        "all_p": " ".join(dict.fromkeys(_pairs(" § ".join(folded)))),
         # Each exact form once: it only ranks (typed diacritics), so its frequency does not
         # matter, and a third of the indexing time goes with the repeats.
         "all_x": " ".join(dict.fromkeys(" ".join(exact).split())),

@@ -16,7 +16,7 @@ from typing import Any
 __all__ = ["ANALYZER_VERSION", "AnalysisCache", "prepare"]
 
 # Bump when the analysis or the schema changes: every cached analysis is then redone.
-ANALYZER_VERSION = "5"
+ANALYZER_VERSION = "7"
 BATCH = 256
 # Below this many documents to analyse, starting worker processes costs more than it saves.
 PARALLEL_FROM = 64
