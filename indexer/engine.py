@@ -16,6 +16,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from whoosh import formats
 from whoosh import index as whoosh_index
 from whoosh.analysis import RegexTokenizer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
@@ -26,7 +27,7 @@ from .execute import Execution, Generation, execute
 from .prepare import AnalysisCache, prepare
 from .query import ParsedQuery, near_terms, parse_query
 from .snippets import Marks, highlight, snippet
-from .text import normalize_text
+from .text import fold_syllable, normalize_text
 from .thesaurus import Thesaurus, matches_typed
 
 __all__ = [
@@ -107,6 +108,13 @@ class SearchResults:
         return max(1, -(-self.total // self.per_page))
 
 
+def _presence(analyzer: RegexTokenizer) -> TEXT:
+    """Return a scorable text field that records only whether a term is there (cheaper to write)."""
+    field = TEXT(analyzer=analyzer, phrase=False)
+    field.format = formats.Existence(field_boost=1.0)
+    return field
+
+
 def _schema() -> Schema:
     """Return the schema: syllable fields for matching, per-part fields for ranking, facets."""
     # Terms are produced by our own analysis and joined with spaces, so Whoosh
@@ -120,12 +128,12 @@ def _schema() -> Schema:
         # Everything, folded: what must match. No positions: "side by side" is all_p's job,
         # which saves reading positions at search time and writing them at index time.
         all_f=TEXT(analyzer=terms, phrase=False),
-        all_x=TEXT(analyzer=terms, phrase=False),  # everything, as written: typed diacritics
+        all_x=_presence(terms),  # syllables with diacritics, as written: typed diacritics
         title_f=TEXT(analyzer=terms, phrase=True),
         title_x=TEXT(analyzer=terms, phrase=False),
         summary_f=TEXT(analyzer=terms, phrase=False),
         meta_f=TEXT(analyzer=terms, phrase=False),  # unit, province, fields, tags
-        all_p=TEXT(analyzer=terms, phrase=False),  # adjacent syllable pairs: phrases without positions
+        all_p=_presence(terms),  # adjacent syllable pairs: phrases without positions
         words_f=TEXT(analyzer=terms, phrase=False),  # underthesea's compound words
         codes=KEYWORD(analyzer=values),
         field=KEYWORD(analyzer=values),
@@ -153,9 +161,9 @@ def _fields_of(doc: Document) -> dict[str, object]:
         "all_f": " § ".join(folded),
         # Each pair once: pairs decide whether words stand side by side, not how often.
         "all_p": " ".join(dict.fromkeys(_pairs(" § ".join(folded)))),
-        # Each exact form once: it only ranks (typed diacritics), so its frequency does not
-        # matter, and a third of the indexing time goes with the repeats.
-        "all_x": " ".join(dict.fromkeys(" ".join(exact).split())),
+        # Each syllable with diacritics once: all_x only tells whether an entry has a word
+        # exactly as typed; unmarked syllables are all_f's, and repeats cost indexing time.
+        "all_x": " ".join(dict.fromkeys(t for t in " ".join(exact).split() if t != fold_syllable(t))),
         "title_f": folded[0],
         "title_x": exact[0],
         "summary_f": folded[1],
@@ -232,7 +240,7 @@ class SearchIndex:
                 seen: set[str] = set()
                 with self._cache() as cache:
                     procs = 1 if expected is not None and expected < PARALLEL_WRITE_FROM else os.cpu_count() or 1
-                    with ix.writer(procs=procs, multisegment=procs > 1, limitmb=128) as writer:
+                    with ix.writer(procs=procs, multisegment=procs > 1, limitmb=512) as writer:
                         for fields in prepare(docs, _fields_of, cache, seen=seen):
                             writer.add_document(**fields)
                             count += 1
@@ -384,6 +392,11 @@ class SearchIndex:
     def _version(self, searcher) -> tuple[str, int]:
         """Return what identifies the index version a searcher reads."""
         return (self._current_dir().name, searcher.reader().generation())
+
+    def _generation_now(self) -> Generation:
+        """Return the precomputed arrays of the live version (for measurements)."""
+        with self._searcher() as searcher:
+            return self._generation(searcher)
 
     def _generation(self, searcher) -> Generation:
         """Return the precomputed facet arrays of the searcher's index version."""

@@ -36,6 +36,9 @@ from .query import (
 __all__ = ["DocSet", "Execution", "Generation", "execute"]
 
 FACETS = ("field", "province", "unit", "year")
+# Document numbers kept in the per-version memo of word and phrase matches (about 60 bytes
+# each in a Python set): enough for the common words of a large knowledge base.
+MEMO_SIZE = 1_500_000
 # Added to the score of entries with every word as typed, so they always come first.
 FIRST_BONUS = 1000.0
 SHORTLIST = 40
@@ -113,7 +116,7 @@ class Generation:
         self._lock = threading.Lock()
         # Documents of words and phrases already looked up in this version (like Lucene's
         # query cache): common words recur in most queries. Bounded, oldest dropped first.
-        self.memo: dict[str, frozenset[int]] = _BoundedDict(2048)
+        self.memo: dict[str, frozenset[int]] = _BoundedDict(MEMO_SIZE)
 
     def docs_with(self, name: str, value: str) -> frozenset[int]:
         """Return the documents with a facet or status value (cached)."""
@@ -387,16 +390,20 @@ def _shortlist(searcher, pq, loose, within: set[int], size: int) -> set[int]:
 
 
 class _BoundedDict(dict):
-    """A dict that forgets its oldest keys beyond a size (insertion order)."""
+    """A dict of document sets that forgets its oldest entries beyond a total size."""
 
     def __init__(self, size: int) -> None:
-        """Keep at most size keys."""
+        """Hold at most size document numbers in all."""
         super().__init__()
         self.size = size
+        self.held = 0
 
     def __setitem__(self, key, value) -> None:
-        """Store, dropping the oldest key when full."""
-        if len(self) >= self.size and key not in self:
-            with suppress(StopIteration, KeyError, RuntimeError):  # another thread got there first
-                del self[next(iter(self))]
+        """Store, dropping the oldest entries while over the size."""
+        with suppress(StopIteration, KeyError, RuntimeError):  # another thread got there first
+            while self and self.held + len(value) > self.size:
+                oldest = next(iter(self))
+                self.held -= len(dict.pop(self, oldest))
+        if key not in self:
+            self.held += len(value)
         super().__setitem__(key, value)

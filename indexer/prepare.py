@@ -16,7 +16,7 @@ from typing import Any
 __all__ = ["ANALYZER_VERSION", "AnalysisCache", "prepare"]
 
 # Bump when the analysis or the schema changes: every cached analysis is then redone.
-ANALYZER_VERSION = "7"
+ANALYZER_VERSION = "8"
 BATCH = 256
 # Below this many documents to analyse, starting worker processes costs more than it saves.
 PARALLEL_FROM = 64
@@ -37,7 +37,7 @@ class AnalysisCache:
     @staticmethod
     def key(doc: object) -> str:
         """Return the content key of a document: its every value and the analyser version."""
-        values = json.dumps(dataclasses.asdict(doc), ensure_ascii=False, sort_keys=True)
+        values = json.dumps([getattr(doc, f.name) for f in dataclasses.fields(doc)], ensure_ascii=False)
         return hashlib.sha256(f"{ANALYZER_VERSION}\n{values}".encode()).hexdigest()
 
     def get_many(self, keys: list[str]) -> dict[str, Fields]:

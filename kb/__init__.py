@@ -26,6 +26,8 @@ def create_app(test_config: dict[str, Any] | None = None):
         KB_CONTENT_DIR=os.environ.get("KB_CONTENT_DIR", str(PROJECT_ROOT / "content")),
         KB_DATA_DIR=os.environ.get("KB_DATA_DIR", str(PROJECT_ROOT / "instance")),
         KB_PER_PAGE=10,
+        # Keep recent result pages per index version (turned off to measure raw search speed).
+        KB_RESULT_CACHE=os.environ.get("KB_RESULT_CACHE", "1") not in ("0", "false", "no"),
         JSON_AS_ASCII=False,
     )
     if test_config:

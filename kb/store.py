@@ -33,10 +33,16 @@ _ENTRY_COLUMNS = {
 }  # fmt: skip
 
 
+_READY: set[Path] = set()  # databases whose tables this process already checked
+
+
 def open_db(data_dir: Path) -> sqlite_utils.Database:
     """Open (creating if needed) the SQLite database in data_dir, with its tables."""
+    path = data_dir / DB_NAME
+    if path in _READY and path.exists():
+        return sqlite_utils.Database(path)
     data_dir.mkdir(parents=True, exist_ok=True)
-    db = sqlite_utils.Database(data_dir / DB_NAME)
+    db = sqlite_utils.Database(path)
     # WAL lets the web workers read while a reindex writes.
     db.enable_wal()
     if "entries" not in db.table_names():
@@ -48,6 +54,7 @@ def open_db(data_dir: Path) -> sqlite_utils.Database:
         db["entries"].add_column(column, kind)
     if "meta" not in db.table_names():
         db["meta"].create({"key": str, "value": str}, pk="key")
+    _READY.add(path)
     return db
 
 

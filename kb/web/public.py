@@ -18,7 +18,8 @@ FACET_LABELS = {"field": "Lĩnh vực", "province": "Tỉnh, thành phố", "uni
 def run_search(params: SearchParams) -> SearchResults | None:
     """Search published entries; return None when no index has been built yet."""
     try:
-        return get_index().search(params.q, params.filters, params.page, params.per_page)
+        cache = current_app.config["KB_RESULT_CACHE"]
+        return get_index().search(params.q, params.filters, params.page, params.per_page, cache=cache)
     except IndexMissing:
         return None
 
