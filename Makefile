@@ -4,9 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-WORKERS ?= 2
 
-.PHONY: run dev test eval lint format reindex check clean
+.PHONY: run serve dev test eval bench lint format reindex check clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +16,12 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 ## run: install, bring the index up to date, serve on http://$(HOST):$(PORT)
 run: $(BIN)/.installed
 	$(BIN)/flask --app app kb reindex
+	@$(MAKE) --no-print-directory serve
+
+## serve: the production server (gunicorn, gunicorn.conf.py: one worker per core plus one)
+serve: $(BIN)/.installed
 	@echo "Kho mô hình hay: http://$(HOST):$(PORT)/"
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - app:app
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py app:app
 
 ## dev: Flask's development server with reload
 dev: $(BIN)/.installed
@@ -34,6 +37,10 @@ test: $(BIN)/.installed
 ## eval: relevance of this search vs SQLite FTS5 on the judged queries; updates the README table
 eval: $(BIN)/.installed
 	$(BIN)/python tests/eval/evaluate.py --write-readme
+
+## bench: indexing and search speed at 1 000, 10 000 and 50 000 entries, beside SQLite FTS5
+bench: $(BIN)/.installed
+	$(BIN)/python bench/run.py --write-readme $(if $(SIZES),--sizes $(SIZES),)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -105,7 +105,8 @@ class Fts5Search:
             base = "SELECT i.docid, 0 AS rank FROM info i WHERE " + " AND ".join(where)
             order = "i.year DESC, i.title"
         self.db.execute("DROP TABLE IF EXISTS temp.hits")
-        self.db.execute(f"CREATE TEMP TABLE hits AS {base}", args)
+        self.db.execute("CREATE TEMP TABLE hits (docid INTEGER PRIMARY KEY, rank REAL)")
+        self.db.execute(f"INSERT INTO temp.hits {base}", args)
         total = self.db.execute("SELECT count(*) FROM temp.hits").fetchone()[0]
         rows = self.db.execute(
             f"SELECT i.docid, i.title, i.summary, i.unit, i.province, i.fields, i.year FROM temp.hits h"

@@ -41,6 +41,8 @@ FACETS = ("field", "province", "unit", "year")
 MEMO_SIZE = 1_500_000
 # Added to the score of entries with every word as typed, so they always come first.
 FIRST_BONUS = 1000.0
+# From this many documents on, facet values are counted with bit masks.
+MASK_FROM = 2000
 SHORTLIST = 40
 PRECISE = (
     30  # of which the leaders are checked for phrases too  # entries scored in full; enough for the first ten pages
@@ -138,7 +140,7 @@ class Generation:
 
     def count(self, name: str, docs: set[int] | frozenset[int], masks: dict[int, int] | None = None) -> Counter[str]:
         """Count the values of a facet over documents (masks memoises their bit masks by id)."""
-        if len(docs) < 2000:
+        if len(docs) < MASK_FROM:
             values = self.values[name]
             return Counter(itertools.chain.from_iterable(values[d] for d in docs))
         # Many documents: one bitwise AND per value instead of a loop over documents.
