@@ -177,7 +177,13 @@ def _fields_of(doc: Document) -> dict[str, object]:
         "status": doc.status,
         "year_sort": doc.year or 0,
         "title_sort": " ".join(s.folded for s in title.syllables),
-        "stored": {**dataclasses.asdict(doc), "key_terms": " ".join(compounds)},
+        # Lists, not tuples: the same value whether it comes fresh or from the JSON cache.
+        "stored": {
+            **dataclasses.asdict(doc),
+            "fields": list(doc.fields),
+            "tags": list(doc.tags),
+            "key_terms": " ".join(compounds),
+        },
     }
 
 
@@ -338,6 +344,7 @@ class SearchIndex:
             # A new searcher, not Searcher.refresh(): refresh() reuses segment
             # readers by segment id and so keeps serving documents deleted since.
             searcher = whoosh_index.open_dir(path).searcher()
+            searcher.kb_generation_dir = path.name  # the version this searcher reads, whatever CURRENT says later
             self._local.cached = (path, searcher)
         yield searcher
 
@@ -390,8 +397,8 @@ class SearchIndex:
         return results
 
     def _version(self, searcher) -> tuple[str, int]:
-        """Return what identifies the index version a searcher reads."""
-        return (self._current_dir().name, searcher.reader().generation())
+        """Return what identifies the index version a searcher reads (its directory and generation)."""
+        return (searcher.kb_generation_dir, searcher.reader().generation())
 
     def _generation_now(self) -> Generation:
         """Return the precomputed arrays of the live version (for measurements)."""
@@ -431,7 +438,7 @@ class SearchIndex:
 
     def _lexicon(self, searcher, field: str = "all_f") -> dict[str, int]:
         """Return the terms of a field with their document frequencies, cached per index version."""
-        key = (self._current_dir(), searcher.reader().generation(), field)
+        key = (*self._version(searcher), field)
         cached = self._lexicon_cache.get(field)
         if cached is None or cached[0] != key:
             reader = searcher.reader()

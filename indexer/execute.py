@@ -12,7 +12,6 @@ import itertools
 import threading
 from collections import Counter
 from collections.abc import Iterable
-from contextlib import suppress
 from dataclasses import dataclass
 
 from whoosh.matching import ListMatcher, NullMatcher
@@ -30,6 +29,7 @@ from .query import (
     required_units,
     scoring_clauses,
     shortlist_terms,
+    typed_query,
     unit_query,
 )
 
@@ -39,11 +39,13 @@ FACETS = ("field", "province", "unit", "year")
 # Document numbers kept in the per-version memo of word and phrase matches (about 60 bytes
 # each in a Python set): enough for the common words of a large knowledge base.
 MEMO_SIZE = 1_500_000
-# Added to the score of entries with every word as typed, so they always come first.
-FIRST_BONUS = 1000.0
+# Added to the score of entries with every word as typed, then with every word (any
+# diacritics), so they always come before entries with only some of the words.
+FIRST_BONUS = 2000.0
+EVERY_BONUS = 1000.0
 # From this many documents on, facet values are counted with bit masks.
 MASK_FROM = 2000
-SHORTLIST = 40
+SHORTLIST = 50  # entries ranked in full: the first five pages
 PRECISE = (
     30  # of which the leaders are checked for phrases too  # entries scored in full; enough for the first ten pages
 )
@@ -85,7 +87,19 @@ class DocSet(_QueryBase):
         offset = searcher.get_parent()._offset_for_subsearcher(searcher) if searcher.has_parent() else 0
         end = offset + searcher.doc_count_all()
         ids = sorted(d - offset for d in self.docnums if offset <= d < end)
-        return ListMatcher(ids, all_weights=0.0) if ids else NullMatcher()
+        return _Unscored(ids) if ids else NullMatcher()
+
+
+class _Unscored(ListMatcher):
+    """A list of documents that adds nothing to a score (ListMatcher would add 1.0 each)."""
+
+    def weight(self) -> float:
+        """Return no weight."""
+        return 0.0
+
+    def score(self) -> float:
+        """Return no score."""
+        return 0.0
 
 
 class Generation:
@@ -115,6 +129,7 @@ class Generation:
         self.newest = sorted(sort_keys, key=sort_keys.__getitem__)
         self._sets: dict[tuple[str, str], frozenset[int]] = {}
         self._bitmasks: dict[str, dict[str, int]] = {}
+        self._values_known: dict[str, frozenset[str]] = {}
         self._lock = threading.Lock()
         # Documents of words and phrases already looked up in this version (like Lucene's
         # query cache): common words recur in most queries. Bounded, oldest dropped first.
@@ -125,10 +140,19 @@ class Generation:
         key = (name, value)
         found = self._sets.get(key)
         if found is None:
+            if value not in self._known(name):  # typed by a user: nothing has it, remember nothing
+                return frozenset()
             found = frozenset(d for d, values in enumerate(self.values[name]) if value in values)
             with self._lock:
                 self._sets[key] = found
         return found
+
+    def _known(self, name: str) -> frozenset[str]:
+        """Return every value a facet (or status) has in this version."""
+        known = self._values_known.get(name)
+        if known is None:
+            known = self._values_known[name] = frozenset(itertools.chain.from_iterable(self.values[name]))
+        return known
 
     def allowed(self, filters: dict[str, list[str]], statuses: tuple[str, ...], skip: str = "") -> frozenset[int]:
         """Return the documents passing the status and every facet filter but skip's."""
@@ -138,16 +162,17 @@ class Generation:
                 allowed &= frozenset().union(*(self.docs_with(name, v) for v in values))
         return allowed
 
-    def count(self, name: str, docs: set[int] | frozenset[int], masks: dict[int, int] | None = None) -> Counter[str]:
+    def count(self, name: str, docs: set[int] | frozenset[int], masks: dict | None = None) -> Counter[str]:
         """Count the values of a facet over documents (masks memoises their bit masks by id)."""
         if len(docs) < MASK_FROM:
             values = self.values[name]
             return Counter(itertools.chain.from_iterable(values[d] for d in docs))
         # Many documents: one bitwise AND per value instead of a loop over documents.
         masks = {} if masks is None else masks
-        wanted = masks.get(id(docs))
-        if wanted is None:
-            wanted = masks[id(docs)] = _bits(docs, len(self.values[name]))
+        stored = masks.get(id(docs))
+        if stored is None or stored[0] is not docs:  # an id may be reused once a set is freed
+            stored = masks[id(docs)] = (docs, _bits(docs, len(self.values[name])))
+        wanted = stored[1]
         return Counter({v: n for v, mask in self._masks(name).items() if (n := (mask & wanted).bit_count())})
 
     def _masks(self, name: str) -> dict[str, int]:
@@ -212,7 +237,8 @@ def execute(
         return _listing(gen, pq, filters, statuses, page, per_page)
     common = frozenset(t for t, df in lexicon.items() if df > COMMON_SHARE * max(1, gen.doc_count))
     status = gen.allowed({}, statuses)
-    excluded = set().union(*(_docs(searcher, phrase_query(p), memo) for p in pq.excluded)) if pq.excluded else set()
+    # Excluded as typed: "-bão" drops "bão", not "bảo vệ" or "báo cáo".
+    excluded = set().union(*(_docs(searcher, typed_query(p), memo) for p in pq.excluded)) if pq.excluded else set()
     phrase_sets = [_docs(searcher, phrase_query(p), memo) for p in pq.phrases]
 
     def sets_for(query: ParsedQuery) -> tuple[set[int], set[int], list]:
@@ -242,8 +268,8 @@ def execute(
     # Entries with every word as typed (diacritics included where typed) rank first.
     typed = [_docs(searcher, q, memo) for q in as_typed_queries(pq)]
     first = set.intersection(*typed) & matched if len(typed) > 1 or _marked(pq) else set()
-    ranked = _rank(searcher, pq, loose, common, every & allowed, matched, page * per_page, first)
     start = (page - 1) * per_page
+    ranked = _rank(searcher, pq, loose, common, every & allowed, matched, start + per_page, first)
     return Execution(pq, stage, ranked[start : start + per_page], len(matched), len(every & allowed), facets)
 
 
@@ -283,30 +309,31 @@ def _marked(pq: ParsedQuery) -> bool:
 
 
 def _rank(searcher, pq, loose, common, every, matched, needed: int, first: set[int]) -> list[tuple[int, float]]:
-    """Score a shortlist in full and return it ranked (then the rest, unranked, for deep pages)."""
+    """Rank a fixed shortlist in full; the rest follows in a stable order, for deep pages.
+
+    The shortlist is the same for every page, so paging never repeats or skips an entry, and
+    its size bounds the work whatever page is asked for.
+    """
     if not matched:
         return []
-    size = max(SHORTLIST, needed)
-    if len(matched) <= size:
-        shortlist = set(matched)
-    else:
-        # Entries with every word first, then the others; within each, a cheap first pass.
-        shortlist = _shortlist(searcher, pq, loose, every, size)
-        if len(shortlist) < size:
-            shortlist |= _shortlist(searcher, pq, loose, matched - shortlist, size - len(shortlist))
+    shortlist: set[int] = set()
+    # Every word as typed, then every word, then some: each group by a cheap first pass.
+    for group in (first, every, matched):
+        if len(shortlist) < SHORTLIST:
+            shortlist |= _shortlist(searcher, pq, loose, group - shortlist, SHORTLIST - len(shortlist))
     clauses = scoring_clauses(pq, loose)
     positional = [c for c in clauses if _has_phrase(c)]
     scores = _score_each(searcher, [c for c in clauses if not _has_phrase(c)], shortlist, common)
-    for docnum in first & shortlist:
-        scores[docnum] += FIRST_BONUS
+    for docnum in shortlist:
+        scores[docnum] += FIRST_BONUS if docnum in first else EVERY_BONUS if docnum in every else 0.0
     # Phrases read positions, the slowest thing to look up: only for the leading entries.
     leaders = set(sorted(scores, key=lambda d: (-scores[d], d))[:PRECISE])
     for docnum, extra in _score_each(searcher, positional, leaders, common).items():
         scores[docnum] += extra
     ranked = sorted(scores.items(), key=lambda ds: (-ds[1], ds[0]))
     if needed > len(ranked):
-        rest = sorted(matched - shortlist)
-        ranked += [(d, 0.0) for d in rest]
+        rest = sorted(matched - shortlist, key=lambda d: (d not in first, d not in every, d))
+        ranked += [(d, 0.0) for d in rest[: needed - len(ranked)]]
     return ranked
 
 
@@ -354,16 +381,18 @@ def _without_common(searcher, query: Query, limit: float) -> Query | None:
     return query
 
 
-# First-pass fields, most telling first, and how many postings a term may bring into the pass.
-_TIERS = (("title_f", 3.0), ("summary_f", 1.5), ("meta_f", 1.0), ("all_f", 1.0))
+# First-pass fields, most telling first. A term found in more than a share of the entries
+# (and more than a thousand) is skipped in that pass: it ranks nothing and costs the most.
+_TIERS = (("title_f", 3.0), ("all_p", 2.0), ("summary_f", 1.5), ("meta_f", 1.0), ("all_f", 1.0))
 _TERM_POSTINGS = 1000
+_TERM_SHARE = 0.1
 
 
 def _shortlist(searcher, pq, loose, within: set[int], size: int) -> set[int]:
     """Pick up to size documents of within: best by title, then summary, unit/tags, body.
 
-    Terms found in more than a few thousand documents of a field are skipped in that pass
-    (they rank nothing there); documents no pass reaches fill the rest in index order.
+    Terms found in too many documents of a field are skipped in that pass (they rank nothing
+    there); documents no pass reaches fill the rest in index order.
     """
     picked: set[int] = set()
     if not within or size <= 0:
@@ -373,8 +402,11 @@ def _shortlist(searcher, pq, loose, within: set[int], size: int) -> set[int]:
     reader = searcher.reader()
     context = searcher.context()
     syllables = shortlist_terms(pq, loose)
+    pairs = [f"{a.folded}_{b.folded}" for a, b in itertools.pairwise(pq.words)]
+    cap = max(_TERM_POSTINGS, _TERM_SHARE * searcher.doc_count())
     for field, boost in _TIERS:
-        terms = [t for t in syllables if 0 < reader.doc_frequency(field, t) <= _TERM_POSTINGS]
+        candidates = pairs if field == "all_p" else syllables
+        terms = [t for t in candidates if 0 < reader.doc_frequency(field, t) <= cap]
         scores: dict[int, float] = {}
         for term in terms:  # walk each short posting list once, scoring what is still wanted
             for leaf, offset in searcher.leaf_searchers():
@@ -392,20 +424,27 @@ def _shortlist(searcher, pq, loose, within: set[int], size: int) -> set[int]:
 
 
 class _BoundedDict(dict):
-    """A dict of document sets that forgets its oldest entries beyond a total size."""
+    """A dict of document sets that forgets its oldest entries beyond a total size (thread-safe)."""
 
     def __init__(self, size: int) -> None:
         """Hold at most size document numbers in all."""
         super().__init__()
         self.size = size
         self.held = 0
+        self._lock = threading.Lock()
 
     def __setitem__(self, key, value) -> None:
         """Store, dropping the oldest entries while over the size."""
-        with suppress(StopIteration, KeyError, RuntimeError):  # another thread got there first
+        with self._lock:
+            if key in self:
+                self.held -= len(dict.__getitem__(self, key))
             while self and self.held + len(value) > self.size:
-                oldest = next(iter(self))
-                self.held -= len(dict.pop(self, oldest))
-        if key not in self:
+                self.held -= len(dict.pop(self, next(iter(self))))
+            dict.__setitem__(self, key, value)
             self.held += len(value)
-        super().__setitem__(key, value)
+
+    def clear(self) -> None:
+        """Forget everything."""
+        with self._lock:
+            dict.clear(self)
+            self.held = 0

@@ -27,6 +27,7 @@ __all__ = [
     "required_units",
     "scoring_clauses",
     "shortlist_terms",
+    "typed_query",
     "unit_query",
 ]
 
@@ -67,8 +68,6 @@ _FUNCTION_FOLDED = frozenset(fold_accents(w) for w in FUNCTION_WORDS)
 # A unit whose folded form is in more than this share of entries does not make an entry
 # a match on its own: it only ranks ("biên" is in nearly every entry of this knowledge base).
 COMMON_SHARE = 0.5
-# Entries that contain every word of the query come before those that contain some.
-ALL_WORDS_BOOST = 8.0
 
 
 @dataclass(frozen=True)
@@ -242,15 +241,18 @@ def phrase_query(phrase: tuple[Syllable, ...], field: str = "all_f") -> Query:
     return _seq(field, [s.folded for s in phrase])
 
 
-def _as_typed(unit: Unit) -> Query:
-    """Match a unit as typed: syllables typed with diacritics must carry exactly those."""
-    typed = unit.typed
+def typed_query(typed: tuple[Syllable, ...]) -> Query:
+    """Match syllables as typed: those typed with diacritics must carry exactly those."""
     if all(s.exact == s.folded for s in typed):
-        exact: Query = _seq("all_f", [s.folded for s in typed])
-    else:
-        terms = [Term("all_x", s.exact) if s.exact != s.folded else Term("all_f", s.folded) for s in typed]
-        exact = terms[0] if len(terms) == 1 else And([_seq("all_f", [s.folded for s in typed]), *terms])
+        return _seq("all_f", [s.folded for s in typed])
+    terms = [Term("all_x", s.exact) if s.exact != s.folded else Term("all_f", s.folded) for s in typed]
+    return terms[0] if len(terms) == 1 else And([_seq("all_f", [s.folded for s in typed]), *terms])
+
+
+def _as_typed(unit: Unit) -> Query:
+    """Match a unit as typed, or any of its synonyms and corrections."""
     others = [_seq("all_f", form) for form, weight in unit.forms() if weight != TYPED]
+    exact = typed_query(unit.typed)
     return Or([exact, *others]) if others else exact
 
 
@@ -270,9 +272,14 @@ def loose_units(pq: ParsedQuery, common: frozenset[str]) -> list[Unit]:
 
 
 def scoring_clauses(pq: ParsedQuery, loose: list[Unit]) -> list[Query]:
-    """Return what scores a matching entry, clause by clause (their scores add up): its words,
-    then title > summary > unit/tags > body, and phrases over scattered words."""
-    return [unit_query(u) for u in loose] + [phrase_query(p) for p in pq.phrases] + _ranking(pq)
+    """Return what scores a matching entry, clause by clause (their scores add up): its words
+    (a synonym or a guessed spelling counting less than the word typed), then title > summary >
+    unit/tags > body, and phrases over scattered words."""
+    words = [
+        Or([_seq("all_f", form, weight) for form, weight in u.forms()]) if len(u.forms()) > 1 else unit_query(u)
+        for u in loose
+    ]
+    return words + [phrase_query(p) for p in pq.phrases] + _ranking(pq)
 
 
 def as_typed_queries(pq: ParsedQuery) -> list[Query]:

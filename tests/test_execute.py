@@ -1,0 +1,86 @@
+"""The fast search path: document sets, facet arrays, the shortlist and the caches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexer import Document, SearchIndex
+from indexer import execute as ex
+from indexer.execute import DocSet, _BoundedDict
+
+
+def doc(slug: str, title: str, body: str = "", **extra) -> Document:
+    """Return a Document with defaults."""
+    return Document(slug=slug, title=title, summary=extra.pop("summary", ""), body_text=body,
+                    unit=extra.pop("unit", "Đồn Biên phòng A"), **extra)  # fmt: skip
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> SearchIndex:
+    """Return an index spread over several segments (one build, then two updates)."""
+    ix = SearchIndex(tmp_path / "ix")
+    ix.build([doc(f"a{n}", f"Mô hình biên giới số {n}", "Đồn biên phòng giúp dân.", year=2020 + n % 3,
+                  fields=("Dân vận",)) for n in range(6)])  # fmt: skip
+    ix.update([doc("tu-thuoc", "Tủ thuốc biên cương", "Tủ thuốc giúp dân vùng biên.", fields=("Y tế",), year=2022)])
+    ix.update([doc("tau", "Tàu thuyền đoàn kết", "Ngư dân giúp nhau trên biển.", fields=("Dân vận",), year=2021)])
+    return ix
+
+
+def test_docset_matches_its_documents_in_every_segment(index):
+    with index._searcher() as searcher:
+        assert len(searcher.leaf_searchers()) > 1
+        every = set(searcher.docs_for_query(DocSet(range(searcher.doc_count_all()))))
+        assert every == set(range(searcher.doc_count_all()))
+        some = {0, searcher.doc_count_all() - 1}
+        assert set(searcher.docs_for_query(DocSet(some))) == some
+
+
+def test_facet_counts_are_the_same_with_and_without_bit_masks(index, monkeypatch):
+    plain = index.search("", cache=False).facets
+    monkeypatch.setattr(ex, "MASK_FROM", 0)
+    index._gen = None  # rebuild the per-version arrays
+    assert index.search("", cache=False).facets == plain
+    assert dict(plain["field"]) == {"Dân vận": 7, "Y tế": 1}
+
+
+def test_pages_past_a_short_shortlist_never_repeat_or_skip_an_entry(index, monkeypatch):
+    monkeypatch.setattr(ex, "SHORTLIST", 2)
+    monkeypatch.setattr(ex, "PRECISE", 1)
+    results = index.search("giúp dân", cache=False)
+    assert results.total == 8  # in every entry
+    pages = [index.search("giúp dân", page=n, per_page=3, cache=False).hits for n in (1, 2, 3)]
+    slugs = [h.slug for page in pages for h in page]
+    assert len(slugs) == len(set(slugs)) == 8
+
+
+def test_entries_with_every_word_come_before_those_with_some(index, monkeypatch):
+    monkeypatch.setattr(ex, "SHORTLIST", 3)
+    results = index.search("tủ thuốc ngư dân", cache=False)
+    assert [h.slug for h in results.hits[:1]] in (["tu-thuoc"], ["tau"])  # each has half the words
+    every = index.search("thuốc giúp dân", cache=False)
+    assert every.hits[0].slug == "tu-thuoc"
+
+
+def test_an_excluded_word_is_matched_as_typed(tmp_path):
+    ix = SearchIndex(tmp_path / "ex")
+    ix.build(
+        [doc("bao", "Phòng chống bão lũ", "Sơ tán khi có bão."), doc("bao-ve", "Bảo vệ mốc", "Bảo vệ đường biên.")]
+    )
+    assert [h.slug for h in ix.search("-bão", cache=False).hits] == ["bao-ve"]
+    assert [h.slug for h in ix.search("-bao", cache=False).hits] == []  # unmarked: every spelling
+
+
+def test_cached_results_follow_the_index_version(index):
+    assert index.search('"san hô"').total == 0
+    index.update([doc("san-ho", "Bảo vệ rạn san hô", "San hô ven đảo.")])
+    assert [h.slug for h in index.search('"san hô"').hits] == ["san-ho"]
+
+
+def test_the_memo_forgets_the_oldest_beyond_its_size():
+    memo = _BoundedDict(5)
+    memo["a"] = frozenset({1, 2, 3})
+    memo["b"] = frozenset({4, 5})
+    memo["c"] = frozenset({6, 7})
+    assert list(memo) == ["b", "c"] and memo.held == 4

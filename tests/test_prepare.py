@@ -1,0 +1,37 @@
+"""Analysis for the index: cached by content, parallel for many documents, order kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from indexer import Document
+from indexer import prepare as pr
+from indexer.engine import _fields_of
+from indexer.prepare import AnalysisCache, prepare
+
+
+def docs(n: int) -> list[Document]:
+    """Return n small documents."""
+    return [Document(f"m{i}", f"Mô hình {i} biên phòng", "", f"Đồn số {i} giúp dân.", "Đồn A") for i in range(n)]
+
+
+def test_cached_and_parallel_analysis_equal_the_plain_one(tmp_path: Path, monkeypatch):
+    plain = [_fields_of(d) for d in docs(12)]
+    monkeypatch.setattr(pr, "PARALLEL_FROM", 4)
+    cache = AnalysisCache(tmp_path / "cache.sqlite3")
+    assert list(prepare(docs(12), _fields_of, cache, procs=2)) == plain  # analysed in two processes
+    calls = []
+    cached = list(prepare(docs(12), lambda d: calls.append(d) or _fields_of(d), cache, procs=2))
+    assert cached == plain and calls == []  # all from the cache: nothing analysed again
+
+
+def test_a_changed_document_is_analysed_again_and_stale_analyses_pruned(tmp_path: Path):
+    cache = AnalysisCache(tmp_path / "cache.sqlite3")
+    first = docs(3)
+    list(prepare(first, _fields_of, cache, procs=1))
+    changed = [*first[:2], Document("m2", "Tiêu đề mới", "", "Nội dung mới.", "Đồn A")]
+    seen: set[str] = set()
+    fields = list(prepare(changed, _fields_of, cache, procs=1, seen=seen))
+    assert fields[2]["title_f"] == "tieu de moi"
+    cache.retain(seen)
+    assert cache.db.execute("SELECT count(*) FROM analysis").fetchone()[0] == 3
