@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import re
 import shutil
 import sqlite3
 import sys
@@ -22,7 +21,9 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+from fts5 import expression as fts5_expression  # noqa: E402  (bench/fts5.py: one way to quote user text)
 
 from indexer import SearchIndex  # noqa: E402
 from kb.catalog import index_dir, reindex  # noqa: E402
@@ -129,7 +130,7 @@ class Fts5Baseline:
     def ranked(self, query: str) -> list[str]:
         """Return the top K slugs: every word first, any word if that finds nothing."""
         for joiner in (" AND ", " OR "):
-            expression = self._expression(query, joiner)
+            expression = fts5_expression(query, joiner)
             if not expression:
                 return []
             rows = self.db.execute(
@@ -140,23 +141,6 @@ class Fts5Baseline:
             if rows:
                 return [r[0] for r in rows]
         return []
-
-    @staticmethod
-    def _expression(query: str, joiner: str) -> str:
-        """Quote every word so user text is never FTS5 syntax; keep phrases and -exclusions."""
-        positive, negative = [], []
-        for minus, phrase, word in re.findall(r'(-?)"([^"]*)"|(-?\S+)', query):
-            text = phrase if phrase else word
-            excluded = bool(minus) or (word.startswith("-") and len(word) > 1)
-            tokens = re.findall(r"\w+", text)
-            if not tokens:
-                continue
-            quoted = ['"' + " ".join(tokens) + '"'] if phrase else [f'"{t}"' for t in tokens]
-            (negative if excluded else positive).extend(quoted)
-        expression = joiner.join(positive)
-        if expression and negative:
-            expression = f"({expression}) NOT ({' OR '.join(negative)})"
-        return expression
 
 
 def evaluate(engine, queries: list[Judged]) -> dict[str, dict[str, float]]:
