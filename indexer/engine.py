@@ -193,15 +193,6 @@ def _pairs(folded: str) -> list[str]:
     return [f"{a}_{b}" for a, b in itertools.pairwise(terms) if a != "§" and b != "§"]
 
 
-def _filter_query(filters: dict[str, list[str]], statuses: tuple[str, ...], skip: str = "") -> Query:
-    """Build the filter: any value within a facet, every facet, and an allowed status."""
-    parts: list[Query] = [Or([Term("status", s) for s in statuses])]
-    for name, values in filters.items():
-        if name != skip and values:
-            parts.append(Or([Term(name, v) for v in values]))
-    return And(parts)
-
-
 class SearchIndex:
     """An index directory holding generations of a Whoosh index, one of them live."""
 

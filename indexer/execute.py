@@ -130,6 +130,7 @@ class Generation:
         self._sets: dict[tuple[str, str], frozenset[int]] = {}
         self._bitmasks: dict[str, dict[str, int]] = {}
         self._values_known: dict[str, frozenset[str]] = {}
+        self._allowed: dict[tuple, frozenset[int]] = {}
         self._lock = threading.Lock()
         # Documents of words and phrases already looked up in this version (like Lucene's
         # query cache): common words recur in most queries. Bounded, oldest dropped first.
@@ -155,12 +156,19 @@ class Generation:
         return known
 
     def allowed(self, filters: dict[str, list[str]], statuses: tuple[str, ...], skip: str = "") -> frozenset[int]:
-        """Return the documents passing the status and every facet filter but skip's."""
-        allowed = frozenset().union(*(self.docs_with("status", s) for s in statuses))
-        for name, values in filters.items():
-            if name != skip and values:
-                allowed &= frozenset().union(*(self.docs_with(name, v) for v in values))
-        return allowed
+        """Return the documents passing the status and every facet filter but skip's (cached)."""
+        key = (statuses, skip, tuple(sorted((k, tuple(sorted(v))) for k, v in filters.items() if k != skip)))
+        found = self._allowed.get(key)
+        if found is None:
+            found = frozenset().union(*(self.docs_with("status", s) for s in statuses))
+            for name, values in filters.items():
+                if name != skip and values:
+                    found &= frozenset().union(*(self.docs_with(name, v) for v in values))
+            with self._lock:
+                if len(self._allowed) >= 256:  # filter combinations come from users: stay small
+                    self._allowed.clear()
+                self._allowed[key] = found
+        return found
 
     def count(self, name: str, docs: set[int] | frozenset[int], masks: dict | None = None) -> Counter[str]:
         """Count the values of a facet over documents (masks memoises their bit masks by id)."""
