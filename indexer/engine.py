@@ -26,6 +26,7 @@ from .analysis import Syllable, analyze, document_codes, syllables, terms
 from .execute import Execution, Generation, execute
 from .prepare import AnalysisCache, prepare
 from .query import ParsedQuery, near_terms, parse_query
+from .segments import SegmentWriterPlus, write_documents
 from .snippets import Marks, highlight, snippet
 from .text import fold_syllable, normalize_text
 from .thesaurus import Thesaurus, matches_typed
@@ -233,14 +234,10 @@ class SearchIndex:
             fresh = Path(tempfile.mkdtemp(prefix="gen-", dir=self.root))
             try:
                 ix = whoosh_index.create_in(fresh, _schema())
-                count = 0
                 seen: set[str] = set()
                 with self._cache() as cache:
                     procs = 1 if expected is not None and expected < PARALLEL_WRITE_FROM else os.cpu_count() or 1
-                    with ix.writer(procs=procs, multisegment=procs > 1, limitmb=512) as writer:
-                        for fields in prepare(docs, _fields_of, cache, seen=seen):
-                            writer.add_document(**fields)
-                            count += 1
+                    count = write_documents(ix, prepare(docs, _fields_of, cache, seen=seen), procs=procs)
                     cache.retain(seen)  # what no entry uses any more
                 ix.close()
             except BaseException:
@@ -254,7 +251,7 @@ class SearchIndex:
         with self._write_lock():
             ix = whoosh_index.open_dir(self._current_dir())
             try:
-                with self._cache() as cache, ix.writer(timeout=30.0) as writer:
+                with self._cache() as cache, SegmentWriterPlus(ix, timeout=30.0) as writer:
                     for slug in deletes:
                         writer.delete_by_term("slug", slug)
                     for fields in prepare(upserts, _fields_of, cache):

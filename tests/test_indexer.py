@@ -232,3 +232,56 @@ def test_a_pointer_to_an_unfinished_generation_means_no_index(tmp_path):
     assert not ix.exists()
     with pytest.raises(IndexMissing):
         ix.search("x")
+
+
+def _many(n: int) -> list[Document]:
+    """Return n distinct documents sharing common words, with a word of their own each."""
+    return [
+        doc(
+            f"m-{i}",
+            f"Mô hình số {i} đồn biên phòng",
+            f"Nội dung riêng ma{i}x và tủ thuốc biên cương.",
+            year=2000 + i % 20,
+        )
+        for i in range(n)
+    ]
+
+
+@pytest.fixture
+def parallel(monkeypatch):
+    """Make even small builds write one segment per core, with tiny sort runs spilled to disk."""
+    from indexer import engine, segments
+
+    monkeypatch.setattr(engine, "PARALLEL_WRITE_FROM", 1)
+    monkeypatch.setattr(engine.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(segments, "LIMIT_MB", 0.01)
+    monkeypatch.setattr(segments, "CHUNK", 7)
+
+
+def test_a_parallel_build_with_spilled_sort_runs_finds_every_document(tmp_path, parallel):
+    serial = SearchIndex(tmp_path / "serial")
+    docs = _many(150)
+    serial.build(docs, expected=1)  # below the threshold: one process
+    split = SearchIndex(tmp_path / "split")
+    assert split.build(docs) == 150
+    for query in ("biên cương", "ma17x", "ma149x", "đồn biên phòng"):
+        assert sorted(slugs(split.search(query, per_page=200))) == sorted(slugs(serial.search(query, per_page=200)))
+    assert split.search("tủ thuốc", per_page=200).total == 150
+    assert slugs(split.search("ma42x")) == ["m-42"]
+
+
+def test_a_failing_writer_process_fails_the_build_and_the_old_index_keeps_serving(index, parallel, monkeypatch):
+    from indexer import segments
+
+    real = segments.SegmentWriterPlus.add_document
+
+    def explode(self, **fields):
+        if fields["slug"] == "m-90":
+            raise OSError("disk full")
+        return real(self, **fields)
+
+    monkeypatch.setattr(segments.SegmentWriterPlus, "add_document", explode)
+    with pytest.raises(RuntimeError, match="disk full"):
+        index.build(_many(150))
+    assert slugs(index.search("tủ thuốc"))[0] == "tu-thuoc"
+    assert len(list(index.root.glob("gen-*"))) == 1
