@@ -22,6 +22,7 @@ from whoosh.analysis import RegexTokenizer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.query import And, Or, Prefix, Query, Term
 
+from . import postings
 from .analysis import Syllable, analyze, document_codes, syllables, terms
 from .execute import Execution, Generation, execute
 from .prepare import AnalysisCache, prepare
@@ -46,6 +47,8 @@ CURRENT = "CURRENT"  # names the live generation directory
 # From this many documents on, a full build writes segments in several processes.
 PARALLEL_WRITE_FROM = 500
 WRITE_LOCK = "write.lock"
+
+postings.install()
 
 
 class IndexMissing(RuntimeError):

@@ -358,17 +358,85 @@ def _score_each(searcher, clauses: list[Query], docs: set[int], common: frozense
     context = searcher.context()
     leaves = searcher.leaf_searchers()
     only = DocSet(docs)
+    terms = _TermScores(searcher, docs)
     for clause in clauses:
         clause = _without_common(searcher, clause, limit)
         if clause is None:
             continue
-        query = And([only, clause])
+        found = terms.evaluate(clause)
+        if found is not None:
+            for docnum, score in found.items():
+                scores[docnum] += score
+            continue
+        query = And([only, clause])  # e.g. a phrase: Whoosh's own matchers read the positions
         for leaf, offset in leaves:
             matcher = query.matcher(leaf, context)
             while matcher.is_active():
                 scores[offset + matcher.id()] += matcher.score()
                 matcher.next()
     return scores
+
+
+class _TermScores:
+    """Score term, And and Or clauses over a shortlist from each term's scores, looked up once.
+
+    The same terms come back in several clauses of a query (a word, its phrase, its fields);
+    Whoosh would walk each term's postings again for every clause and combine them through
+    layers of Python matchers. The sums are the ones Whoosh computes: an And scores the sum
+    over entries having every part, an Or the sum of the parts an entry has, times the boost.
+    """
+
+    def __init__(self, searcher, docs: set[int]) -> None:
+        """Split the shortlist by segment, in each segment's own numbering."""
+        self.context = searcher.context()
+        self.leaves = []
+        for leaf, offset in searcher.leaf_searchers():
+            end = offset + leaf.doc_count_all()
+            local = sorted(d - offset for d in docs if offset <= d < end)
+            if local:
+                self.leaves.append((leaf, offset, local))
+        self.memo: dict[tuple[str, str], dict[int, float]] = {}
+
+    def term(self, fieldname: str, text: str) -> dict[int, float]:
+        """Return the unboosted score of a term in each shortlisted entry that has it."""
+        key = (fieldname, text)
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = {}
+            query = Term(fieldname, text)
+            for leaf, offset, local in self.leaves:
+                matcher = query.matcher(leaf, self.context)
+                for docnum in local:
+                    if not matcher.is_active():
+                        break
+                    matcher.skip_to(docnum)
+                    if matcher.is_active() and matcher.id() == docnum:
+                        found[offset + docnum] = matcher.score()
+        return found
+
+    def evaluate(self, query: Query) -> dict[int, float] | None:
+        """Return the score of each shortlisted entry a query matches; None if not a term tree."""
+        if isinstance(query, Term):
+            found = self.term(query.fieldname, query.text)
+        elif isinstance(query, And):
+            parts = [self.evaluate(q) for q in query.subqueries]
+            if any(p is None for p in parts):
+                return None
+            shared = set(parts[0]).intersection(*parts[1:])
+            found = {d: sum(p[d] for p in parts) for d in shared}
+        elif isinstance(query, WhooshOr) and query.scale is None:
+            parts = [self.evaluate(q) for q in query.subqueries]
+            if any(p is None for p in parts):
+                return None
+            found = {}
+            for part in parts:
+                for docnum, score in part.items():
+                    found[docnum] = found.get(docnum, 0.0) + score
+        elif isinstance(query, DocSet):
+            found = dict.fromkeys(query.docnums, 0.0)
+        else:
+            return None
+        return found if query.boost == 1.0 else {d: score * query.boost for d, score in found.items()}
 
 
 def _without_common(searcher, query: Query, limit: float) -> Query | None:

@@ -285,3 +285,27 @@ def test_a_failing_writer_process_fails_the_build_and_the_old_index_keeps_servin
         index.build(_many(150))
     assert slugs(index.search("tủ thuốc"))[0] == "tu-thuoc"
     assert len(list(index.root.glob("gen-*"))) == 1
+
+
+def test_jumping_through_long_posting_lists_lands_on_the_next_document_that_has_the_word(tmp_path):
+    from whoosh import index as whoosh_index
+    from whoosh.fields import ID, TEXT, Schema
+
+    from indexer import postings
+
+    postings.install()
+    ix = whoosh_index.create_in(tmp_path, Schema(id=ID(stored=True), text=TEXT))
+    has = {n for n in range(2000) if n % 7 in (0, 3) or n in (1999, 128, 129, 255)}
+    with ix.writer() as writer:
+        for n in range(2000):
+            writer.add_document(id=str(n), text="biên " + ("cương" if n in has else "giới"))
+    with ix.searcher() as searcher:
+        for target in (*range(0, 2000, 37), 127, 128, 130, 254, 256, 1998, 1999):
+            matcher = searcher.postings("text", "cương")
+            matcher.skip_to(target)
+            expected = min(n for n in has if n >= target)
+            assert matcher.is_active() and matcher.id() == expected
+            matcher.skip_to(expected + 1)
+            assert (matcher.id() if matcher.is_active() else None) == min(
+                (n for n in has if n > expected), default=None
+            )
