@@ -249,9 +249,12 @@ class SearchIndex:
             self._switch_to(fresh)
         return count
 
-    def update(self, upserts: Iterable[Document], deletes: Iterable[str] = ()) -> None:
-        """Add or replace docs and delete slugs in the live generation, in one commit."""
-        with self._write_lock():
+    def update(self, upserts: Iterable[Document], deletes: Iterable[str] = (), wait: float = 120.0) -> None:
+        """Add or replace docs and delete slugs in the live generation, in one commit.
+
+        Raise IndexBusy if another writer holds the index for longer than wait seconds.
+        """
+        with self._write_lock(timeout=wait):
             ix = whoosh_index.open_dir(self._current_dir())
             try:
                 with self._cache() as cache, SegmentWriterPlus(ix, timeout=30.0) as writer:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import multiprocessing
 import os
 import time
@@ -12,14 +13,14 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer import Document, SearchIndex
+from indexer import Document, IndexBusy, SearchIndex
 
 from .entries import Entry, InvalidEntry, Problem, load_fields, parse_entry, scan_entries
 from .render import plain_text, render_markdown
-from .store import decode_row, delete_entries, get_meta, open_db, set_meta, upsert_entries
+from .store import decode_row, delete_entries, get_meta, now_iso, open_db, set_meta, upsert_entries
 from .vocabulary import Vocabulary, load_vocabulary
 
-__all__ = ["CheckReport", "ReindexReport", "check_content", "index_dir", "reindex"]
+__all__ = ["CheckReport", "ReindexReport", "check_content", "index_dir", "reindex", "reindex_files"]
 
 # Below this many files to read, starting worker processes costs more than it saves.
 PARALLEL_FROM = 64
@@ -174,12 +175,15 @@ def reindex(content_dir: Path, data_dir: Path, full: bool = False, progress: Pro
     report.problems += [_duplicate(rel, winner) for rel, winner in losers]
     report.skipped += len(losers)
 
+    # Files saved while the index was busy: their rows are new, their index entries are not.
+    pending = {row[0] for row in db.execute("SELECT path FROM pending")}
     keep: set[str] = set()  # indexed slugs whose file did not change
     broken: set[str] = set()  # indexed slugs whose file is broken now: their last good version stays
     jobs: list[tuple[bytes, str, tuple[str, ...]]] = []
     for slug, rel in winners.items():
         raw, row = paths[rel].read_bytes(), by_slug.get(slug)
-        if trusted and row and row["path"] == rel and row["content_hash"] == hashlib.sha256(raw).hexdigest():
+        unchanged = row and row["path"] == rel and row["content_hash"] == hashlib.sha256(raw).hexdigest()
+        if trusted and unchanged and rel not in pending:
             keep.add(slug)
             report.unchanged += 1
         else:
@@ -200,23 +204,78 @@ def reindex(content_dir: Path, data_dir: Path, full: bool = False, progress: Pro
 
     removed = set(by_slug) - keep - {e.slug for e, _, _ in fresh}
     docs = [to_document(entry, text, vocab) for entry, _html, text in fresh]
-    with (progress or _no_progress)(docs, len(docs)) as items:
-        if full:
-            # Unchanged entries come back from their rows: no parsing, and their analysis is cached.
-            carried = (_row_document(by_slug[slug], vocab) for slug in sorted(keep))
-            index.build(itertools.chain(items, carried), expected=len(docs) + len(keep))
-        else:
+    if full:
+        # Unchanged entries come back from their rows: no parsing, and their analysis is cached.
+        carried = (_row_document(by_slug[slug], vocab) for slug in sorted(keep))
+        total = len(docs) + len(keep)
+        with (progress or _no_progress)(itertools.chain(docs, carried), total) as items:
+            index.build(items, expected=total)
+    else:
+        with (progress or _no_progress)(docs, len(docs)) as items:
             index.update(items, deletes=removed)
     upsert_entries(db, fresh)
     delete_entries(db, removed)
     set_meta(db, "config_hash", config)
+    with db.conn:
+        for rel in pending:  # only those read above: a save queued since stays queued
+            db["pending"].delete_where("path = ?", [rel])
 
     report.added = sum(1 for e, _, _ in fresh if e.slug not in by_slug)
     report.updated = len(fresh) - report.added
     report.removed = len(removed)
     report.problems.sort(key=lambda p: (p.path, p.line))
     report.seconds = time.perf_counter() - started
+    _remember(db, report, read={rel for _raw, rel, _a in jobs} | {rel for rel, _w in losers}, files=set(paths))
     return report
+
+
+def _remember(db, report: ReindexReport, read: set[str], files: set[str]) -> None:
+    """Keep the problems of every file as last read, and what this run did, for the admin page."""
+    with db.conn:
+        for (path,) in db.execute("SELECT DISTINCT path FROM problems").fetchall():
+            if path in read or path not in files:  # read again now, gone, or not an entry file
+                db["problems"].delete_where("path = ?", [path])
+        db["problems"].insert_all(
+            [{"path": p.path, "line": p.line, "message": p.message, "warning": int(p.warning)} for p in report.problems]
+        )
+    summary = {"at": now_iso(), "seconds": round(report.seconds, 2), "full": report.full, "summary": report.summary()}
+    set_meta(db, "last_reindex", json.dumps(summary, ensure_ascii=False))
+
+
+def reindex_files(content_dir: Path, data_dir: Path, rels: list[str], wait: float = 5.0) -> bool:
+    """Index a few files just saved (paths relative to content_dir) now; return False if busy.
+
+    The database rows are updated either way, so the entry's page shows the new version.
+    When another writer (a full reindex) holds the index longer than wait, the files are
+    queued in the pending table and the next reindex takes them: nothing is lost. A file
+    that is broken now keeps its last good version, as in reindex().
+    """
+    db, index = open_db(data_dir), SearchIndex(index_dir(data_dir))
+    fresh: list[tuple[Entry, str, str]] = []
+    removed: set[str] = set()
+    try:
+        if get_meta(db, "config_hash") != _config_hash(content_dir) or not index.exists():
+            reindex(content_dir, data_dir)  # fields or places changed: a full pass is due anyway
+            return True
+        allowed = load_fields(content_dir / "fields.yml")
+        vocab = load_vocabulary(content_dir)
+        for rel in rels:
+            path = content_dir / rel
+            if not path.is_file():
+                removed.add(Path(rel).stem)
+                continue
+            outcome = _load_outcome((path.read_bytes(), rel, allowed))
+            if not isinstance(outcome, list):
+                fresh.append(outcome)
+        index.update([to_document(e, text, vocab) for e, _html, text in fresh], deletes=removed, wait=wait)
+        indexed = True
+    except IndexBusy:
+        indexed = False
+        with db.conn:
+            db["pending"].upsert_all([{"path": rel} for rel in rels], pk="path")
+    upsert_entries(db, fresh)
+    delete_entries(db, removed)
+    return indexed
 
 
 def _config_hash(content_dir: Path) -> str:

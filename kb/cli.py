@@ -13,10 +13,12 @@ from flask.cli import AppGroup
 
 from indexer import IndexBusy
 
+from .accounts import ROLES, AccountError, audit, create_user, has_admin
 from .catalog import check_content, reindex
 from .entries import InvalidEntry
+from .store import open_db
 
-kb_cli = AppGroup("kb", help="Quản lý kho mô hình hay: lập chỉ mục, kiểm tra nội dung.")
+kb_cli = AppGroup("kb", help="Quản lý kho mô hình hay: lập chỉ mục, kiểm tra nội dung, tài khoản.")
 
 # Below this many entries to analyse a run is short: no progress bar.
 PROGRESS_FROM = 20
@@ -58,6 +60,32 @@ def reindex_command(full: bool) -> None:
         raise click.ClickException(str(exc)) from None
     _echo_problems(report.problems, content_dir)
     click.echo(report.summary())
+    if not has_admin(open_db(data_dir)):
+        click.echo(
+            "Chưa có tài khoản quản trị. Tạo bằng lệnh:\n  .venv/bin/flask --app app kb create-user TÊN --role admin",
+            err=True,
+        )
+
+
+@kb_cli.command("create-user")
+@click.argument("name")
+@click.option(
+    "--role", type=click.Choice(ROLES), required=True, help="editor (biên tập viên) hoặc admin (quản trị viên)."
+)
+@click.option("--password-stdin", is_flag=True, help="Đọc mật khẩu từ dòng đầu của đầu vào chuẩn thay vì hỏi.")
+def create_user_command(name: str, role: str, password_stdin: bool) -> None:
+    """Tạo tài khoản NAME; mật khẩu được hỏi hai lần (hoặc đọc từ đầu vào chuẩn)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Mật khẩu", hide_input=True, confirmation_prompt="Nhập lại mật khẩu")
+    db = open_db(_dirs()[1])
+    try:
+        user = create_user(db, name, password, role)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    audit(db, "(dòng lệnh)", "user_create", user.name, role)
+    click.echo(f"Đã tạo tài khoản '{user.name}' với vai trò {user.role_label.lower()}.")
 
 
 @kb_cli.command("check")

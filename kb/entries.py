@@ -33,7 +33,7 @@ __all__ = [
 # libyaml's loader when PyYAML has it (it does in the usual wheels): several times faster.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SUMMARY_MAX = 600
-STATUSES = ("published", "draft")
+STATUSES = ("published", "draft", "review", "archived")
 KEYS = (
     "title", "summary", "unit", "province", "fields", "tags",
     "year", "status", "source", "contact",
@@ -269,12 +269,13 @@ class _Checker:
         return value
 
     def status(self) -> str:
-        """Return published or draft (published when absent)."""
+        """Return the workflow status: published, draft, review or archived (published when absent)."""
         value = self.meta.get("status", "published")
         if value is None:
             return "published"
         if value not in STATUSES:
-            self.add("status", f"'status' phải là 'published' hoặc 'draft', không phải '{value}'")
+            allowed = ", ".join(f"'{s}'" for s in STATUSES)
+            self.add("status", f"'status' phải là một trong {allowed}, không phải '{value}'")
             return "draft"
         return value
 

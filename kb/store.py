@@ -18,6 +18,7 @@ __all__ = [
     "get_entry",
     "get_meta",
     "newest_entries",
+    "now_iso",
     "open_db",
     "set_meta",
     "upsert_entries",
@@ -54,8 +55,55 @@ def open_db(data_dir: Path) -> sqlite_utils.Database:
         db["entries"].add_column(column, kind)
     if "meta" not in db.table_names():
         db["meta"].create({"key": str, "value": str}, pk="key")
+    _create_tables(db)
     _READY.add(path)
     return db
+
+
+def _create_tables(db: sqlite_utils.Database) -> None:
+    """Create the tables of accounts, the audit log, revisions and background jobs."""
+    names = set(db.table_names())
+    if "users" not in names:
+        db["users"].create(
+            {"id": int, "name": str, "name_key": str, "role": str, "password_hash": str,
+             "disabled": int, "created_at": str, "updated_at": str},
+            pk="id", not_null={"name", "name_key", "role", "password_hash"}, defaults={"disabled": 0},
+        )  # fmt: skip
+        db["users"].create_index(["name_key"], unique=True)
+    if "login_attempts" not in names:
+        db["login_attempts"].create({"name_key": str, "address": str, "at": float, "ok": int})
+        db["login_attempts"].create_index(["name_key", "at"])
+        db["login_attempts"].create_index(["address", "at"])
+    if "audit" not in names:
+        db["audit"].create(
+            {"id": int, "at": str, "actor": str, "action": str, "target": str, "detail": str, "address": str},
+            pk="id",
+        )
+        db["audit"].create_index(["at"])
+    if "revisions" not in names:
+        db["revisions"].create(
+            {"id": int, "slug": str, "created_at": str, "author": str, "comment": str, "status": str,
+             "content_hash": str, "text": str},
+            pk="id", not_null={"slug", "text", "content_hash"},
+        )  # fmt: skip
+        db["revisions"].create_index(["slug", "id"])
+    if "problems" not in names:  # what `kb check` would say of each file, as last read
+        db["problems"].create({"path": str, "line": int, "message": str, "warning": int})
+        db["problems"].create_index(["path"])
+    if "pending" not in names:  # files saved while the index was busy
+        db["pending"].create({"path": str}, pk="path")
+    if "jobs" not in names:
+        db["jobs"].create(
+            {"id": int, "kind": str, "status": str, "phase": str, "done": int, "total": int, "pid": int,
+             "requested_by": str, "started_at": str, "finished_at": str, "seconds": float, "summary": str,
+             "problems": str},
+            pk="id",
+        )  # fmt: skip
+
+
+def now_iso() -> str:
+    """Return the current UTC time in ISO 8601, to the second."""
+    return _now()
 
 
 def get_meta(db: sqlite_utils.Database, key: str) -> str | None:

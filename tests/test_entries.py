@@ -104,7 +104,7 @@ def test_a_file_that_is_not_utf8_is_reported():
 
 def test_a_bad_status_is_reported():
     found = problems_of(GOOD.replace("year: 2022", "year: 2022\nstatus: xong"))
-    assert "'status' phải là 'published' hoặc 'draft'" in found[0]
+    assert "'status' phải là một trong 'published', 'draft', 'review', 'archived', không phải 'xong'" in found[0]
 
 
 def test_file_name_must_be_a_slug():

@@ -44,7 +44,14 @@ def _wants_json() -> bool:
 
 def _error_page(exc: HTTPException):
     """Answer an HTTP error with a Vietnamese page, or JSON under /api/."""
-    messages = {404: "Không tìm thấy trang này.", 405: "Phương thức không được hỗ trợ."}
+    messages = {
+        401: "Vui lòng đăng nhập để tiếp tục.",
+        403: "Tài khoản của bạn không có quyền làm việc này.",
+        404: "Không tìm thấy trang này.",
+        405: "Phương thức không được hỗ trợ.",
+        413: "Dữ liệu gửi lên quá lớn.",
+        429: "Có quá nhiều yêu cầu; vui lòng thử lại sau ít phút.",
+    }
     message = messages.get(exc.code or 500, "Yêu cầu không hợp lệ.")
     if _wants_json():
         return {"error": message, "status": exc.code}, exc.code
@@ -60,9 +67,17 @@ def _server_error(exc: Exception):
     return render_template("error.html", code=500, message=message), 500
 
 
+def _user_context() -> dict:
+    """Give every template the sign-out form (its CSRF token) for the header."""
+    from .forms import SimpleForm
+
+    return {"signout_form": SimpleForm()}
+
+
 def init_app(app: Flask) -> None:
     """Register the blueprints, the shared resources and the error pages."""
-    from . import api, public
+    from . import admin, api, editor, public
+    from .auth import init_auth
 
     vocab = load_vocabulary(app.config["KB_CONTENT_DIR"])
     for problem in vocab.problems:
@@ -70,7 +85,11 @@ def init_app(app: Flask) -> None:
     app.extensions["kb_vocabulary"] = vocab
     app.extensions["kb_index"] = SearchIndex(index_dir(app.config["KB_DATA_DIR"]), vocab.thesaurus, vocab.regions)
     app.teardown_appcontext(_close_db)
+    init_auth(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(editor.bp)
+    app.register_blueprint(admin.bp)
+    app.context_processor(_user_context)
     app.register_error_handler(HTTPException, _error_page)
     app.register_error_handler(Exception, _server_error)

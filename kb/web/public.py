@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask_login import current_user
 
 from indexer import IndexMissing, SearchResults
 
+from ..editing import STATUS_LABELS, file_state, transitions
+from ..entries import STATUSES
 from ..store import get_entry, newest_entries
 from . import get_db, get_index
+from .forms import SimpleForm
 from .params import SearchParams
 
 bp = Blueprint("public", __name__)
@@ -88,12 +92,23 @@ def search():
 @bp.get("/models/<slug>")
 def entry(slug: str):
     """Show one published entry, rendered, with its metadata and source."""
-    row = get_entry(get_db(), slug)
+    # Drafts, entries in review and archived ones exist for editors and admins only.
+    signed_in = current_user.is_authenticated
+    row = get_entry(get_db(), slug, STATUSES if signed_in else ("published",))
     if row is None:
         abort(404)
+    workflow = None
+    if signed_in:
+        state = file_state(current_app.config["KB_CONTENT_DIR"], get_db(), slug)
+        workflow = {
+            "base_hash": state[1] if state else "",
+            "transitions": transitions(row["status"], current_user.role),
+            "form": SimpleForm(),
+            "label": STATUS_LABELS.get(row["status"], row["status"]),
+        }
     try:
         related = get_index().related(slug)
     except IndexMissing:
         related = []
     region = current_app.extensions["kb_vocabulary"].region(row["province"])
-    return render_template("entry.html", entry=row, related=related, region=region)
+    return render_template("entry.html", entry=row, related=related, region=region, workflow=workflow)

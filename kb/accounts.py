@@ -1,0 +1,250 @@
+"""Accounts, roles, sign-in throttling and the audit log, kept in SQLite."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .store import now_iso
+
+__all__ = [
+    "PASSWORD_MIN",
+    "ROLES",
+    "AccountError",
+    "User",
+    "audit",
+    "authenticate",
+    "create_user",
+    "find_user",
+    "get_user",
+    "has_admin",
+    "list_users",
+    "load_secret_key",
+    "set_disabled",
+    "set_password",
+    "set_role",
+    "throttled",
+]
+
+ROLES = ("editor", "admin")
+ROLE_LABELS = {"editor": "Biên tập viên", "admin": "Quản trị viên"}
+PASSWORD_MIN = 10
+NAME_MAX = 64
+# Failed sign-ins allowed in the window, per account name and per address, before a pause.
+FAILURES_PER_ACCOUNT = 5
+FAILURES_PER_ADDRESS = 20
+WINDOW_S = 15 * 60
+# Hashed once, checked when the account does not exist, so both answers take as long.
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
+
+
+class AccountError(ValueError):
+    """A request about accounts that cannot be done; the message is for the user, in Vietnamese."""
+
+
+@dataclass(frozen=True)
+class User:
+    """A signed-in person: an editor or an admin."""
+
+    id: int
+    name: str
+    role: str
+    disabled: bool = False
+    created_at: str | None = None
+
+    # Flask-Login's user protocol.
+    is_anonymous = False
+
+    @property
+    def is_authenticated(self) -> bool:
+        """Return True: a User object only exists for an account."""
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        """Return False for a disabled account (it cannot sign in or stay signed in)."""
+        return not self.disabled
+
+    @property
+    def is_admin(self) -> bool:
+        """Return True for admins."""
+        return self.role == "admin"
+
+    @property
+    def role_label(self) -> str:
+        """Return the role in Vietnamese."""
+        return ROLE_LABELS.get(self.role, self.role)
+
+    def get_id(self) -> str:
+        """Return the id stored in the session."""
+        return str(self.id)
+
+
+def _key(name: str) -> str:
+    """Return the form of a name used to compare accounts (case-insensitive)."""
+    return " ".join(name.split()).casefold()
+
+
+def _user(row: dict) -> User:
+    return User(row["id"], row["name"], row["role"], bool(row["disabled"]), row["created_at"])
+
+
+def check_name(name: str) -> str:
+    """Return a cleaned account name, or raise AccountError."""
+    name = " ".join(name.split())
+    if not name:
+        raise AccountError("Tên tài khoản không được để trống.")
+    if len(name) > NAME_MAX:
+        raise AccountError(f"Tên tài khoản dài tối đa {NAME_MAX} ký tự.")
+    if any(not (c.isalnum() or c in "._-@ ") for c in name):
+        raise AccountError("Tên tài khoản chỉ gồm chữ, số, dấu chấm, gạch ngang, gạch dưới hoặc @.")
+    return name
+
+
+def check_password(password: str) -> None:
+    """Raise AccountError if a new password is too weak."""
+    if len(password) < PASSWORD_MIN:
+        raise AccountError(f"Mật khẩu cần ít nhất {PASSWORD_MIN} ký tự.")
+    if password.strip() != password or not password.strip():
+        raise AccountError("Mật khẩu không được bắt đầu hay kết thúc bằng khoảng trắng.")
+
+
+def create_user(db: sqlite_utils.Database, name: str, password: str, role: str) -> User:
+    """Create an account; raise AccountError if the name is taken or a value is invalid."""
+    name = check_name(name)
+    check_password(password)
+    if role not in ROLES:
+        raise AccountError(f"Vai trò phải là một trong: {', '.join(ROLES)}.")
+    now = now_iso()
+    try:
+        with db.conn:
+            db["users"].insert(
+                {"name": name, "name_key": _key(name), "role": role, "disabled": 0,
+                 "password_hash": generate_password_hash(password), "created_at": now, "updated_at": now}
+            )  # fmt: skip
+    except sqlite_utils.utils.sqlite3.IntegrityError:
+        raise AccountError(f"Tài khoản '{name}' đã có.") from None
+    found = find_user(db, name)
+    assert found is not None
+    return found
+
+
+def find_user(db: sqlite_utils.Database, name: str) -> User | None:
+    """Return the account with this name (any case), or None."""
+    row = next(db["users"].rows_where("name_key = ?", [_key(name)], limit=1), None)
+    return _user(row) if row else None
+
+
+def get_user(db: sqlite_utils.Database, user_id: int | str) -> User | None:
+    """Return the account with this id, or None."""
+    try:
+        row = next(db["users"].rows_where("id = ?", [int(user_id)], limit=1), None)
+    except (TypeError, ValueError):
+        return None
+    return _user(row) if row else None
+
+
+def list_users(db: sqlite_utils.Database) -> list[User]:
+    """Return every account, by name."""
+    return [_user(r) for r in db["users"].rows_where(order_by="name_key")]
+
+
+def has_admin(db: sqlite_utils.Database) -> bool:
+    """Return True if an active admin account exists."""
+    return db["users"].count_where("role = 'admin' AND disabled = 0") > 0
+
+
+def _last_admin(db: sqlite_utils.Database, user: User) -> bool:
+    """Return True if user is the only active admin left."""
+    return user.is_admin and not user.disabled and db["users"].count_where("role = 'admin' AND disabled = 0") <= 1
+
+
+def set_role(db: sqlite_utils.Database, user: User, role: str) -> None:
+    """Change an account's role, never leaving the site without an active admin."""
+    if role not in ROLES:
+        raise AccountError(f"Vai trò phải là một trong: {', '.join(ROLES)}.")
+    if role != "admin" and _last_admin(db, user):
+        raise AccountError("Không thể bỏ quyền của quản trị viên cuối cùng.")
+    db["users"].update(user.id, {"role": role, "updated_at": now_iso()})
+
+
+def set_disabled(db: sqlite_utils.Database, user: User, disabled: bool) -> None:
+    """Disable or re-enable an account; its history stays. The last admin stays enabled."""
+    if disabled and _last_admin(db, user):
+        raise AccountError("Không thể khóa quản trị viên cuối cùng.")
+    db["users"].update(user.id, {"disabled": int(disabled), "updated_at": now_iso()})
+
+
+def set_password(db: sqlite_utils.Database, user: User, password: str) -> None:
+    """Give an account a new password."""
+    check_password(password)
+    db["users"].update(user.id, {"password_hash": generate_password_hash(password), "updated_at": now_iso()})
+
+
+def throttled(db: sqlite_utils.Database, name: str, address: str, now: float | None = None) -> int:
+    """Return the seconds to wait before this name or address may try again (0: may try now)."""
+    now = time.time() if now is None else now
+    since = now - WINDOW_S
+    waits = []
+    limits = (("name_key", _key(name), FAILURES_PER_ACCOUNT), ("address", address, FAILURES_PER_ADDRESS))
+    for column, value, limit in limits:
+        rows = db.execute(
+            f"SELECT at FROM login_attempts WHERE {column} = ? AND at > ? AND ok = 0 ORDER BY at DESC LIMIT ?",
+            [value, since, limit],
+        ).fetchall()
+        if len(rows) >= limit:
+            waits.append(int(rows[-1][0] + WINDOW_S - now) + 1)
+    return max(waits, default=0)
+
+
+def authenticate(db: sqlite_utils.Database, name: str, password: str, address: str) -> User | None:
+    """Check a sign-in and record the attempt; return the user, or None for any failure.
+
+    The caller checks throttled() first. A wrong password, an unknown name and a disabled
+    account all fail the same way, so the answer never says whether an account exists.
+    """
+    row = next(db["users"].rows_where("name_key = ?", [_key(name)], limit=1), None)
+    good = check_password_hash(row["password_hash"] if row else _DUMMY_HASH, password)
+    ok = bool(row and good and not row["disabled"])
+    now = time.time()
+    with db.conn:
+        db["login_attempts"].insert({"name_key": _key(name), "address": address, "at": now, "ok": int(ok)})
+        if ok:  # a success clears the account's failures
+            db.execute("DELETE FROM login_attempts WHERE name_key = ? AND ok = 0", [_key(name)])
+        db.execute("DELETE FROM login_attempts WHERE at < ?", [now - 24 * 3600])
+    return _user(row) if ok and row else None
+
+
+def audit(
+    db: sqlite_utils.Database, actor: str | None, action: str, target: str = "", detail: str = "", address: str = ""
+) -> None:
+    """Append one line to the audit log."""
+    with db.conn:
+        db["audit"].insert(
+            {"at": now_iso(), "actor": actor or "", "action": action, "target": target, "detail": detail,
+             "address": address}
+        )  # fmt: skip
+
+
+def load_secret_key(data_dir: Path) -> str:
+    """Return the session signing key kept in the data dir, creating it once (mode 600)."""
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = data_dir / f".secret_key.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)  # fails if another process made it first: theirs wins
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()

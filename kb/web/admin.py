@@ -1,0 +1,183 @@
+"""Administration: the health of the index, background reindexing, accounts and the audit log."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from indexer import IndexMissing
+
+from ..accounts import ROLE_LABELS, AccountError, audit, create_user, get_user, list_users, set_disabled, set_password
+from ..accounts import set_role as change_role
+from ..editing import STATUS_LABELS
+from ..entries import scan_entries
+from ..jobs import get_job, last_job, running_job, start_reindex
+from ..store import get_meta
+from . import get_db, get_index
+from .auth import actor, client_address, role_required
+from .forms import NewUserForm, PasswordForm, RoleForm, SimpleForm
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+AUDIT_PAGE = 100
+ACTION_LABELS = {
+    "login": "Đăng nhập",
+    "login_failed": "Đăng nhập thất bại",
+    "login_throttled": "Đăng nhập bị tạm chặn",
+    "logout": "Đăng xuất",
+    "create": "Tạo mục",
+    "save": "Lưu mục",
+    "save_conflict": "Lưu bị từ chối (xung đột)",
+    "status": "Đổi trạng thái",
+    "restore": "Khôi phục phiên bản",
+    "reindex": "Lập chỉ mục",
+    "user_create": "Tạo tài khoản",
+    "user_role": "Đổi vai trò",
+    "user_disable": "Khóa tài khoản",
+    "user_enable": "Mở khóa tài khoản",
+    "user_password": "Đặt lại mật khẩu",
+}
+
+
+def _stale_files(db) -> list[dict]:
+    """Return the entry files whose content differs from what was indexed (or never indexed)."""
+    content_dir = current_app.config["KB_CONTENT_DIR"]
+    rows = {r["path"]: r for r in db.query("SELECT path, slug, title, content_hash FROM entries")}
+    pending = {r[0] for r in db.execute("SELECT path FROM pending")}
+    broken = {r[0] for r in db.execute("SELECT DISTINCT path FROM problems WHERE warning = 0")}
+    stale = []
+    for path in scan_entries(content_dir):
+        rel = path.relative_to(content_dir).as_posix()
+        row = rows.get(rel)
+        if rel in broken:
+            continue  # listed with its problems
+        if row is None:
+            stale.append({"path": rel, "title": None, "why": "chưa được lập chỉ mục"})
+        elif rel in pending or hashlib.sha256(path.read_bytes()).hexdigest() != row["content_hash"]:
+            stale.append({"path": rel, "title": row["title"], "slug": row["slug"], "why": "đã sửa sau lần lập chỉ mục"})
+    return stale
+
+
+@bp.get("")
+@role_required("admin")
+def dashboard():
+    """The state of the house: entries by status, index vs entries, last reindex, problems."""
+    db = get_db()
+    by_status = dict(db.execute("SELECT status, count(*) FROM entries GROUP BY status").fetchall())
+    try:
+        indexed = get_index().search("", per_page=1, cache=False).total
+        index_total = len(get_index().slugs())
+    except IndexMissing:
+        indexed, index_total = None, None
+    last = get_meta(db, "last_reindex")
+    problems = list(db.query("SELECT path, line, message, warning FROM problems ORDER BY warning, path, line"))
+    review = list(db.query("SELECT slug, title, updated_at FROM entries WHERE status = 'review' ORDER BY updated_at"))
+    return render_template(
+        "admin/dashboard.html", by_status=by_status, status_labels=STATUS_LABELS, indexed=indexed,
+        index_total=index_total, last=json.loads(last) if last else None, job=running_job(db) or last_job(db),
+        stale=_stale_files(db), problems=problems, review=review, form=SimpleForm(),
+    )  # fmt: skip
+
+
+@bp.post("/reindex")
+@role_required("admin")
+def reindex():
+    """Start a full reindex in the background (or show the one already running)."""
+    if not SimpleForm().validate():
+        abort(400)
+    config = current_app.config
+    job_id, started = start_reindex(config["KB_CONTENT_DIR"], config["KB_DATA_DIR"], actor())
+    if started:
+        audit(get_db(), actor(), "reindex", f"job {job_id}", address=client_address())
+    else:
+        flash("Một lần lập chỉ mục đang chạy; đây là tiến độ của nó.")
+    return redirect(url_for(".job", job_id=job_id))
+
+
+@bp.get("/jobs/<int:job_id>")
+@role_required("admin")
+def job(job_id: int):
+    """Show a job's progress (the page refreshes itself) or, as JSON, its state for the script."""
+    row = get_job(get_db(), job_id)
+    if row is None:
+        abort(404)
+    if request.args.get("format") == "json" or request.accept_mimetypes.best == "application/json":
+        keys = ("id", "status", "phase", "done", "total", "summary", "seconds", "started_at", "finished_at")
+        return {**{k: row[k] for k in keys}, "problems": row["problems"]}
+    return render_template("admin/job.html", job=row)
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@role_required("admin")
+def users():
+    """List accounts and create one."""
+    db = get_db()
+    form = NewUserForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = create_user(db, form.name.data, form.password.data, form.role.data)
+        except AccountError as exc:
+            error = str(exc)
+        else:
+            audit(db, actor(), "user_create", user.name, ROLE_LABELS[user.role], address=client_address())
+            flash(f"Đã tạo tài khoản {user.name}.")
+            return redirect(url_for(".users"))
+    return render_template(
+        "admin/users.html", users=list_users(db), form=form, error=error, role_form=RoleForm(),
+        action_form=SimpleForm(), password_form=PasswordForm(), role_labels=ROLE_LABELS,
+    ), (422 if request.method == "POST" else 200)  # fmt: skip
+
+
+@bp.post("/users/<int:user_id>/<action>")
+@role_required("admin")
+def user_action(user_id: int, action: str):
+    """Change a role, disable or enable an account, or set its password."""
+    db = get_db()
+    user = get_user(db, user_id)
+    if user is None:
+        abort(404)
+    forms = {"role": RoleForm, "disable": SimpleForm, "enable": SimpleForm, "password": PasswordForm}
+    if action not in forms:
+        abort(404)
+    form = forms[action]()
+    if not form.validate():
+        flash("; ".join(m for errors in form.errors.values() for m in errors) or "Yêu cầu không hợp lệ.")
+        return redirect(url_for(".users"))
+    try:
+        if action == "role":
+            change_role(db, user, form.role.data)
+            audit(db, actor(), "user_role", user.name, ROLE_LABELS[form.role.data], address=client_address())
+        elif action in ("disable", "enable"):
+            if action == "disable" and user.id == current_user.id:
+                raise AccountError("Bạn không thể tự khóa tài khoản của mình.")
+            set_disabled(db, user, action == "disable")
+            audit(db, actor(), f"user_{action}", user.name, address=client_address())
+        else:
+            set_password(db, user, form.password.data)
+            audit(db, actor(), "user_password", user.name, address=client_address())
+    except AccountError as exc:
+        flash(str(exc))
+    else:
+        flash(f"Đã cập nhật tài khoản {user.name}.")
+    return redirect(url_for(".users"))
+
+
+@bp.get("/audit")
+@role_required("admin")
+def audit_log():
+    """The audit log, newest first, a page at a time."""
+    db = get_db()
+    try:
+        page = max(1, min(int(request.args.get("page", 1)), 100_000))
+    except ValueError:
+        page = 1
+    rows = list(
+        db.query("SELECT * FROM audit ORDER BY id DESC LIMIT ? OFFSET ?", [AUDIT_PAGE + 1, (page - 1) * AUDIT_PAGE])
+    )
+    return render_template(
+        "admin/audit.html", rows=rows[:AUDIT_PAGE], page=page, more=len(rows) > AUDIT_PAGE, labels=ACTION_LABELS
+    )

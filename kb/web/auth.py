@@ -1,0 +1,138 @@
+"""Signing in and out, who may do what, and the protections every form gets."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask_login import LoginManager, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from ..accounts import audit, authenticate, get_user, load_secret_key, throttled
+from . import get_db
+
+__all__ = ["actor", "bp", "client_address", "init_auth", "role_required"]
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+
+class LoginForm(FlaskForm):
+    """The sign-in form."""
+
+    name = StringField("Tên tài khoản", validators=[DataRequired("Hãy nhập tên tài khoản."), Length(max=64)])
+    password = PasswordField("Mật khẩu", validators=[DataRequired("Hãy nhập mật khẩu."), Length(max=1024)])
+
+
+def client_address() -> str:
+    """Return the address a request came from (the socket's peer: no proxy is trusted)."""
+    return request.remote_addr or ""
+
+
+def actor() -> str:
+    """Return the signed-in account's name, for revisions and the audit log."""
+    return current_user.name if current_user.is_authenticated else ""
+
+
+def role_required(role: str) -> Callable:
+    """Let a view run only for a signed-in account with role (admins may do everything)."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if role == "admin" and not current_user.is_admin:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def _safe_next(target: str | None) -> str:
+    """Return target if it is a path on this site, else the home page (no open redirects)."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("public.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign in. A wrong name or password gets one message, whichever it was."""
+    form = LoginForm()
+    error = None
+    status = 200
+    if form.validate_on_submit():
+        db, address = get_db(), client_address()
+        wait = throttled(db, form.name.data, address)
+        if wait:
+            minutes = max(1, -(-wait // 60))
+            error = f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút."
+            audit(db, form.name.data, "login_throttled", form.name.data, address=address)
+            status = 429
+        else:
+            user = authenticate(db, form.name.data, form.password.data, address)
+            if user is None:
+                error = "Tên tài khoản hoặc mật khẩu không đúng."
+                audit(db, form.name.data, "login_failed", form.name.data, address=address)
+                status = 401
+            else:
+                login_user(user)
+                audit(db, user.name, "login", user.name, address=address)
+                return redirect(_safe_next(request.args.get("next")))
+    elif request.method == "POST":
+        status = 400
+    return render_template("login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out (a POST with its CSRF token, so no other site can sign anyone out)."""
+    if current_user.is_authenticated:
+        audit(get_db(), current_user.name, "logout", current_user.name, address=client_address())
+    logout_user()
+    flash("Bạn đã đăng xuất.")
+    return redirect(url_for("public.home"))
+
+
+def _csrf_failed(exc: CSRFError):
+    """Explain a missing or stale form token in Vietnamese; nothing was changed."""
+    message = (
+        "Biểu mẫu đã hết hạn hoặc không hợp lệ (thiếu mã bảo vệ CSRF). Không có gì bị thay đổi. "
+        "Hãy quay lại, tải lại trang và gửi lại."
+    )
+    return render_template("error.html", code=400, message=message), 400
+
+
+def init_auth(app: Flask) -> None:
+    """Set the signing key and cookie policy, then sessions, CSRF and the sign-in pages."""
+    secret = os.environ.get("SECRET_KEY") or app.config.get("SECRET_KEY")
+    app.config["SECRET_KEY"] = secret or load_secret_key(app.config["KB_DATA_DIR"])
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    # Behind HTTPS, set KB_SECURE_COOKIES=1 so the cookie never travels in clear text.
+    app.config["SESSION_COOKIE_SECURE"] = os.environ.get("KB_SECURE_COOKIES", "0") in ("1", "true", "yes")
+    app.config["WTF_CSRF_TIME_LIMIT"] = 8 * 3600  # a long edit session still saves
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
+    login_manager.session_protection = "basic"
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    app.register_blueprint(bp)
+    app.register_error_handler(CSRFError, _csrf_failed)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    """Return the signed-in account, or None if it no longer exists or was disabled."""
+    user = get_user(get_db(), user_id)
+    return user if user is not None and user.is_active else None

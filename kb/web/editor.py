@@ -1,0 +1,311 @@
+"""Writing entries in the browser: the edit form, preview, workflow, history and restore."""
+
+from __future__ import annotations
+
+import yaml
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from ..accounts import audit
+from ..editing import (
+    STATUS_LABELS,
+    Draft,
+    compose,
+    diff_lines,
+    file_state,
+    get_revision,
+    list_revisions,
+    read_draft,
+    save_entry,
+    save_text,
+    transitions,
+)
+from ..entries import load_fields
+from ..render import render_markdown
+from . import get_db
+from .auth import actor, client_address, role_required
+from .forms import EntryForm, SimpleForm
+
+bp = Blueprint("editor", __name__)
+
+
+def _dirs():
+    return current_app.config["KB_CONTENT_DIR"], current_app.config["KB_DATA_DIR"]
+
+
+def _form(**kwargs) -> EntryForm:
+    """Return the entry form with the fields of content/fields.yml as choices."""
+    form = EntryForm(**kwargs)
+    form.fields.choices = [SelectChoice(f, f) for f in load_fields(_dirs()[0] / "fields.yml")]
+    return form
+
+
+def _places() -> list[tuple[str, str]]:
+    """Return (name, hint) of every province name the vocabulary knows, today's names first."""
+    vocab = current_app.extensions["kb_vocabulary"]
+    today = sorted(set(vocab.regions.values()))
+    former = sorted(n for n, now in vocab.regions.items() if n != now)
+    return [(n, "") for n in today] + [(n, f"nay thuộc {vocab.regions[n]}") for n in former]
+
+
+def _preview_entry(draft: Draft) -> dict:
+    """Return what the entry page shows for a draft, rendered the same way."""
+    vocab = current_app.extensions["kb_vocabulary"]
+    source = {"title": draft.source_title, "url": draft.source_url} if draft.source_title or draft.source_url else None
+    return {
+        "title": draft.title or "(chưa có tên)",
+        "summary": draft.summary,
+        "unit": draft.unit,
+        "province": draft.province or None,
+        "year": draft.year,
+        "fields": draft.fields,
+        "tags": draft.tags,
+        "contact": draft.contact,
+        "source": source,
+        "body_html": render_markdown(draft.body),
+        "region": vocab.region(draft.province or None),
+        "status": draft.status,
+    }
+
+
+def _next_status(action: str, status: str) -> str:
+    """Return the status a save button leads to (only changes the role may make)."""
+    wanted = {"submit": "review", "publish": "published"}.get(action)
+    if wanted and wanted in dict(transitions(status, current_user.role)):
+        return wanted
+    return status
+
+
+def _save(form: EntryForm, slug: str | None, status: str):
+    """Save a valid form; return a redirect, or a page (conflict, problems) to show instead."""
+    content_dir, data_dir = _dirs()
+    db = get_db()
+    action = request.form.get("action", "save")
+    new_status = _next_status(action, status)
+    draft = form.to_draft(new_status)
+    result = save_entry(
+        content_dir, data_dir, db, draft, slug=slug, base_hash=form.base_hash.data or "", author=actor(),
+        comment=form.comment.data or "",
+    )  # fmt: skip
+    if result.outcome == "conflict":
+        audit(db, actor(), "save_conflict", slug or "", address=client_address())
+        mine = compose(draft, read_draft(result.current_text.encode())[1] if result.current_text else {})
+        form.base_hash.data = result.current_hash  # saving again overwrites, knowingly
+        page = render_template(
+            "conflict.html", form=form, slug=slug, current=result.current_text, mine=mine,
+            diff=diff_lines(result.current_text, mine), places=_places(), status=status,
+            status_labels=STATUS_LABELS,
+        )  # fmt: skip
+        return make_response(page, 409), None
+    if result.outcome == "invalid":
+        return None, result.problems
+    action_name = "create" if slug is None else "save"
+    detail = f"{STATUS_LABELS.get(status, status)} → {STATUS_LABELS[new_status]}" if new_status != status else ""
+    audit(db, actor(), action_name, result.slug, detail, address=client_address())
+    if new_status != status:
+        audit(db, actor(), "status", result.slug, detail, address=client_address())
+    message = "Đã lưu."
+    if not result.indexed:
+        message += " Chỉ mục đang bận; bài sẽ xuất hiện trong tìm kiếm sau lần lập chỉ mục tới."
+    flash(message)
+    return redirect(url_for("public.entry", slug=result.slug)), None
+
+
+def _edit_page(form, slug, status, problems=(), preview=None, code=200):
+    return render_template(
+        "edit.html", form=form, slug=slug, status=status, status_labels=STATUS_LABELS, problems=problems,
+        preview=preview, places=_places(), transitions=transitions(status, current_user.role),
+    ), code  # fmt: skip
+
+
+@bp.route("/edit/new", methods=["GET", "POST"])
+@role_required("editor")
+def new():
+    """Write a new entry: the form prefilled with the recommended sections."""
+    form = _form()
+    if request.method == "GET":
+        form.fill(Draft())
+        return _edit_page(form, None, "draft")
+    return _handle_post(form, None, "draft")
+
+
+@bp.route("/models/<slug>/edit", methods=["GET", "POST"])
+@role_required("editor")
+def edit(slug: str):
+    """Edit an existing entry, opened at the version on disk."""
+    state = file_state(_dirs()[0], get_db(), slug)
+    if state is None:
+        abort(404)
+    data, digest = state
+    try:
+        draft, _meta = read_draft(data)
+    except yaml.YAMLError:
+        msg = "Tệp của mục này đang có lỗi YAML nên không sửa được trên trình duyệt. Hãy chạy 'kb check' và sửa tệp."
+        return render_template("error.html", code=409, message=msg), 409
+    if draft.status == "archived" and not current_user.is_admin:
+        return render_template("error.html", code=403, message="Mục đã lưu trữ chỉ quản trị viên mới sửa được."), 403
+    form = _form()
+    if request.method == "GET":
+        form.fill(draft)
+        form.base_hash.data = digest
+        return _edit_page(form, slug, draft.status)
+    return _handle_post(form, slug, draft.status)
+
+
+def _handle_post(form: EntryForm, slug: str | None, status: str):
+    """Preview, or validate and save; every typed value comes back on any failure."""
+    action = request.form.get("action", "save")
+    if action == "preview":
+        form.validate()  # show messages beside the fields, but save nothing
+        return _edit_page(form, slug, status, preview=_preview_entry(form.to_draft(status)))
+    if not form.validate():
+        return _edit_page(form, slug, status, code=422)
+    response, problems = _save(form, slug, status)
+    if response is not None:
+        return response
+    return _edit_page(form, slug, status, problems=problems, code=422)
+
+
+@bp.post("/edit/preview")
+@role_required("editor")
+def preview():
+    """Return the entry as its page will show it, for the live preview (an HTML fragment)."""
+    form = _form()
+    form.validate()
+    entry = _preview_entry(form.to_draft(request.form.get("status", "draft")))
+    return render_template("_entry_article.html", entry=entry, region=entry["region"], preview=True)
+
+
+@bp.post("/models/<slug>/status")
+@role_required("editor")
+def change_status(slug: str):
+    """Move an entry along the workflow (submit, publish, archive…), if the role allows it."""
+    content_dir, data_dir = _dirs()
+    db = get_db()
+    form = SimpleForm()
+    state = file_state(content_dir, db, slug)
+    if state is None or not form.validate():
+        abort(404 if state is None else 400)
+    draft, _meta = read_draft(state[0])
+    old_status = draft.status
+    wanted = request.form.get("to", "")
+    allowed = dict(transitions(draft.status, current_user.role))
+    if wanted not in allowed:
+        abort(403)
+    draft.status = wanted
+    result = save_entry(
+        content_dir, data_dir, db, draft, slug=slug, base_hash=form.base_hash.data or "", author=actor(),
+        comment=allowed[wanted],
+    )  # fmt: skip
+    if result.outcome == "conflict":
+        flash("Mục vừa được người khác sửa; hãy xem lại rồi thực hiện lại.")
+        return redirect(url_for("public.entry", slug=slug))
+    if result.outcome == "invalid":
+        flash("Không đổi được trạng thái: " + "; ".join(p.message for p in result.problems))
+        return redirect(url_for("editor.edit", slug=slug))
+    detail = f"{STATUS_LABELS.get(old_status, old_status)} → {STATUS_LABELS[wanted]}"
+    audit(db, actor(), "status", slug, detail, address=client_address())
+    flash(f"Đã chuyển sang trạng thái: {STATUS_LABELS[wanted]}.")
+    return redirect(url_for("public.entry", slug=slug))
+
+
+@bp.get("/models/<slug>/history")
+@role_required("editor")
+def history(slug: str):
+    """List an entry's revisions, newest first, with links to compare and restore."""
+    db = get_db()
+    revisions = list_revisions(db, slug)
+    state = file_state(_dirs()[0], db, slug)
+    if not revisions and state is None:
+        abort(404)
+    current_hash = state[1] if state else ""
+    return render_template(
+        "history.html", slug=slug, revisions=revisions, current_hash=current_hash, form=SimpleForm(),
+        status_labels=STATUS_LABELS, title=_title(db, slug),
+    )  # fmt: skip
+
+
+def _title(db, slug: str) -> str:
+    row = next(db["entries"].rows_where("slug = ?", [slug], limit=1), None)
+    return row["title"] if row else slug
+
+
+@bp.get("/models/<slug>/diff")
+@role_required("editor")
+def diff(slug: str):
+    """Compare two revisions (or a revision with the file as it is now)."""
+    db = get_db()
+
+    def text_of(which: str) -> tuple[str, str] | None:
+        if which == "current":
+            state = file_state(_dirs()[0], db, slug)
+            return ("Bản hiện tại", state[0].decode("utf-8", "replace")) if state else None
+        if not which.isdigit():
+            return None
+        rev = get_revision(db, slug, int(which))
+        return (f"Phiên bản #{rev['id']} ({rev['created_at'][:16].replace('T', ' ')})", rev["text"]) if rev else None
+
+    old, new = text_of(request.args.get("from", "")), text_of(request.args.get("to", "current"))
+    if old is None or new is None:
+        abort(404)
+    return render_template(
+        "diff.html", slug=slug, old=old, new=new, diff=diff_lines(old[1], new[1]), title=_title(db, slug)
+    )
+
+
+@bp.get("/models/<slug>/revisions/<int:revision_id>")
+@role_required("editor")
+def revision(slug: str, revision_id: int):
+    """Show the full text of one revision."""
+    rev = get_revision(get_db(), slug, revision_id)
+    if rev is None:
+        abort(404)
+    return render_template("revision.html", slug=slug, rev=rev, form=SimpleForm(), title=_title(get_db(), slug))
+
+
+@bp.post("/models/<slug>/revisions/<int:revision_id>/restore")
+@role_required("admin")
+def restore(slug: str, revision_id: int):
+    """Bring a revision back as the entry's text: itself a new revision; the status stays."""
+    content_dir, data_dir = _dirs()
+    db = get_db()
+    form = SimpleForm()
+    rev = get_revision(db, slug, revision_id)
+    state = file_state(content_dir, db, slug)
+    if rev is None:
+        abort(404)
+    if not form.validate():
+        abort(400)
+    text = rev["text"]
+    if state is not None:
+        current_status = read_draft(state[0])[0].status
+        old_draft, old_meta = read_draft(text.encode("utf-8"))
+        if old_draft.status != current_status:  # restore the words, not the workflow state
+            old_draft.status = current_status
+            text = compose(old_draft, old_meta)
+    base = form.base_hash.data or (state[1] if state else "")
+    result = save_text(
+        content_dir, data_dir, db, slug, text, base_hash=base, author=actor(),
+        comment=f"Khôi phục phiên bản #{revision_id}",
+    )  # fmt: skip
+    if result.outcome == "conflict":
+        flash("Mục vừa được sửa trong lúc bạn xem; hãy xem lại lịch sử rồi khôi phục lại.")
+        return redirect(url_for(".history", slug=slug))
+    if result.outcome == "invalid":
+        flash("Không khôi phục được: " + "; ".join(str(p) for p in result.problems))
+        return redirect(url_for(".history", slug=slug))
+    audit(db, actor(), "restore", slug, f"phiên bản #{revision_id}", address=client_address())
+    flash(f"Đã khôi phục phiên bản #{revision_id}.")
+    return redirect(url_for("public.entry", slug=slug))
+
+
+@bp.get("/edit")
+@role_required("editor")
+def desk():
+    """The editor's desk: drafts and entries waiting for review, and a button to write one."""
+    rows = get_db().query(
+        "SELECT slug, title, status, updated_at, unit FROM entries WHERE status IN ('draft', 'review') "
+        "ORDER BY status DESC, updated_at DESC"
+    )
+    return render_template("desk.html", rows=list(rows), status_labels=STATUS_LABELS)

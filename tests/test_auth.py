@@ -1,0 +1,194 @@
+"""Accounts and sign-in: hashing, throttling, CSRF, cookies, role boundaries, the CLI."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import PASSWORD, login, token
+
+from kb import create_app
+from kb.accounts import FAILURES_PER_ACCOUNT, create_user, find_user
+from kb.store import open_db
+
+
+@pytest.fixture
+def csrf_app(content_dir, data_dir):
+    """The app with CSRF protection on, as in production, and one admin and one editor."""
+    from kb.catalog import reindex
+
+    reindex(content_dir, data_dir)
+    app = create_app({"TESTING": True, "KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir})
+    db = open_db(data_dir)
+    create_user(db, "quantri", PASSWORD, "admin")
+    create_user(db, "bientap", PASSWORD, "editor")
+    return app
+
+
+def test_passwords_are_stored_hashed_with_scrypt(csrf_app, data_dir):
+    row = next(open_db(data_dir)["users"].rows_where("name = 'quantri'"))
+    assert PASSWORD not in row["password_hash"]
+    assert row["password_hash"].startswith("scrypt:")
+
+
+def test_a_wrong_password_and_an_unknown_account_get_the_same_vietnamese_message(csrf_app):
+    client = csrf_app.test_client()
+    wrong = login(client, "quantri", "sai-mat-khau-roi")
+    unknown = login(client, "khong-co-ai", "sai-mat-khau-roi")
+    assert wrong.status_code == unknown.status_code == 401
+    message = "Tên tài khoản hoặc mật khẩu không đúng."
+    assert message in wrong.get_data(as_text=True)
+    assert message in unknown.get_data(as_text=True)
+    assert client.get("/admin").status_code == 302  # still signed out
+
+
+def test_sign_in_and_out_and_the_session_cookie_is_httponly_and_samesite(csrf_app):
+    client = csrf_app.test_client()
+    response = login(client, "QuanTri")  # names are not case-sensitive
+    assert response.status_code == 302
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert client.get("/admin").status_code == 200
+    page = client.get("/").get_data(as_text=True)
+    assert "Đăng xuất" in page
+    client.post("/logout", data={"csrf_token": token(page)})
+    assert client.get("/admin").status_code == 302
+
+
+def test_sign_in_goes_back_where_the_user_was_but_never_to_another_site(csrf_app):
+    client = csrf_app.test_client()
+    assert login(client, "bientap", next_url="/edit/new").headers["Location"] == "/edit/new"
+    client = csrf_app.test_client()
+    assert login(client, "bientap", next_url="//evil.example/x").headers["Location"] == "/"
+
+
+def test_repeated_failures_pause_the_account_even_with_the_right_password(csrf_app, data_dir):
+    client = csrf_app.test_client()
+    for _ in range(FAILURES_PER_ACCOUNT):
+        assert login(client, "bientap", "sai-mat-khau-roi").status_code == 401
+    paused = login(client, "bientap")
+    assert paused.status_code == 429
+    assert "thử lại sau" in paused.get_data(as_text=True)
+    actions = [r["action"] for r in open_db(data_dir)["audit"].rows_where("target = 'bientap'")]
+    assert actions.count("login_failed") == FAILURES_PER_ACCOUNT and "login_throttled" in actions
+    # Another account from the same address is not paused by these failures.
+    assert login(csrf_app.test_client(), "quantri").status_code == 302
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(csrf_app, data_dir):
+    client = csrf_app.test_client()
+    login(client, "quantri")
+    response = client.post("/admin/users", data={"name": "moi", "role": "editor", "password": PASSWORD})
+    assert response.status_code == 400
+    assert "CSRF" in response.get_data(as_text=True)
+    assert find_user(open_db(data_dir), "moi") is None
+    bad = client.post("/edit/new", data={"title": "X", "csrf_token": "gia-mao"})
+    assert bad.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("get", "/admin"),
+        ("get", "/admin/users"),
+        ("get", "/admin/audit"),
+        ("post", "/admin/reindex"),
+        ("get", "/admin/jobs/1"),
+        ("post", "/admin/users/1/disable"),
+        ("post", "/models/tu-thuoc-bien-cuong/revisions/1/restore"),
+    ],
+)
+def test_admin_routes_refuse_anonymous_users_and_editors(csrf_app, method, url):
+    anonymous = csrf_app.test_client()
+    response = getattr(anonymous, method)(url)
+    assert response.status_code in (302, 400)  # to the login page (or refused before, for lack of a token)
+    if response.status_code == 302:
+        assert response.headers["Location"].startswith("/login")
+    editor = csrf_app.test_client()
+    login(editor, "bientap")
+    page = editor.get("/").get_data(as_text=True)
+    assert getattr(editor, method)(url, data={"csrf_token": token(page)}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "url", ["/edit", "/edit/new", "/models/tu-thuoc-bien-cuong/edit", "/models/tu-thuoc-bien-cuong/history"]
+)
+def test_anonymous_users_cannot_edit_or_see_history(csrf_app, url):
+    response = csrf_app.test_client().get(url)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_a_disabled_account_is_signed_out_and_cannot_sign_in(csrf_app, data_dir):
+    editor = csrf_app.test_client()
+    login(editor, "bientap")
+    assert editor.get("/edit").status_code == 200
+    admin = csrf_app.test_client()
+    login(admin, "quantri")
+    page = admin.get("/admin/users").get_data(as_text=True)
+    user_id = find_user(open_db(data_dir), "bientap").id
+    assert admin.post(f"/admin/users/{user_id}/disable", data={"csrf_token": token(page)}).status_code == 302
+    assert editor.get("/edit").status_code == 302  # the session no longer counts
+    assert login(csrf_app.test_client(), "bientap").status_code == 401
+
+
+def test_the_last_admin_cannot_be_demoted_or_disabled(csrf_app, data_dir):
+    admin = csrf_app.test_client()
+    login(admin, "quantri")
+    page = admin.get("/admin/users").get_data(as_text=True)
+    user_id = find_user(open_db(data_dir), "quantri").id
+    admin.post(f"/admin/users/{user_id}/role", data={"csrf_token": token(page), "role": "editor"})
+    assert find_user(open_db(data_dir), "quantri").role == "admin"
+    assert "quản trị viên cuối cùng" in admin.get("/admin/users").get_data(as_text=True)
+
+
+def test_admins_create_accounts_and_change_roles_and_it_is_audited(csrf_app, data_dir):
+    admin = csrf_app.test_client()
+    login(admin, "quantri")
+    page = admin.get("/admin/users").get_data(as_text=True)
+    short = admin.post(
+        "/admin/users", data={"csrf_token": token(page), "name": "moi", "role": "editor", "password": "ngan"}
+    )
+    assert short.status_code == 422 and "Ít nhất 10 ký tự" in short.get_data(as_text=True)
+    made = admin.post(
+        "/admin/users", data={"csrf_token": token(page), "name": "moi", "role": "editor", "password": PASSWORD}
+    )
+    assert made.status_code == 302
+    user = find_user(open_db(data_dir), "moi")
+    admin.post(f"/admin/users/{user.id}/role", data={"csrf_token": token(page), "role": "admin"})
+    assert find_user(open_db(data_dir), "moi").role == "admin"
+    log = admin.get("/admin/audit").get_data(as_text=True)
+    assert "Tạo tài khoản" in log and "Đổi vai trò" in log and "Đăng nhập" in log
+
+
+def test_create_user_from_the_command_line_reads_the_password_twice_or_from_stdin(csrf_app, data_dir):
+    runner = csrf_app.test_cli_runner()
+    result = runner.invoke(
+        args=["kb", "create-user", "tramtruong", "--role", "editor"], input=f"{PASSWORD}\n{PASSWORD}\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert find_user(open_db(data_dir), "tramtruong").role == "editor"
+    piped = runner.invoke(args=["kb", "create-user", "quantri2", "--role", "admin", "--password-stdin"], input=PASSWORD)
+    assert piped.exit_code == 0 and find_user(open_db(data_dir), "quantri2").is_admin
+    taken = runner.invoke(
+        args=["kb", "create-user", "tramtruong", "--role", "editor", "--password-stdin"], input=PASSWORD
+    )
+    assert taken.exit_code != 0 and "đã có" in taken.output
+    weak = runner.invoke(args=["kb", "create-user", "yeu", "--role", "editor", "--password-stdin"], input="123")
+    assert weak.exit_code != 0 and "ít nhất" in weak.output
+
+
+def test_reindex_says_how_to_create_the_first_admin(content_dir, data_dir):
+    app = create_app({"TESTING": True, "KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir})
+    result = app.test_cli_runner().invoke(args=["kb", "reindex"])
+    assert "Chưa có tài khoản quản trị" in result.output and "create-user" in result.output
+
+
+def test_the_secret_key_is_generated_once_into_the_data_dir(content_dir, data_dir, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    first = create_app({"KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir}).config["SECRET_KEY"]
+    second = create_app({"KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir}).config["SECRET_KEY"]
+    assert first == second and len(first) >= 32
+    assert (data_dir / "secret_key").stat().st_mode & 0o077 == 0
+    monkeypatch.setenv("SECRET_KEY", "tu-bien-moi-truong")
+    assert (
+        create_app({"KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir}).config["SECRET_KEY"]
+        == "tu-bien-moi-truong"
+    )

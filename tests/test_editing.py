@@ -1,0 +1,312 @@
+"""Writing entries in the browser: form, preview, workflow, conflicts, history, restore, reindex."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from helpers import PASSWORD, login, token
+
+from kb import create_app
+from kb.accounts import create_user
+from kb.catalog import reindex
+from kb.editing import atomic_write
+from kb.jobs import get_job
+from kb.store import open_db
+
+ROOT = Path(__file__).resolve().parent.parent
+
+FORM = {
+    "title": "Góc đọc sách biên cương",
+    "summary": "Tủ sách đặt tại đồn biên phòng cho học sinh và bà con mượn đọc.",
+    "unit": "Đồn Biên phòng Thử Nghiệm",
+    "province": "Hà Giang",
+    "fields": ["Giáo dục - Huấn luyện", "Dân vận"],
+    "tags": "tủ sách, đọc sách, thiếu nhi",
+    "year": "2024",
+    "source_title": "Ghi chép của đơn vị",
+    "source_url": "https://example.org/bai-viet",
+    "contact": "Ban Dân vận",
+    "body": "## Cách làm\n\nMỗi tháng   đổi sách một lần.  \n\n- Sách thiếu nhi\n- Sách kỹ thuật nông nghiệp\n",
+    "comment": "Bài mới",
+}
+
+
+@pytest.fixture
+def site(content_dir, data_dir):
+    """The app with CSRF on, indexed, with two editors and an admin."""
+    shutil.copy(ROOT / "content" / "places.yml", content_dir / "places.yml")
+    reindex(content_dir, data_dir)
+    app = create_app({"TESTING": True, "KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir})
+    db = open_db(data_dir)
+    for name, role in (("quantri", "admin"), ("bientap", "editor"), ("bientap2", "editor")):
+        create_user(db, name, PASSWORD, role)
+    return app
+
+
+def signed_in(app, name: str):
+    """Return a test client signed in as name."""
+    client = app.test_client()
+    assert login(client, name).status_code == 302
+    return client
+
+
+def post_form(client, url: str, values: dict, action: str = "save"):
+    """Open the form at url (GET), then post values with its CSRF token and version."""
+    page = client.get(url).get_data(as_text=True)
+    base = re.search(r'name="base_hash" type="hidden" value="([^"]*)"', page)
+    data = {**values, "csrf_token": token(page), "action": action}
+    data.setdefault("base_hash", base.group(1) if base else "")
+    return client.post(url, data=data)
+
+
+def create(client, values: dict = FORM, action: str = "save") -> str:
+    """Create an entry through the form; return its slug."""
+    response = post_form(client, "/edit/new", values, action)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response.headers["Location"].rsplit("/", 1)[1]
+
+
+def change_status(client, slug: str, to: str):
+    """Press a workflow button on the entry page."""
+    page = client.get(f"/models/{slug}").get_data(as_text=True)
+    base = re.search(r'name="base_hash" value="([^"]*)"', page).group(1)
+    return client.post(f"/models/{slug}/status", data={"csrf_token": token(page), "base_hash": base, "to": to})
+
+
+def public_slugs(client, query: str) -> list[str]:
+    return [r["slug"] for r in client.get("/api/search", query_string={"q": query}).get_json()["results"]]
+
+
+def test_a_new_entry_form_is_prefilled_with_the_recommended_sections(site):
+    page = signed_in(site, "bientap").get("/edit/new").get_data(as_text=True)
+    for heading in ("## Bối cảnh", "## Cách làm", "## Kết quả", "## Bài học kinh nghiệm", "## Điều kiện nhân rộng"):
+        assert heading in page
+    assert ('list="places"' in page and '<option value="Tuyên Quang"' in page) or '<option value="Nghệ An"' in page
+
+
+def test_an_editor_writes_a_draft_that_only_signed_in_people_see(site, content_dir):
+    editor = signed_in(site, "bientap")
+    slug = create(editor)
+    assert slug == "goc-doc-sach-bien-cuong"
+    text = (content_dir / "models" / f"{slug}.md").read_text(encoding="utf-8")
+    assert "status: draft" in text and "title: Góc đọc sách biên cương" in text
+    assert "Mỗi tháng   đổi sách một lần.  \n" in text  # the body exactly as typed
+    page = editor.get(f"/models/{slug}").get_data(as_text=True)
+    assert "Bản nháp" in page and "Gửi duyệt" in page
+    anonymous = site.test_client()
+    assert anonymous.get(f"/models/{slug}").status_code == 404
+    assert anonymous.get(f"/api/models/{slug}").status_code == 404
+    assert slug not in public_slugs(anonymous, "góc đọc sách")
+
+
+def test_submit_then_publish_makes_the_entry_public_and_searchable_at_once(site, data_dir):
+    editor = signed_in(site, "bientap")
+    slug = create(editor, action="submit")  # "Lưu và gửi duyệt"
+    anonymous = site.test_client()
+    assert anonymous.get(f"/models/{slug}").status_code == 404
+    assert change_status(editor, slug, "published").status_code == 403  # editors cannot publish
+    admin = signed_in(site, "quantri")
+    assert slug in admin.get("/admin").get_data(as_text=True)  # waiting for review
+    assert change_status(admin, slug, "published").status_code == 302
+    assert anonymous.get(f"/models/{slug}").status_code == 200
+    assert public_slugs(anonymous, "goc doc sach bien cuong")[0] == slug
+    assert public_slugs(anonymous, "Hà Giang tủ sách")[0] == slug
+    actions = [r["action"] for r in open_db(data_dir)["audit"].rows_where("target = ?", [slug])]
+    assert actions.count("status") == 2 and "create" in actions
+
+
+def test_archiving_hides_a_published_entry_and_keeps_its_file(site, content_dir):
+    admin = signed_in(site, "quantri")
+    assert change_status(admin, "tu-thuoc-bien-cuong", "archived").status_code == 302
+    anonymous = site.test_client()
+    assert anonymous.get("/models/tu-thuoc-bien-cuong").status_code == 404
+    assert "tu-thuoc-bien-cuong" not in public_slugs(anonymous, "tủ thuốc")
+    assert "status: archived" in (content_dir / "models" / "tu-thuoc-bien-cuong.md").read_text(encoding="utf-8")
+
+
+def test_invalid_input_gets_vietnamese_messages_beside_the_fields_and_keeps_every_value(site, content_dir):
+    editor = signed_in(site, "bientap")
+    bad = {**FORM, "title": "", "year": "20x4", "source_url": "javascript:alert(1)", "fields": []}
+    response = post_form(editor, "/edit/new", bad)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Trường này không được để trống." in page
+    assert "Hãy nhập một số nguyên." in page
+    assert "http:// hoặc https://" in page
+    assert "Chọn ít nhất một lĩnh vực." in page
+    assert "Mỗi tháng   đổi sách một lần." in page and "Đồn Biên phòng Thử Nghiệm" in page
+    assert not (content_dir / "models" / "goc-doc-sach-bien-cuong.md").exists()
+
+
+def test_preview_renders_like_the_entry_page_and_saves_nothing(site, content_dir):
+    editor = signed_in(site, "bientap")
+    values = {**FORM, "body": "## Cách làm\n\n**Đậm** <script>alert(1)</script>"}
+    page = post_form(editor, "/edit/new", values, action="preview").get_data(as_text=True)
+    assert '<h2 id="cach-lam">Cách làm</h2>' in page and "<strong>Đậm</strong>" in page
+    assert "<script>alert(1)" not in page
+    assert not (content_dir / "models" / "goc-doc-sach-bien-cuong.md").exists()
+    form_page = editor.get("/edit/new").get_data(as_text=True)
+    live = editor.post("/edit/preview", data={**values, "csrf_token": token(form_page)})
+    assert live.status_code == 200 and "<strong>Đậm</strong>" in live.get_data(as_text=True)
+
+
+def test_a_title_already_taken_gets_a_numbered_slug_that_never_changes(site, content_dir):
+    editor = signed_in(site, "bientap")
+    slug = create(editor, {**FORM, "title": "Tủ thuốc biên cương"})
+    assert slug == "tu-thuoc-bien-cuong-2"
+    response = post_form(editor, f"/models/{slug}/edit", {**FORM, "title": "Tên khác hẳn"})
+    assert response.headers["Location"].endswith(f"/models/{slug}")
+    assert (content_dir / "models" / f"{slug}.md").exists()
+
+
+def test_a_stale_save_is_refused_with_both_versions_and_nothing_is_overwritten(site, content_dir):
+    first, second = signed_in(site, "bientap"), signed_in(site, "bientap2")
+    url = "/models/tu-thuoc-bien-cuong/edit"
+    stale = first.get(url).get_data(as_text=True)
+    base = re.search(r'name="base_hash" type="hidden" value="([^"]*)"', stale).group(1)
+    assert (
+        post_form(second, url, {**FORM, "title": "Tủ thuốc biên cương", "body": "Bản của người thứ hai."}).status_code
+        == 302
+    )
+    mine = {**FORM, "title": "Tủ thuốc biên cương", "body": "Bản của người thứ nhất.", "base_hash": base}
+    response = first.post(url, data={**mine, "csrf_token": token(stale), "action": "save"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Bản của người thứ hai." in page and "Bản của người thứ nhất." in page
+    assert "Bản của người thứ hai." in (content_dir / "models" / "tu-thuoc-bien-cuong.md").read_text(encoding="utf-8")
+    # Saving again from the conflict page is a deliberate overwrite, and the other version stays in history.
+    fresh = re.search(r'name="base_hash" value="([^"]*)"', page).group(1)
+    again = first.post(url, data={**mine, "base_hash": fresh, "csrf_token": token(page), "action": "save"})
+    assert again.status_code == 302
+    assert "Bản của người thứ nhất." in (content_dir / "models" / "tu-thuoc-bien-cuong.md").read_text(encoding="utf-8")
+
+
+def test_a_hand_edit_on_disk_while_the_form_is_open_is_a_conflict_too(site, content_dir):
+    editor = signed_in(site, "bientap")
+    url = "/models/thap-sang-vung-bien/edit"
+    page = editor.get(url).get_data(as_text=True)
+    base = re.search(r'name="base_hash" type="hidden" value="([^"]*)"', page).group(1)
+    path = content_dir / "models" / "thap-sang-vung-bien.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nThêm bằng tay.\n", encoding="utf-8")
+    values = {**FORM, "title": "Thắp sáng vùng biên", "base_hash": base, "csrf_token": token(page), "action": "save"}
+    assert editor.post(url, data=values).status_code == 409
+    assert path.read_text(encoding="utf-8").endswith("Thêm bằng tay.\n")
+
+
+def test_unknown_front_matter_keys_and_the_source_date_survive_a_save(site, content_dir):
+    path = content_dir / "models" / "thap-sang-vung-bien.md"
+    text = path.read_text(encoding="utf-8").replace(
+        "---\n\n", "source:\n  title: Báo cũ\n  date: 2021-05-01\nnoi_bo: giữ lại\n---\n\n", 1
+    )
+    path.write_text(text, encoding="utf-8")
+    reindex(content_dir, site.config["KB_DATA_DIR"])
+    editor = signed_in(site, "bientap")
+    post_form(editor, "/models/thap-sang-vung-bien/edit", {**FORM, "title": "Thắp sáng vùng biên"})
+    saved = path.read_text(encoding="utf-8")
+    assert "noi_bo: giữ lại" in saved and "date: 2021-05-01" in saved and "url: https://example.org/bai-viet" in saved
+
+
+def test_history_lists_every_save_compares_two_and_an_admin_restores_one(site, content_dir, data_dir):
+    editor = signed_in(site, "bientap")
+    url = "/models/to-tau-thuyen-doan-ket/edit"
+    original = (content_dir / "models" / "to-tau-thuyen-doan-ket.md").read_text(encoding="utf-8")
+    post_form(editor, url, {**FORM, "title": "Tổ Tàu thuyền đoàn kết", "body": "Lần sửa thứ nhất.", "comment": "sửa 1"})
+    post_form(editor, url, {**FORM, "title": "Tổ Tàu thuyền đoàn kết", "body": "Lần sửa thứ hai.", "comment": "sửa 2"})
+    history = editor.get("/models/to-tau-thuyen-doan-ket/history").get_data(as_text=True)
+    assert "sửa 1" in history and "sửa 2" in history and "(tệp trên đĩa)" in history  # the file before any save
+    revs = [
+        r["id"]
+        for r in open_db(data_dir)["revisions"].rows_where("slug = ?", ["to-tau-thuyen-doan-ket"], order_by="id")
+    ]
+    assert len(revs) == 3
+    diff = editor.get("/models/to-tau-thuyen-doan-ket/diff", query_string={"from": revs[1], "to": revs[2]})
+    page = diff.get_data(as_text=True)
+    assert "Lần sửa thứ nhất." in page and "Lần sửa thứ hai." in page and "diff-del" in page and "diff-add" in page
+    admin = signed_in(site, "quantri")
+    history = admin.get("/models/to-tau-thuyen-doan-ket/history").get_data(as_text=True)
+    base = re.search(
+        rf'action="/models/to-tau-thuyen-doan-ket/revisions/{revs[0]}/restore"[^>]*>\s*<input[^>]*value="([^"]+)"[^>]*>\s*<input[^>]*value="([^"]*)"',
+        history,
+    )
+    restored = admin.post(
+        f"/models/to-tau-thuyen-doan-ket/revisions/{revs[0]}/restore",
+        data={"csrf_token": base.group(1), "base_hash": base.group(2)},
+    )
+    assert restored.status_code == 302
+    assert (content_dir / "models" / "to-tau-thuyen-doan-ket.md").read_text(encoding="utf-8") == original
+    newest = next(open_db(data_dir)["revisions"].rows_where("slug = ?", ["to-tau-thuyen-doan-ket"], order_by="id DESC"))
+    assert newest["comment"] == f"Khôi phục phiên bản #{revs[0]}" and newest["author"] == "quantri"
+    assert "Lần sửa thứ hai." not in site.test_client().get("/models/to-tau-thuyen-doan-ket").get_data(as_text=True)
+
+
+def test_an_atomic_write_leaves_the_old_file_whole_when_it_fails(tmp_path, monkeypatch):
+    path = tmp_path / "models" / "a.md"
+    atomic_write(path, b"old version\n")
+
+    def crash(*_args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError):
+        atomic_write(path, b"new version\n" * 1000)
+    assert path.read_bytes() == b"old version\n"
+    assert [p.name for p in path.parent.iterdir()] == ["a.md"]  # no temporary file left behind
+
+
+def test_a_save_while_the_index_is_busy_is_kept_and_indexed_by_the_next_reindex(
+    site, content_dir, data_dir, monkeypatch
+):
+    from kb import catalog
+
+    monkeypatch.setattr(catalog.reindex_files, "__defaults__", (0.2,))  # wait 0.2 s for the lock, not 5
+    editor = signed_in(site, "bientap")
+    with open(data_dir / "index" / "write.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # another writer (a full reindex) holds the index
+        response = post_form(
+            editor,
+            "/models/thap-sang-vung-bien/edit",
+            {**FORM, "title": "Thắp sáng vùng biên", "body": "Từ khóa xqzmoi."},
+        )
+        assert response.status_code == 302
+        assert "Chỉ mục đang bận" in editor.get(response.headers["Location"]).get_data(as_text=True)
+    anonymous = site.test_client()
+    assert "xqzmoi" in anonymous.get("/models/thap-sang-vung-bien").get_data(as_text=True)  # the page is current
+    assert public_slugs(anonymous, "xqzmoi") == []
+    assert "thap-sang-vung-bien" in signed_in(site, "quantri").get("/admin").get_data(as_text=True)  # listed as stale
+    reindex(content_dir, data_dir)
+    assert public_slugs(anonymous, "xqzmoi") == ["thap-sang-vung-bien"]
+
+
+def test_the_admin_reindexes_in_the_background_and_watches_its_progress(site, data_dir):
+    admin = signed_in(site, "quantri")
+    page = admin.get("/admin").get_data(as_text=True)
+    assert "Lập chỉ mục lại ngay" in page
+    response = admin.post("/admin/reindex", data={"csrf_token": token(page)})
+    assert response.status_code == 302
+    job_url = response.headers["Location"]
+    job_id = int(job_url.rsplit("/", 1)[1])
+    again = admin.post("/admin/reindex", data={"csrf_token": token(page)})
+    if get_job(open_db(data_dir), job_id)["status"] in ("queued", "running"):
+        assert again.headers["Location"] == job_url  # the running job, not a second one
+    deadline = time.monotonic() + 120
+    while get_job(open_db(data_dir), job_id)["status"] in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    state = admin.get(job_url, query_string={"format": "json"}).get_json()
+    assert state["status"] == "done", Path(data_dir / "logs" / f"job-{job_id}.log").read_text()
+    assert state["done"] == state["total"] == 4 and "Lập chỉ mục toàn bộ" in state["summary"]
+    page = admin.get(job_url).get_data(as_text=True)
+    assert "<progress" in page and "Hoàn tất" in page
+    assert "Lần lập chỉ mục gần nhất" in admin.get("/admin").get_data(as_text=True)
+
+
+def test_the_admin_page_lists_every_content_problem_with_file_and_line(site, content_dir, data_dir):
+    (content_dir / "models" / "hong.md").write_text("---\ntitle: [chưa đóng\n---\n\nx\n", encoding="utf-8")
+    reindex(content_dir, data_dir)
+    page = signed_in(site, "quantri").get("/admin").get_data(as_text=True)
+    assert "models/hong.md:2" in page
