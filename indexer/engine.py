@@ -274,6 +274,11 @@ class SearchIndex:
         finally:
             cache.close()
 
+    def doc_count(self) -> int:
+        """Return the number of documents in the live generation (of every status)."""
+        with self._searcher() as searcher:
+            return searcher.doc_count()
+
     def slugs(self) -> set[str]:
         """Return the slugs of every indexed document."""
         with self._searcher() as searcher:

@@ -21,11 +21,13 @@ __all__ = [
     "audit",
     "authenticate",
     "create_user",
+    "end_sessions",
     "find_user",
     "get_user",
     "has_admin",
     "list_users",
     "load_secret_key",
+    "session_user",
     "set_disabled",
     "set_password",
     "set_role",
@@ -57,6 +59,7 @@ class User:
     role: str
     disabled: bool = False
     created_at: str | None = None
+    session_version: int = 0  # bumped to end every session of the account
 
     # Flask-Login's user protocol.
     is_anonymous = False
@@ -82,8 +85,8 @@ class User:
         return ROLE_LABELS.get(self.role, self.role)
 
     def get_id(self) -> str:
-        """Return the id stored in the session."""
-        return str(self.id)
+        """Return what the session stores: the id and the session version, so old sessions end."""
+        return f"{self.id}:{self.session_version}"
 
 
 def _key(name: str) -> str:
@@ -92,7 +95,9 @@ def _key(name: str) -> str:
 
 
 def _user(row: dict) -> User:
-    return User(row["id"], row["name"], row["role"], bool(row["disabled"]), row["created_at"])
+    return User(
+        row["id"], row["name"], row["role"], bool(row["disabled"]), row["created_at"], row.get("session_version") or 0
+    )
 
 
 def check_name(name: str) -> str:
@@ -150,6 +155,21 @@ def get_user(db: sqlite_utils.Database, user_id: int | str) -> User | None:
     return _user(row) if row else None
 
 
+def session_user(db: sqlite_utils.Database, session_id: str) -> User | None:
+    """Return the active account a session belongs to, or None if it was ended since."""
+    user_id, _, version = str(session_id).partition(":")
+    user = get_user(db, user_id)
+    if user is None or not user.is_active or str(user.session_version) != version:
+        return None
+    return user
+
+
+def end_sessions(db: sqlite_utils.Database, user: User) -> None:
+    """Sign the account out everywhere (after a password change, a new role, or disabling)."""
+    db.execute("UPDATE users SET session_version = coalesce(session_version, 0) + 1 WHERE id = ?", [user.id])
+    db.conn.commit()
+
+
 def list_users(db: sqlite_utils.Database) -> list[User]:
     """Return every account, by name."""
     return [_user(r) for r in db["users"].rows_where(order_by="name_key")]
@@ -160,31 +180,41 @@ def has_admin(db: sqlite_utils.Database) -> bool:
     return db["users"].count_where("role = 'admin' AND disabled = 0") > 0
 
 
-def _last_admin(db: sqlite_utils.Database, user: User) -> bool:
-    """Return True if user is the only active admin left."""
-    return user.is_admin and not user.disabled and db["users"].count_where("role = 'admin' AND disabled = 0") <= 1
+_OTHER_ADMIN = "(SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id != :id) > 0"
 
 
 def set_role(db: sqlite_utils.Database, user: User, role: str) -> None:
-    """Change an account's role, never leaving the site without an active admin."""
+    """Change an account's role, never leaving the site without an active admin (one statement)."""
     if role not in ROLES:
         raise AccountError(f"Vai trò phải là một trong: {', '.join(ROLES)}.")
-    if role != "admin" and _last_admin(db, user):
+    with db.conn:
+        done = db.execute(
+            f"UPDATE users SET role = :role, updated_at = :now, session_version = coalesce(session_version, 0) + 1 "
+            f"WHERE id = :id AND (:role = 'admin' OR role != 'admin' OR disabled = 1 OR {_OTHER_ADMIN})",
+            {"role": role, "now": now_iso(), "id": user.id},
+        ).rowcount
+    if not done:
         raise AccountError("Không thể bỏ quyền của quản trị viên cuối cùng.")
-    db["users"].update(user.id, {"role": role, "updated_at": now_iso()})
 
 
 def set_disabled(db: sqlite_utils.Database, user: User, disabled: bool) -> None:
-    """Disable or re-enable an account; its history stays. The last admin stays enabled."""
-    if disabled and _last_admin(db, user):
+    """Disable (signing it out) or re-enable an account; its history stays. The last admin stays enabled."""
+    with db.conn:
+        done = db.execute(
+            f"UPDATE users SET disabled = :disabled, updated_at = :now, "
+            f"session_version = coalesce(session_version, 0) + :disabled "
+            f"WHERE id = :id AND (:disabled = 0 OR role != 'admin' OR {_OTHER_ADMIN})",
+            {"disabled": int(disabled), "now": now_iso(), "id": user.id},
+        ).rowcount
+    if not done:
         raise AccountError("Không thể khóa quản trị viên cuối cùng.")
-    db["users"].update(user.id, {"disabled": int(disabled), "updated_at": now_iso()})
 
 
 def set_password(db: sqlite_utils.Database, user: User, password: str) -> None:
     """Give an account a new password."""
     check_password(password)
     db["users"].update(user.id, {"password_hash": generate_password_hash(password), "updated_at": now_iso()})
+    end_sessions(db, user)
 
 
 def throttled(db: sqlite_utils.Database, name: str, address: str, now: float | None = None) -> int:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import itertools
 import json
 import multiprocessing
 import os
+import secrets
 import time
-from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -158,7 +160,60 @@ def to_document(entry: Entry, body_text: str, vocab: Vocabulary) -> Document:
 
 
 def reindex(content_dir: Path, data_dir: Path, full: bool = False, progress: Progress | None = None) -> ReindexReport:
-    """Bring index and database in step with the files: only what changed, or everything."""
+    """Bring index and database in step with the files: only what changed, or everything.
+
+    One reindex runs at a time (a lock in the data dir, shared with saves from the browser).
+    Files saved while it ran were queued as pending; it takes them before it returns.
+    """
+    started = time.perf_counter()
+    with run_lock(data_dir):
+        report = _reindex_once(content_dir, data_dir, full, progress)
+        for _ in range(5):  # saves keep coming only as fast as people type
+            if not _pending(open_db(data_dir)):
+                break
+            more = _reindex_once(content_dir, data_dir, False, None)
+            report.problems = sorted({*report.problems, *more.problems}, key=lambda p: (p.path, p.line))
+            report.updated += more.updated + more.added
+            report.removed += more.removed
+    report.seconds = time.perf_counter() - started
+    _remember_run(open_db(data_dir), report)
+    return report
+
+
+@contextmanager
+def run_lock(data_dir: Path, wait: float | None = None) -> Iterator[bool]:
+    """Hold the lock that one reindex, or one save's index update, holds at a time.
+
+    With wait, give up after that many seconds and yield False instead of blocking.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / "reindex.lock", "a+") as handle:
+        if wait is None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        else:
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        yield False
+                        return
+                    time.sleep(0.05)
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _pending(db) -> dict[str, str]:
+    """Return the files queued by saves while the index was busy: path -> queue token."""
+    return dict(db.execute("SELECT path, token FROM pending").fetchall())
+
+
+def _reindex_once(content_dir: Path, data_dir: Path, full: bool, progress: Progress | None) -> ReindexReport:
+    """One pass of reindex(), under its lock."""
     started = time.perf_counter()
     allowed = load_fields(content_dir / "fields.yml")
     vocab = load_vocabulary(content_dir)
@@ -176,7 +231,7 @@ def reindex(content_dir: Path, data_dir: Path, full: bool = False, progress: Pro
     report.skipped += len(losers)
 
     # Files saved while the index was busy: their rows are new, their index entries are not.
-    pending = {row[0] for row in db.execute("SELECT path FROM pending")}
+    pending = _pending(db)
     keep: set[str] = set()  # indexed slugs whose file did not change
     broken: set[str] = set()  # indexed slugs whose file is broken now: their last good version stays
     jobs: list[tuple[bytes, str, tuple[str, ...]]] = []
@@ -217,64 +272,79 @@ def reindex(content_dir: Path, data_dir: Path, full: bool = False, progress: Pro
     delete_entries(db, removed)
     set_meta(db, "config_hash", config)
     with db.conn:
-        for rel in pending:  # only those read above: a save queued since stays queued
-            db["pending"].delete_where("path = ?", [rel])
+        for rel, token in pending.items():  # only as read above: a save queued since stays queued
+            db["pending"].delete_where("path = ? AND token = ?", [rel, token])
 
     report.added = sum(1 for e, _, _ in fresh if e.slug not in by_slug)
     report.updated = len(fresh) - report.added
     report.removed = len(removed)
     report.problems.sort(key=lambda p: (p.path, p.line))
     report.seconds = time.perf_counter() - started
-    _remember(db, report, read={rel for _raw, rel, _a in jobs} | {rel for rel, _w in losers}, files=set(paths))
+    read = {rel for _raw, rel, _a in jobs} | {rel for rel, _w in losers}
+    _remember_problems(db, report.problems, read, files=set(paths))
     return report
 
 
-def _remember(db, report: ReindexReport, read: set[str], files: set[str]) -> None:
-    """Keep the problems of every file as last read, and what this run did, for the admin page."""
+def _remember_problems(db, problems: list[Problem], read: set[str], files: set[str] | None) -> None:
+    """Keep the problems of every file as last read (for the admin page): replace those of read.
+
+    With files (a whole scan), problems of files that are gone or not entries are dropped too.
+    """
     with db.conn:
         for (path,) in db.execute("SELECT DISTINCT path FROM problems").fetchall():
-            if path in read or path not in files:  # read again now, gone, or not an entry file
+            if path in read or (files is not None and path not in files):
                 db["problems"].delete_where("path = ?", [path])
         db["problems"].insert_all(
-            [{"path": p.path, "line": p.line, "message": p.message, "warning": int(p.warning)} for p in report.problems]
+            [{"path": p.path, "line": p.line, "message": p.message, "warning": int(p.warning)} for p in problems]
         )
+
+
+def _remember_run(db, report: ReindexReport) -> None:
+    """Keep what the last reindex did, for the admin page."""
     summary = {"at": now_iso(), "seconds": round(report.seconds, 2), "full": report.full, "summary": report.summary()}
     set_meta(db, "last_reindex", json.dumps(summary, ensure_ascii=False))
 
 
 def reindex_files(content_dir: Path, data_dir: Path, rels: list[str], wait: float = 5.0) -> bool:
-    """Index a few files just saved (paths relative to content_dir) now; return False if busy.
+    """Index a few files just saved (paths relative to content_dir) now; return False if queued.
 
-    The database rows are updated either way, so the entry's page shows the new version.
-    When another writer (a full reindex) holds the index longer than wait, the files are
-    queued in the pending table and the next reindex takes them: nothing is lost. A file
-    that is broken now keeps its last good version, as in reindex().
+    The database rows are updated either way, so the entry's page shows the new version. When a
+    reindex runs (or another writer holds the index) for longer than wait, or the fields or
+    province names changed (a full reindex is due), the files are queued as pending: a running
+    reindex takes them before it ends, else the next one does. Nothing is lost. A file that is
+    broken now keeps its last good version, as in reindex().
     """
     db, index = open_db(data_dir), SearchIndex(index_dir(data_dir))
+    allowed = load_fields(content_dir / "fields.yml")
+    vocab = load_vocabulary(content_dir)
     fresh: list[tuple[Entry, str, str]] = []
+    problems: list[Problem] = []
     removed: set[str] = set()
-    try:
-        if get_meta(db, "config_hash") != _config_hash(content_dir) or not index.exists():
-            reindex(content_dir, data_dir)  # fields or places changed: a full pass is due anyway
-            return True
-        allowed = load_fields(content_dir / "fields.yml")
-        vocab = load_vocabulary(content_dir)
+    with run_lock(data_dir, wait=wait) as locked:
         for rel in rels:
             path = content_dir / rel
             if not path.is_file():
                 removed.add(Path(rel).stem)
                 continue
             outcome = _load_outcome((path.read_bytes(), rel, allowed))
-            if not isinstance(outcome, list):
+            if isinstance(outcome, list):
+                problems += outcome
+            else:
+                problems += outcome[0].warnings
                 fresh.append(outcome)
-        index.update([to_document(e, text, vocab) for e, _html, text in fresh], deletes=removed, wait=wait)
-        indexed = True
-    except IndexBusy:
         indexed = False
-        with db.conn:
-            db["pending"].upsert_all([{"path": rel} for rel in rels], pk="path")
-    upsert_entries(db, fresh)
-    delete_entries(db, removed)
+        if locked and get_meta(db, "config_hash") == _config_hash(content_dir) and index.exists():
+            try:
+                index.update([to_document(e, text, vocab) for e, _html, text in fresh], deletes=removed, wait=wait)
+                indexed = True
+            except IndexBusy:
+                pass
+        if not indexed:
+            with db.conn:
+                db["pending"].upsert_all([{"path": rel, "token": secrets.token_hex(8)} for rel in rels], pk="path")
+        upsert_entries(db, fresh)
+        delete_entries(db, removed)
+        _remember_problems(db, problems, set(rels), None)
     return indexed
 
 

@@ -22,7 +22,8 @@ from typing import Any
 import sqlite_utils
 import yaml
 
-from .entries import InvalidEntry, Problem, load_fields, parse_entry
+from .catalog import reindex_files
+from .entries import InvalidEntry, Problem, load_fields, parse_entry, split_front_matter
 from .slugs import SLUG_RE, unique_slug
 from .store import now_iso
 
@@ -33,11 +34,15 @@ __all__ = [
     "SaveResult",
     "atomic_write",
     "compose",
+    "decide_proposal",
     "diff_lines",
     "entry_path",
     "file_state",
+    "get_proposal",
     "get_revision",
     "list_revisions",
+    "open_proposals",
+    "propose",
     "read_draft",
     "save_entry",
     "save_text",
@@ -125,18 +130,19 @@ class SaveResult:
 
 
 def entry_path(content_dir: Path, slug: str) -> Path:
-    """Return the file of an entry written from the browser."""
+    """Return the file of an entry written from the browser (ValueError for a malformed slug)."""
     if not SLUG_RE.match(slug):
-        raise ValueError(slug)
+        raise ValueError(f"không phải tên mục hợp lệ: {slug!r}")
     return content_dir / "models" / f"{slug}.md"
 
 
 def _split_raw(text: str) -> tuple[dict[str, Any], str]:
-    """Return (front matter mapping, body exactly as in the file) of a well-formed entry."""
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
-    _, fm, body = text.split("---\n", 2) if text.startswith("---\n") else ("", "", text)
-    meta = yaml.safe_load(fm) or {}
-    return (meta if isinstance(meta, dict) else {}), body
+    """Return (front matter mapping, body as in the file) the way `kb check` splits them."""
+    parts = split_front_matter(text)
+    if parts is None:
+        raise yaml.YAMLError("no front matter")
+    meta = yaml.load(parts[0], Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    return (meta if isinstance(meta, dict) else {}), parts[1]
 
 
 def read_draft(raw: bytes) -> tuple[Draft, dict[str, Any]]:
@@ -155,6 +161,8 @@ def read_draft(raw: bytes) -> tuple[Draft, dict[str, Any]]:
         return [str(v) for v in (value if isinstance(value, list) else [value])]
 
     year = meta.get("year")
+    if isinstance(year, str) and year.strip().isdigit():  # kb check accepts a quoted year too
+        year = int(year.strip())
     return (
         Draft(
             title=text("title"),
@@ -315,15 +323,72 @@ def _save(content_dir, data_dir, db, slug, base_hash, author, comment, make_text
                 {"slug": slug, "created_at": now_iso(), "author": author, "comment": comment.strip()[:200],
                  "status": entry.status, "content_hash": _digest(data), "text": text}
             )  # fmt: skip
-    from .catalog import reindex_files  # imported here: catalog imports this module's neighbours
-
-    indexed = reindex_files(content_dir, data_dir, [rel])
+        # Still under the lock: two quick saves of one entry reach the index in their order.
+        indexed = reindex_files(content_dir, data_dir, [rel])
     return SaveResult("saved", slug, current_hash=_digest(data), indexed=indexed)
+
+
+def propose(
+    content_dir: Path,
+    data_dir: Path,
+    db: sqlite_utils.Database,
+    draft: Draft,
+    *,
+    slug: str,
+    base_hash: str,
+    author: str,
+    comment: str = "",
+) -> SaveResult:
+    """Keep an editor's change to a published entry for an admin to apply; the file stays as is.
+
+    Returns "proposed", or "conflict" / "invalid" as a save would.
+    """
+    allowed = load_fields(content_dir / "fields.yml")
+    with _content_lock(data_dir):
+        path = _existing_path(content_dir, db, slug)
+        current = path.read_bytes() if path.exists() else None
+        if current is None or _digest(current) != base_hash:
+            text_now = current.decode("utf-8", "replace") if current is not None else ""
+            return SaveResult("conflict", slug, current_text=text_now, current_hash=_digest(current or b""))
+        text = compose(draft, read_draft(current)[1])
+        try:
+            parse_entry(text.encode("utf-8"), path.relative_to(content_dir).as_posix(), allowed)
+        except InvalidEntry as exc:
+            return SaveResult("invalid", slug, problems=exc.problems)
+        with db.conn:
+            db["proposals"].insert(
+                {"slug": slug, "created_at": now_iso(), "author": author, "comment": comment.strip()[:200],
+                 "base_hash": base_hash, "text": text, "state": "open"}
+            )  # fmt: skip
+    return SaveResult("proposed", slug, current_hash=base_hash)
+
+
+def open_proposals(db: sqlite_utils.Database, slug: str | None = None) -> list[dict]:
+    """Return the proposals waiting for an admin (of one entry, or all), oldest first, without text."""
+    where, args = ("state = 'open'", []) if slug is None else ("state = 'open' AND slug = ?", [slug])
+    return list(
+        db.query(
+            f"SELECT id, slug, created_at, author, comment, base_hash FROM proposals WHERE {where} ORDER BY id", args
+        )
+    )
+
+
+def get_proposal(db: sqlite_utils.Database, slug: str, proposal_id: int) -> dict | None:
+    """Return one proposal of an entry, with its text."""
+    return next(db["proposals"].rows_where("slug = ? AND id = ?", [slug, proposal_id], limit=1), None)
+
+
+def decide_proposal(db: sqlite_utils.Database, proposal_id: int, state: str, admin: str) -> None:
+    """Mark a proposal applied or rejected."""
+    db["proposals"].update(proposal_id, {"state": state, "decided_by": admin, "decided_at": now_iso()})
 
 
 def file_state(content_dir: Path, db: sqlite_utils.Database, slug: str) -> tuple[bytes, str] | None:
     """Return the bytes of an entry's file and their hash (the version a form is opened at)."""
-    path = _existing_path(content_dir, db, slug)
+    try:
+        path = _existing_path(content_dir, db, slug)
+    except ValueError:  # not a slug at all: no such entry
+        return None
     if not path.is_file():
         return None
     data = path.read_bytes()

@@ -28,6 +28,7 @@ __all__ = [
     "load_fields",
     "parse_entry",
     "scan_entries",
+    "split_front_matter",
 ]
 
 # libyaml's loader when PyYAML has it (it does in the usual wheels): several times faster.
@@ -149,6 +150,18 @@ def parse_entry(raw: bytes, rel: str, allowed_fields: tuple[str, ...]) -> Entry:
     if errors or entry is None:
         raise InvalidEntry(errors or problems)
     return entry
+
+
+def split_front_matter(text: str) -> tuple[str, str] | None:
+    """Return (front matter, body) exactly as written, as `kb check` splits them; None if absent."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+    handler = YAMLHandler()
+    if not handler.detect(text) or not text.startswith("---"):
+        return None
+    try:
+        return handler.split(text)
+    except ValueError:
+        return None
 
 
 def _split(text: str, rel: str) -> tuple[dict[str, Any], str, dict[str, int]]:

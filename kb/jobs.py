@@ -143,10 +143,8 @@ def run(job_id: int, content_dir: Path, data_dir: Path) -> int:
     db["jobs"].update(job_id, {"status": "running", "pid": os.getpid(), "phase": "Đang đọc các tệp"})
     started = time.perf_counter()
     try:
+        # Entries saved while the rebuild runs are queued; reindex() takes them before it ends.
         report = reindex(content_dir, data_dir, full=True, progress=_Progress(db, job_id))
-        # Entries saved while the rebuild ran may have been read before their save.
-        db["jobs"].update(job_id, {"phase": "Đang cập nhật các mục vừa sửa"})
-        reindex(content_dir, data_dir)
     except Exception as exc:  # recorded for the admin page; the previous index keeps serving
         db["jobs"].update(
             job_id,

@@ -20,6 +20,7 @@ __all__ = [
     "newest_entries",
     "now_iso",
     "open_db",
+    "published_only",
     "set_meta",
     "upsert_entries",
 ]
@@ -70,6 +71,8 @@ def _create_tables(db: sqlite_utils.Database) -> None:
             pk="id", not_null={"name", "name_key", "role", "password_hash"}, defaults={"disabled": 0},
         )  # fmt: skip
         db["users"].create_index(["name_key"], unique=True)
+    if "session_version" not in db["users"].columns_dict:
+        db["users"].add_column("session_version", int, not_null_default=0)
     if "login_attempts" not in names:
         db["login_attempts"].create({"name_key": str, "address": str, "at": float, "ok": int})
         db["login_attempts"].create_index(["name_key", "at"])
@@ -90,8 +93,17 @@ def _create_tables(db: sqlite_utils.Database) -> None:
     if "problems" not in names:  # what `kb check` would say of each file, as last read
         db["problems"].create({"path": str, "line": int, "message": str, "warning": int})
         db["problems"].create_index(["path"])
-    if "pending" not in names:  # files saved while the index was busy
-        db["pending"].create({"path": str}, pk="path")
+    if "pending" not in names:  # files saved while the index was busy; a new token per save
+        db["pending"].create({"path": str, "token": str}, pk="path")
+    elif "token" not in db["pending"].columns_dict:  # made before saves carried a token
+        db["pending"].add_column("token", str)
+    if "proposals" not in names:  # an editor's change to a published entry, waiting for an admin
+        db["proposals"].create(
+            {"id": int, "slug": str, "created_at": str, "author": str, "comment": str, "base_hash": str,
+             "text": str, "state": str, "decided_by": str, "decided_at": str},
+            pk="id", not_null={"slug", "text", "state"},
+        )  # fmt: skip
+        db["proposals"].create_index(["state", "slug"])
     if "jobs" not in names:
         db["jobs"].create(
             {"id": int, "kind": str, "status": str, "phase": str, "done": int, "total": int, "pid": int,
@@ -182,6 +194,19 @@ def get_entry(db: sqlite_utils.Database, slug: str, statuses: tuple[str, ...] = 
     marks = ",".join("?" * len(statuses))
     row = next(db["entries"].rows_where(f"slug = ? AND status IN ({marks})", [slug, *statuses], limit=1), None)
     return decode_row(row) if row else None
+
+
+def published_only(db: sqlite_utils.Database, slugs: list[str]) -> set[str]:
+    """Return which of the slugs the database holds as published right now.
+
+    The index can lag behind a status change for as long as a full reindex runs; public
+    pages check their hits here so an entry taken down never shows in the meantime.
+    """
+    if not slugs:
+        return set()
+    marks = ",".join("?" * len(slugs))
+    rows = db.execute(f"SELECT slug FROM entries WHERE status = 'published' AND slug IN ({marks})", list(slugs))
+    return {r[0] for r in rows}
 
 
 def newest_entries(db: sqlite_utils.Database, limit: int = 6) -> list[dict]:

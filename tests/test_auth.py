@@ -6,7 +6,7 @@ import pytest
 from helpers import PASSWORD, login, token
 
 from kb import create_app
-from kb.accounts import FAILURES_PER_ACCOUNT, create_user, find_user
+from kb.accounts import FAILURES_PER_ACCOUNT, AccountError, create_user, find_user, has_admin, set_disabled
 from kb.store import open_db
 
 
@@ -58,6 +58,8 @@ def test_sign_in_goes_back_where_the_user_was_but_never_to_another_site(csrf_app
     assert login(client, "bientap", next_url="/edit/new").headers["Location"] == "/edit/new"
     client = csrf_app.test_client()
     assert login(client, "bientap", next_url="//evil.example/x").headers["Location"] == "/"
+    client = csrf_app.test_client()
+    assert login(client, "bientap", next_url="/%5Cevil.example").headers["Location"] == "/"
 
 
 def test_repeated_failures_pause_the_account_even_with_the_right_password(csrf_app, data_dir):
@@ -192,3 +194,34 @@ def test_the_secret_key_is_generated_once_into_the_data_dir(content_dir, data_di
         create_app({"KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir}).config["SECRET_KEY"]
         == "tu-bien-moi-truong"
     )
+
+
+def test_the_last_admin_can_never_be_disabled_and_two_admins_cannot_lock_each_other_out(csrf_app, data_dir):
+    db = open_db(data_dir)
+    only = find_user(db, "quantri")
+    with pytest.raises(AccountError, match="cuối cùng"):
+        set_disabled(db, only, True)
+    second = create_user(db, "quantri2", PASSWORD, "admin")
+    set_disabled(db, second, True)
+    with pytest.raises(AccountError):
+        set_disabled(db, find_user(db, "quantri"), True)
+    assert has_admin(db)
+
+
+def test_a_new_password_ends_the_accounts_other_sessions(csrf_app, data_dir):
+    editor = csrf_app.test_client()
+    login(editor, "bientap")
+    assert editor.get("/edit").status_code == 200
+    admin = csrf_app.test_client()
+    login(admin, "quantri")
+    page = admin.get("/admin/users").get_data(as_text=True)
+    user_id = find_user(open_db(data_dir), "bientap").id
+    admin.post(f"/admin/users/{user_id}/password", data={"csrf_token": token(page), "password": "mot-mat-khau-moi"})
+    assert editor.get("/edit").status_code == 302
+    assert login(csrf_app.test_client(), "bientap", "mot-mat-khau-moi").status_code == 302
+
+
+def test_readers_get_no_cookie(csrf_app):
+    client = csrf_app.test_client()
+    for url in ("/", "/search?q=tủ+thuốc", "/models/tu-thuoc-bien-cuong"):
+        assert "Set-Cookie" not in client.get(url).headers

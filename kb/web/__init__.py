@@ -69,9 +69,12 @@ def _server_error(exc: Exception):
 
 def _user_context() -> dict:
     """Give every template the sign-out form (its CSRF token) for the header."""
+    from flask_login import current_user
+
     from .forms import SimpleForm
 
-    return {"signout_form": SimpleForm()}
+    # Only for people signed in: a token would give every reader a session cookie.
+    return {"signout_form": SimpleForm() if current_user.is_authenticated else None}
 
 
 def init_app(app: Flask) -> None:

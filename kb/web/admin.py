@@ -12,7 +12,7 @@ from indexer import IndexMissing
 
 from ..accounts import ROLE_LABELS, AccountError, audit, create_user, get_user, list_users, set_disabled, set_password
 from ..accounts import set_role as change_role
-from ..editing import STATUS_LABELS
+from ..editing import STATUS_LABELS, open_proposals
 from ..entries import scan_entries
 from ..jobs import get_job, last_job, running_job, start_reindex
 from ..store import get_meta
@@ -33,6 +33,9 @@ ACTION_LABELS = {
     "save_conflict": "Lưu bị từ chối (xung đột)",
     "status": "Đổi trạng thái",
     "restore": "Khôi phục phiên bản",
+    "propose": "Gửi bản sửa",
+    "proposal_apply": "Áp dụng bản sửa",
+    "proposal_reject": "Từ chối bản sửa",
     "reindex": "Lập chỉ mục",
     "user_create": "Tạo tài khoản",
     "user_role": "Đổi vai trò",
@@ -61,6 +64,11 @@ def _stale_files(db) -> list[dict]:
     return stale
 
 
+def _title_of(db, slug: str) -> str:
+    row = next(db["entries"].rows_where("slug = ?", [slug], limit=1), None)
+    return row["title"] if row else slug
+
+
 @bp.get("")
 @role_required("admin")
 def dashboard():
@@ -69,7 +77,7 @@ def dashboard():
     by_status = dict(db.execute("SELECT status, count(*) FROM entries GROUP BY status").fetchall())
     try:
         indexed = get_index().search("", per_page=1, cache=False).total
-        index_total = len(get_index().slugs())
+        index_total = get_index().doc_count()
     except IndexMissing:
         indexed, index_total = None, None
     last = get_meta(db, "last_reindex")
@@ -79,6 +87,7 @@ def dashboard():
         "admin/dashboard.html", by_status=by_status, status_labels=STATUS_LABELS, indexed=indexed,
         index_total=index_total, last=json.loads(last) if last else None, job=running_job(db) or last_job(db),
         stale=_stale_files(db), problems=problems, review=review, form=SimpleForm(),
+        proposals=[{**p, "title": _title_of(db, p["slug"])} for p in open_proposals(db)],
     )  # fmt: skip
 
 

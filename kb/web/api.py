@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, request, url_for
 
 from indexer import IndexMissing
 
-from ..store import get_entry
+from ..store import get_entry, published_only
 from . import get_db, get_index
 from .params import SearchParams
 from .public import run_search
@@ -71,6 +71,8 @@ def suggest():
         found = get_index().suggest_titles(query, limit=8)
     except IndexMissing:
         found = []
+    live = published_only(get_db(), [slug for slug, _title in found])
+    found = [(slug, title) for slug, title in found if slug in live]
     return {
         "query": query,
         "suggestions": [

@@ -11,10 +11,11 @@ from flask import Blueprint, Flask, abort, flash, redirect, render_template, req
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from ..accounts import audit, authenticate, get_user, load_secret_key, throttled
+from ..accounts import audit, authenticate, load_secret_key, session_user, throttled
 from . import get_db
 
 __all__ = ["actor", "bp", "client_address", "init_auth", "role_required"]
@@ -60,9 +61,9 @@ def role_required(role: str) -> Callable:
 
 def _safe_next(target: str | None) -> str:
     """Return target if it is a path on this site, else the home page (no open redirects)."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("public.home")
+    # "//host" and "/\\host" are read by browsers as another site; backslashes never belong here.
+    local = target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+    return target if local and not urlsplit(target).netloc else url_for("public.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -105,7 +106,14 @@ def logout():
 
 
 def _csrf_failed(exc: CSRFError):
-    """Explain a missing or stale form token in Vietnamese; nothing was changed."""
+    """Explain a missing or stale form token in Vietnamese; nothing was changed.
+
+    On the edit form, the form comes back with everything typed and a fresh token.
+    """
+    if request.endpoint in ("editor.new", "editor.edit") and current_user.is_authenticated:
+        from .editor import rescue_form
+
+        return rescue_form()
     message = (
         "Biểu mẫu đã hết hạn hoặc không hợp lệ (thiếu mã bảo vệ CSRF). Không có gì bị thay đổi. "
         "Hãy quay lại, tải lại trang và gửi lại."
@@ -121,7 +129,14 @@ def init_auth(app: Flask) -> None:
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     # Behind HTTPS, set KB_SECURE_COOKIES=1 so the cookie never travels in clear text.
     app.config["SESSION_COOKIE_SECURE"] = os.environ.get("KB_SECURE_COOKIES", "0") in ("1", "true", "yes")
-    app.config["WTF_CSRF_TIME_LIMIT"] = 8 * 3600  # a long edit session still saves
+    # A token lives as long as the session: a long edit is never refused for its age alone.
+    app.config["WTF_CSRF_TIME_LIMIT"] = None
+    app.config.setdefault("MAX_CONTENT_LENGTH", 2 * 1024 * 1024)  # the largest form an entry needs
+    # Behind a reverse proxy, KB_PROXY_HOPS=1 makes the client's address (for sign-in throttling
+    # and the audit log) the one the proxy reports, not the proxy's own.
+    hops = int(os.environ.get("KB_PROXY_HOPS", "0") or 0)
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
     login_manager.session_protection = "basic"
@@ -132,7 +147,6 @@ def init_auth(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
-    """Return the signed-in account, or None if it no longer exists or was disabled."""
-    user = get_user(get_db(), user_id)
-    return user if user is not None and user.is_active else None
+def _load_user(session_id: str):
+    """Return the signed-in account, or None if it was disabled or its sessions were ended."""
+    return session_user(get_db(), session_id)

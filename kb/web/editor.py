@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 import yaml
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from wtforms import SelectChoice
 
@@ -12,16 +25,20 @@ from ..editing import (
     STATUS_LABELS,
     Draft,
     compose,
+    decide_proposal,
     diff_lines,
     file_state,
+    get_proposal,
     get_revision,
     list_revisions,
+    open_proposals,
+    propose,
     read_draft,
     save_entry,
     save_text,
     transitions,
 )
-from ..entries import load_fields
+from ..entries import InvalidEntry, load_fields, parse_entry
 from ..render import render_markdown
 from . import get_db
 from .auth import actor, client_address, role_required
@@ -52,7 +69,8 @@ def _places() -> list[tuple[str, str]]:
 def _preview_entry(draft: Draft) -> dict:
     """Return what the entry page shows for a draft, rendered the same way."""
     vocab = current_app.extensions["kb_vocabulary"]
-    source = {"title": draft.source_title, "url": draft.source_url} if draft.source_title or draft.source_url else None
+    url = draft.source_url if draft.source_url.lower().startswith(("http://", "https://")) else ""  # never javascript:
+    source = {"title": draft.source_title, "url": url} if draft.source_title or url else None
     return {
         "title": draft.title or "(chưa có tên)",
         "summary": draft.summary,
@@ -84,7 +102,10 @@ def _save(form: EntryForm, slug: str | None, status: str):
     action = request.form.get("action", "save")
     new_status = _next_status(action, status)
     draft = form.to_draft(new_status)
-    result = save_entry(
+    # An editor's change to a published entry goes live only when an admin applies it.
+    proposing = slug is not None and status == "published" and not current_user.is_admin
+    save = propose if proposing else save_entry
+    result = save(
         content_dir, data_dir, db, draft, slug=slug, base_hash=form.base_hash.data or "", author=actor(),
         comment=form.comment.data or "",
     )  # fmt: skip
@@ -95,21 +116,31 @@ def _save(form: EntryForm, slug: str | None, status: str):
         page = render_template(
             "conflict.html", form=form, slug=slug, current=result.current_text, mine=mine,
             diff=diff_lines(result.current_text, mine), places=_places(), status=status,
-            status_labels=STATUS_LABELS,
+            status_labels=STATUS_LABELS, action=action if action in ("save", "submit", "publish") else "save",
         )  # fmt: skip
         return make_response(page, 409), None
     if result.outcome == "invalid":
         return None, result.problems
+    if result.outcome == "proposed":
+        audit(db, actor(), "propose", result.slug, form.comment.data or "", address=client_address())
+        flash("Đã gửi bản sửa để quản trị viên duyệt. Mục đang xuất bản giữ nguyên cho tới khi được duyệt.")
+        session["kb_clear_draft"] = request.path
+        return redirect(url_for("public.entry", slug=result.slug)), None
     action_name = "create" if slug is None else "save"
     detail = f"{STATUS_LABELS.get(status, status)} → {STATUS_LABELS[new_status]}" if new_status != status else ""
     audit(db, actor(), action_name, result.slug, detail, address=client_address())
     if new_status != status:
         audit(db, actor(), "status", result.slug, detail, address=client_address())
-    message = "Đã lưu."
-    if not result.indexed:
-        message += " Chỉ mục đang bận; bài sẽ xuất hiện trong tìm kiếm sau lần lập chỉ mục tới."
-    flash(message)
+    flash("Đã lưu." + _busy_note(result.indexed))
+    session["kb_clear_draft"] = request.path  # the browser may forget its copy of what was typed
     return redirect(url_for("public.entry", slug=result.slug)), None
+
+
+def _busy_note(indexed: bool) -> str:
+    """Say so when a change waits for the running reindex to reach search."""
+    if indexed:
+        return ""
+    return " Chỉ mục đang bận; thay đổi sẽ có trong tìm kiếm khi lần lập chỉ mục đang chạy kết thúc."
 
 
 def _edit_page(form, slug, status, problems=(), preview=None, code=200):
@@ -147,6 +178,8 @@ def edit(slug: str):
         return render_template("error.html", code=403, message="Mục đã lưu trữ chỉ quản trị viên mới sửa được."), 403
     form = _form()
     if request.method == "GET":
+        with suppress(InvalidEntry):  # field names as fields.yml spells them, so each box is ticked
+            draft.fields = list(parse_entry(data, f"models/{slug}.md", load_fields(_dirs()[0] / "fields.yml")).fields)
         form.fill(draft)
         form.base_hash.data = digest
         return _edit_page(form, slug, draft.status)
@@ -206,7 +239,7 @@ def change_status(slug: str):
         return redirect(url_for("editor.edit", slug=slug))
     detail = f"{STATUS_LABELS.get(old_status, old_status)} → {STATUS_LABELS[wanted]}"
     audit(db, actor(), "status", slug, detail, address=client_address())
-    flash(f"Đã chuyển sang trạng thái: {STATUS_LABELS[wanted]}.")
+    flash(f"Đã chuyển sang trạng thái: {STATUS_LABELS[wanted]}." + _busy_note(result.indexed))
     return redirect(url_for("public.entry", slug=slug))
 
 
@@ -284,7 +317,9 @@ def restore(slug: str, revision_id: int):
         if old_draft.status != current_status:  # restore the words, not the workflow state
             old_draft.status = current_status
             text = compose(old_draft, old_meta)
-    base = form.base_hash.data or (state[1] if state else "")
+    if not form.base_hash.data:
+        abort(400)  # the version the admin looked at: without it a restore could overwrite unseen work
+    base = form.base_hash.data
     result = save_text(
         content_dir, data_dir, db, slug, text, base_hash=base, author=actor(),
         comment=f"Khôi phục phiên bản #{revision_id}",
@@ -296,7 +331,7 @@ def restore(slug: str, revision_id: int):
         flash("Không khôi phục được: " + "; ".join(str(p) for p in result.problems))
         return redirect(url_for(".history", slug=slug))
     audit(db, actor(), "restore", slug, f"phiên bản #{revision_id}", address=client_address())
-    flash(f"Đã khôi phục phiên bản #{revision_id}.")
+    flash(f"Đã khôi phục phiên bản #{revision_id}." + _busy_note(result.indexed))
     return redirect(url_for("public.entry", slug=slug))
 
 
@@ -308,4 +343,84 @@ def desk():
         "SELECT slug, title, status, updated_at, unit FROM entries WHERE status IN ('draft', 'review') "
         "ORDER BY status DESC, updated_at DESC"
     )
-    return render_template("desk.html", rows=list(rows), status_labels=STATUS_LABELS)
+    return render_template(
+        "desk.html",
+        rows=list(rows),
+        status_labels=STATUS_LABELS,
+        proposals=_with_titles(get_db(), open_proposals(get_db())),
+    )
+
+
+def _with_titles(db, proposals: list[dict]) -> list[dict]:
+    """Add each proposal's entry title."""
+    return [{**p, "title": _title(db, p["slug"])} for p in proposals]
+
+
+@bp.get("/models/<slug>/proposals/<int:proposal_id>")
+@role_required("editor")
+def proposal(slug: str, proposal_id: int):
+    """Show an editor's proposed change to a published entry against the entry as it is now."""
+    db = get_db()
+    found = get_proposal(db, slug, proposal_id)
+    state = file_state(_dirs()[0], db, slug)
+    if found is None or state is None:
+        abort(404)
+    current = state[0].decode("utf-8", "replace")
+    return render_template(
+        "proposal.html", slug=slug, proposal=found, diff=diff_lines(current, found["text"]), base_hash=state[1],
+        moved=state[1] != found["base_hash"], form=SimpleForm(), title=_title(db, slug),
+    )  # fmt: skip
+
+
+@bp.post("/models/<slug>/proposals/<int:proposal_id>/<decision>")
+@role_required("admin")
+def decide(slug: str, proposal_id: int, decision: str):
+    """Apply an editor's proposed change (a new revision of the published entry) or reject it."""
+    content_dir, data_dir = _dirs()
+    db = get_db()
+    form = SimpleForm()
+    found = get_proposal(db, slug, proposal_id)
+    if found is None or decision not in ("apply", "reject"):
+        abort(404)
+    if not form.validate() or not form.base_hash.data:
+        abort(400)
+    if found["state"] != "open":
+        flash("Bản sửa này đã được xử lý.")
+        return redirect(url_for("public.entry", slug=slug))
+    if decision == "reject":
+        decide_proposal(db, proposal_id, "rejected", actor())
+        audit(db, actor(), "proposal_reject", slug, f"#{proposal_id} của {found['author']}", address=client_address())
+        flash("Đã từ chối bản sửa.")
+        return redirect(url_for("public.entry", slug=slug))
+    # The admin saw the difference against the version whose hash the form carries.
+    comment = f"Áp dụng bản sửa #{proposal_id} của {found['author']}" + (
+        f": {found['comment']}" if found["comment"] else ""
+    )
+    result = save_text(
+        content_dir, data_dir, db, slug, found["text"], base_hash=form.base_hash.data, author=actor(), comment=comment
+    )
+    if result.outcome == "conflict":
+        flash("Mục vừa thay đổi trong lúc bạn xem; hãy xem lại khác biệt rồi áp dụng lại.")
+        return redirect(url_for(".proposal", slug=slug, proposal_id=proposal_id))
+    if result.outcome == "invalid":
+        flash("Không áp dụng được: " + "; ".join(str(p) for p in result.problems))
+        return redirect(url_for(".proposal", slug=slug, proposal_id=proposal_id))
+    decide_proposal(db, proposal_id, "applied", actor())
+    audit(db, actor(), "proposal_apply", slug, f"#{proposal_id} của {found['author']}", address=client_address())
+    flash("Đã áp dụng bản sửa." + _busy_note(result.indexed))
+    return redirect(url_for("public.entry", slug=slug))
+
+
+def rescue_form():
+    """Show the edit form again with what was posted (its token had expired): nothing is lost."""
+    slug = (request.view_args or {}).get("slug")
+    status = "draft"
+    if slug:
+        state = file_state(_dirs()[0], get_db(), slug)
+        if state is None:
+            abort(404)
+        with suppress(yaml.YAMLError):
+            status = read_draft(state[0])[0].status
+    form = _form()  # the posted values; the page carries a fresh token
+    flash("Phiên làm việc của biểu mẫu đã hết hạn nên chưa lưu. Nội dung bạn gõ vẫn còn dưới đây: bấm Lưu lại.")
+    return _edit_page(form, slug, status, code=400)

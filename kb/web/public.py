@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_login import current_user
 
 from indexer import IndexMissing, SearchResults
 
-from ..editing import STATUS_LABELS, file_state, transitions
+from ..editing import STATUS_LABELS, file_state, open_proposals, transitions
 from ..entries import STATUSES
-from ..store import get_entry, newest_entries
+from ..store import get_entry, newest_entries, published_only
 from . import get_db, get_index
 from .forms import SimpleForm
 from .params import SearchParams
@@ -23,9 +25,13 @@ def run_search(params: SearchParams) -> SearchResults | None:
     """Search published entries; return None when no index has been built yet."""
     try:
         cache = current_app.config["KB_RESULT_CACHE"]
-        return get_index().search(params.q, params.filters, params.page, params.per_page, cache=cache)
+        results = get_index().search(params.q, params.filters, params.page, params.per_page, cache=cache)
     except IndexMissing:
         return None
+    live = published_only(get_db(), [h.slug for h in results.hits])
+    if len(live) < len(results.hits):  # taken down while a reindex holds the index
+        results = replace(results, hits=[h for h in results.hits if h.slug in live])
+    return results
 
 
 def facet_groups(params: SearchParams, results: SearchResults) -> list[dict]:
@@ -105,10 +111,13 @@ def entry(slug: str):
             "transitions": transitions(row["status"], current_user.role),
             "form": SimpleForm(),
             "label": STATUS_LABELS.get(row["status"], row["status"]),
+            "proposals": open_proposals(get_db(), slug),
         }
     try:
         related = get_index().related(slug)
     except IndexMissing:
         related = []
+    live = published_only(get_db(), [h.slug for h in related])
+    related = [h for h in related if h.slug in live]
     region = current_app.extensions["kb_vocabulary"].region(row["province"])
     return render_template("entry.html", entry=row, related=related, region=region, workflow=workflow)
