@@ -218,7 +218,8 @@ def _reindex_once(content_dir: Path, data_dir: Path, full: bool, progress: Progr
     allowed = load_fields(content_dir / "fields.yml")
     vocab = load_vocabulary(content_dir)
     db, index = open_db(data_dir), SearchIndex(index_dir(data_dir))
-    by_slug = {row["slug"]: row for row in db["entries"].rows}
+    # Only what tells a changed file; whole rows are read only for the entries carried over.
+    by_slug = {row["slug"]: row for row in db.query("SELECT slug, path, content_hash FROM entries")}
     config = _config_hash(content_dir)
     # Fields and province names shape every entry: when they change, every file is read again.
     trusted = get_meta(db, "config_hash") == config
@@ -261,7 +262,7 @@ def _reindex_once(content_dir: Path, data_dir: Path, full: bool, progress: Progr
     docs = [to_document(entry, text, vocab) for entry, _html, text in fresh]
     if full:
         # Unchanged entries come back from their rows: no parsing, and their analysis is cached.
-        carried = (_row_document(by_slug[slug], vocab) for slug in sorted(keep))
+        carried = (_row_document(row, vocab) for row in _rows(db, sorted(keep)))
         total = len(docs) + len(keep)
         with (progress or _no_progress)(itertools.chain(docs, carried), total) as items:
             index.build(items, expected=total)
@@ -355,6 +356,15 @@ def _config_hash(content_dir: Path) -> str:
         path = content_dir / name
         digest.update(path.read_bytes() if path.exists() else b"")
     return digest.hexdigest()
+
+
+def _rows(db, slugs: list[str], batch: int = 500) -> Iterator[dict]:
+    """Yield the whole rows of slugs, in that order, a batch at a time."""
+    for start in range(0, len(slugs), batch):
+        chunk = slugs[start : start + batch]
+        marks = ",".join("?" * len(chunk))
+        found = {r["slug"]: r for r in db.query(f"SELECT * FROM entries WHERE slug IN ({marks})", chunk)}
+        yield from (found[slug] for slug in chunk)
 
 
 def _row_document(row: dict, vocab: Vocabulary) -> Document:
