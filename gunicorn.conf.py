@@ -15,6 +15,6 @@ keepalive = 5
 # Recycle workers now and then so memory stays bounded over months of uptime.
 max_requests = 5000
 max_requests_jitter = 500
-accesslog = os.environ.get("KB_ACCESS_LOG", "-")
+accesslog = os.environ.get("KB_ACCESS_LOG", "-") or None  # KB_ACCESS_LOG= (empty) turns it off
 errorlog = "-"
 control_socket_disable = True

@@ -392,7 +392,7 @@ def growth(results: dict[int, dict]) -> str:
             lambda r: f"{r['http']['api_paced']['p95']:.0f}" if "http" in r else "–",
         ),
         (
-            "Search page p95 at ~50 req/s (ms)",
+            "Search page p95, paced run (ms)",
             lambda r: f"{r['http']['page_paced']['p95']:.0f}" if "http" in r else "–",
         ),
         ("HTTP req/s, flat out", lambda r: f"{r['http']['api']['rps']:.0f}" if "http" in r else "–"),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import write_entry
 
 from kb import create_app
 from kb.catalog import reindex
@@ -21,15 +22,6 @@ FIELDS = [
     "Kinh tế - Xã hội",
     "Dân vận",
 ]
-
-
-def write_entry(content_dir: Path, slug: str, body: str = "", folder: str = "", **meta) -> Path:
-    """Write content_dir/models/[folder/]slug.md with front matter meta and a Markdown body."""
-    path = content_dir / "models" / folder / f"{slug}.md"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)
-    path.write_text(f"---\n{front}---\n\n{body}\n", encoding="utf-8")
-    return path
 
 
 SAMPLES = [

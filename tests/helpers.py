@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+import yaml
 
 PASSWORD = "mat-khau-du-dai-1"
 
@@ -17,3 +20,57 @@ def login(client, name: str, password: str = PASSWORD, next_url: str | None = No
     page = client.get("/login").get_data(as_text=True)
     url = "/login" + (f"?next={next_url}" if next_url else "")
     return client.post(url, data={"name": name, "password": password, "csrf_token": token(page)})
+
+
+def write_entry(content_dir: Path, slug: str, body: str = "", folder: str = "", **meta) -> Path:
+    """Write content_dir/models/[folder/]slug.md with front matter meta and a Markdown body."""
+    path = content_dir / "models" / folder / f"{slug}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)
+    path.write_text(f"---\n{front}---\n\n{body}\n", encoding="utf-8")
+    return path
+
+
+SAMPLES = [
+    dict(
+        slug="tu-thuoc-bien-cuong",
+        title="Tủ thuốc biên cương",
+        summary="Tủ thuốc đặt tại đồn biên phòng để cấp thuốc thông thường cho người dân khu vực biên giới.",
+        unit="Bộ đội Biên phòng tỉnh Nghệ An",
+        province="Nghệ An",
+        fields=["Y tế", "Dân vận"],
+        tags=["tủ thuốc", "sức khỏe"],
+        year=2022,
+        body="## Cách làm\n\nMỗi đồn biên phòng có một tủ thuốc. Cán bộ quân y hướng dẫn bà con dùng thuốc an toàn.",
+    ),
+    dict(
+        slug="thap-sang-vung-bien",
+        title="Thắp sáng vùng biên",
+        summary="Lắp đèn chiếu sáng đường giao thông ở các xã biên giới.",
+        unit="Bộ đội Biên phòng tỉnh Ninh Bình",
+        province="Ninh Bình",
+        fields=["Kinh tế - Xã hội"],
+        year=2021,
+        body="## Cách làm\n\nLắp đèn năng lượng mặt trời dọc đường liên thôn. An ninh ở biên giới được giữ vững.",
+    ),
+    dict(
+        slug="to-tau-thuyen-doan-ket",
+        title="Tổ Tàu thuyền đoàn kết",
+        summary="Ngư dân lập tổ để hỗ trợ nhau khi đánh bắt xa bờ và tố giác tội phạm trên biển.",
+        unit="Bộ đội Biên phòng thành phố Hải Phòng",
+        province="Hải Phòng",
+        fields=["Dân vận", "Phòng, chống tội phạm"],
+        year=2022,
+        body="## Kết quả\n\nCác tổ giúp nhau trên biển, báo tin về tàu lạ cho đồn biên phòng.",
+    ),
+    dict(
+        slug="ban-nhap-thu-nghiem",
+        title="Bản nháp thử nghiệm",
+        summary="Một mô hình còn đang viết dở về tủ thuốc.",
+        unit="Bộ đội Biên phòng tỉnh Hà Tĩnh",
+        province="Hà Tĩnh",
+        fields=["Y tế"],
+        status="draft",
+        body="Nội dung nháp về tủ thuốc.",
+    ),
+]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import write_entry
+from helpers import write_entry
 
 from indexer import SearchIndex
 from kb.catalog import check_content, index_dir, reindex

@@ -34,7 +34,7 @@ def test_reindex_reports_broken_entries_and_goes_on(fresh_runner, content_dir):
 
 
 def test_reindex_shows_a_progress_bar_on_long_runs(fresh_runner, content_dir):
-    from conftest import write_entry
+    from helpers import write_entry
 
     for n in range(25):
         write_entry(

@@ -1,0 +1,27 @@
+"""What the browser tests share: sizes, the test password, signing in, screenshots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "test-output" / "screenshots"
+PASSWORD = "mat-khau-du-dai-1"
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+def sign_in(page, site: str, name: str) -> None:
+    """Sign in through the form."""
+    page.goto(site + "/login")
+    page.fill("#name", name)
+    page.fill("#password", PASSWORD)
+    page.click("form.stack-form button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def shoot(page, name: str) -> None:
+    """Save a full-page screenshot for people to look at."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    width = page.viewport_size["width"] if page.viewport_size else 0
+    page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)

@@ -1,0 +1,105 @@
+"""Pleasant on a phone, composed on a desktop, accessible, and printable as a brief."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from pathlib import Path
+
+import pytest
+from pages import DESKTOP, PHONE, shoot
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+PUBLIC = {"home": "/", "search": "/search?q=tủ+thuốc", "entry": "/models/tu-thuoc-bien-cuong"}
+SIGNED_IN = {"edit": "/models/tu-thuoc-bien-cuong/edit", "new": "/edit/new", "admin": "/admin"}
+# What a finger presses: controls and the links that stand alone (not words inside a sentence).
+TAP_TARGETS = (
+    "button:visible, input:not([type=hidden]):visible, select:visible, summary:visible, "
+    ".account-nav a:visible, .brand:visible, .result-title a:visible, .facet-value:visible, "
+    ".pagination a:visible, .chip:visible, .chip-remove:visible, .field-grid a:visible, .check:visible"
+)
+
+
+def pages_to_check():
+    return [(name, path, None) for name, path in PUBLIC.items()] + [
+        (name, path, "quantri") for name, path in SIGNED_IN.items()
+    ]
+
+
+@pytest.mark.parametrize(("name", "path", "user"), pages_to_check())
+def test_on_a_phone_nothing_scrolls_sideways_and_every_target_is_big_enough(open_page, site, name, path, user):
+    page = open_page(PHONE, user=user)
+    page.goto(site + path)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{name}: the page is {width}px wide on a 360px screen"
+    small = []
+    for handle in page.locator(TAP_TARGETS).element_handles():
+        box = handle.bounding_box()
+        if box and box["height"] < 40 and handle.get_attribute("type") not in ("checkbox", "radio"):
+            small.append((handle.evaluate("e => e.outerHTML.slice(0, 80)"), round(box["height"])))
+    assert small == [], f"{name}: tap targets under 40px: {small}"
+    shoot(page, name)
+
+
+@pytest.mark.parametrize(("name", "path", "user"), pages_to_check())
+def test_on_a_desktop_pages_are_composed_not_stretched(open_page, site, name, path, user):
+    page = open_page(DESKTOP, user=user)
+    page.goto(site + path)
+    main = page.locator("main").bounding_box()
+    assert main["width"] <= 1100 and main["x"] > 50  # a readable column, centred
+    assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]
+    shoot(page, name)
+
+
+def test_the_search_box_suits_an_on_screen_keyboard(open_page, site):
+    page = open_page(PHONE)
+    page.goto(site + "/")
+    box = page.locator("#q")
+    assert box.get_attribute("type") == "search" and box.get_attribute("enterkeyhint") == "search"
+    assert box.get_attribute("autocomplete") == "off"
+    # At 16px or more, phones do not zoom the page when the box gets focus.
+    assert float(box.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 16
+    box.click()
+    assert page.evaluate("document.activeElement.id") == "q"
+
+
+@pytest.mark.parametrize(("name", "path", "user"), [*pages_to_check(), ("login", "/login", None)])
+def test_no_serious_accessibility_violations(open_page, site, name, path, user):
+    page = open_page(DESKTOP, user=user)
+    page.goto(site + path)
+    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    found = page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {resultTypes: ['violations']});
+            return r.violations.filter(v => ['serious', 'critical'].includes(v.impact))
+                .map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+        }"""
+    )
+    assert found == [], f"{name}: {json.dumps(found, ensure_ascii=False)}"
+
+
+def test_pages_declare_vietnamese_and_keep_headings_in_order(open_page, site):
+    page = open_page(DESKTOP)
+    for path in PUBLIC.values():
+        page.goto(site + path)
+        assert page.get_attribute("html", "lang") == "vi"
+        levels = [
+            int(t[1]) for t in page.eval_on_selector_all("main h1, main h2, main h3", "els => els.map(e => e.tagName)")
+        ]
+        assert levels and levels[0] == 1
+        assert all(b - a <= 1 for a, b in itertools.pairwise(levels)), f"{path}: {levels}"
+
+
+def test_an_entry_prints_as_a_brief_without_navigation_and_with_links_as_text(open_page, site, tmp_path):
+    page = open_page(DESKTOP)
+    page.goto(site + "/models/tu-thuoc-bien-cuong")
+    page.emulate_media(media="print")
+    assert not page.locator(".site-header").is_visible()
+    assert not page.locator(".related").is_visible()
+    pdf = page.pdf(format="A4", path=str(tmp_path / "brief.pdf"))
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert 1 <= pages <= 2, f"the brief takes {pages} pages"
+    page.goto(site + "/models/vuon-uom-thu-nghiem-so-1")
+    after = page.locator(".entry-source a").evaluate("e => getComputedStyle(e, '::after').content")
+    assert "https://example.org/vuon-uom" in after  # the address is printed after the link
