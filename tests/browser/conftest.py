@@ -67,13 +67,24 @@ def _extra_entries(models: Path) -> None:
         )
 
 
-@pytest.fixture(autouse=True)
-def _needs_chromium() -> None:
-    """Skip, saying why in one line, where the browser or its driver is missing."""
+def _missing() -> str | None:
+    """Return why the browser tests cannot run here, or None."""
     if sync_playwright is None:
-        pytest.skip("browser tests skipped: the playwright package is not installed")
+        return "the playwright package is not installed (pip install -r requirements-dev.txt)"
     if not CHROMIUM.exists():
-        pytest.skip(f"browser tests skipped: no Chromium at {CHROMIUM} (apt install chromium)")
+        return f"no Chromium at {CHROMIUM} (apt install chromium)"
+    return None
+
+
+MISSING = _missing()
+# Without a browser these tests are not collected, and the run's summary says why in one line.
+collect_ignore_glob = ["test_*.py"] if MISSING else []
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Say, in one line, that the browser tests did not run and why."""
+    if MISSING:
+        terminalreporter.write_line(f"SKIPPED browser tests (tests/browser): {MISSING}", yellow=True, bold=True)
 
 
 @pytest.fixture(scope="session")

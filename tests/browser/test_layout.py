@@ -34,7 +34,9 @@ def test_on_a_phone_nothing_scrolls_sideways_and_every_target_is_big_enough(open
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"{name}: the page is {width}px wide on a 360px screen"
     small = []
-    for handle in page.locator(TAP_TARGETS).element_handles():
+    targets = page.locator(TAP_TARGETS).element_handles()
+    assert len(targets) >= 3, f"{name}: the check found nothing to press"
+    for handle in targets:
         box = handle.bounding_box()
         if box and box["height"] < 40 and handle.get_attribute("type") not in ("checkbox", "radio"):
             small.append((handle.evaluate("e => e.outerHTML.slice(0, 80)"), round(box["height"])))
