@@ -34,6 +34,8 @@ from .thesaurus import Thesaurus, matches_typed
 
 __all__ = [
     "FACETS",
+    "SCHEMA_VERSION",
+    "SORTS",
     "Document",
     "Hit",
     "IndexBusy",
@@ -42,7 +44,10 @@ __all__ = [
     "SearchResults",
 ]
 
-FACETS = ("field", "province", "unit", "year")
+FACETS = ("field", "province", "unit", "year", "level")
+SORTS = ("relevance", "newest", "replicated")
+# Bump when the schema changes: reindex() then rebuilds every index in full.
+SCHEMA_VERSION = "2"
 CURRENT = "CURRENT"  # names the live generation directory
 # From this many documents on, a full build writes segments in several processes.
 PARALLEL_WRITE_FROM = 500
@@ -74,6 +79,10 @@ class Document:
     year: int | None = None
     status: str = "published"
     region: str | None = None  # the province as it is named today, for the facet
+    # From the replication ledger: they change without the text changing, so they are set on
+    # each document after its (cached) analysis, never part of the analysis cache key.
+    level: str = ""  # evidence level, a facet
+    adopted: int = 0  # units that adopted the model, for "most replicated" order
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,8 @@ class Hit:
     fields: tuple[str, ...]
     year: int | None
     score: float
+    level: str = ""
+    adopted: int = 0
 
 
 @dataclass
@@ -146,6 +157,8 @@ def _schema() -> Schema:
         year=KEYWORD(analyzer=values),
         status=ID(),
         year_sort=NUMERIC(int, sortable=True),
+        level=KEYWORD(analyzer=values),
+        adopted_sort=NUMERIC(int, sortable=True),
         title_sort=ID(sortable=True),
         stored=STORED(),
     )
@@ -189,6 +202,12 @@ def _fields_of(doc: Document) -> dict[str, object]:
             "key_terms": " ".join(compounds),
         },
     }
+
+
+def _volatile_fields(doc: Document, fields: dict[str, object]) -> dict[str, object]:
+    """Set the ledger's values on a document's analysed fields (fresh or from the cache)."""
+    stored = {**fields["stored"], "level": doc.level, "adopted": doc.adopted}
+    return {**fields, "level": doc.level, "adopted_sort": doc.adopted, "stored": stored}
 
 
 def _pairs(folded: str) -> list[str]:
@@ -240,7 +259,8 @@ class SearchIndex:
                 seen: set[str] = set()
                 with self._cache() as cache:
                     procs = 1 if expected is not None and expected < PARALLEL_WRITE_FROM else os.cpu_count() or 1
-                    count = write_documents(ix, prepare(docs, _fields_of, cache, seen=seen), procs=procs)
+                    analysed = prepare(docs, _fields_of, cache, seen=seen, finish=_volatile_fields)
+                    count = write_documents(ix, analysed, procs=procs)
                     cache.retain(seen)  # what no entry uses any more
                 ix.close()
             except BaseException:
@@ -260,7 +280,7 @@ class SearchIndex:
                 with self._cache() as cache, SegmentWriterPlus(ix, timeout=30.0) as writer:
                     for slug in deletes:
                         writer.delete_by_term("slug", slug)
-                    for fields in prepare(upserts, _fields_of, cache):
+                    for fields in prepare(upserts, _fields_of, cache, finish=_volatile_fields):
                         writer.update_document(**fields)
             finally:
                 ix.close()
@@ -355,28 +375,31 @@ class SearchIndex:
         per_page: int = 10,
         statuses: tuple[str, ...] = ("published",),
         cache: bool = True,
+        sort: str = "relevance",
     ) -> SearchResults:
         """Search published entries; an empty query lists them all, newest year first.
 
-        Results are kept in a small cache for the index version they came from (cache=False
-        skips it, for measuring).
+        sort: "relevance" (an empty query: newest), "newest" (year, then title) or
+        "replicated" (most units that adopted it first). Results are kept in a small cache for
+        the index version they came from (cache=False skips it, for measuring).
         """
+        sort = sort if sort in SORTS else "relevance"
         filters = {k: [self._facet_value(k, v) for v in vs if v] for k, vs in (filters or {}).items() if k in FACETS}
         filters = {k: list(dict.fromkeys(vs)) for k, vs in filters.items() if vs}
         pq = self._with_places(parse_query(query, self.thesaurus))
         page = max(1, page)
         with self._searcher() as searcher:
             key = (self._version(searcher), pq.text, tuple(sorted((k, tuple(v)) for k, v in filters.items())),
-                   page, per_page, statuses)  # fmt: skip
+                   page, per_page, statuses, sort)  # fmt: skip
             if cache and (cached := self._results.get(key)) is not None:
                 return cached
             gen = self._generation(searcher)
             lexicon = self._lexicon(searcher)
             memo = gen.memo
-            found = execute(searcher, gen, pq, filters, statuses, page, per_page, lexicon, memo)
+            found = execute(searcher, gen, pq, filters, statuses, page, per_page, lexicon, memo, sort)
             if not found.page and page > 1:  # past the last page: show the last one (or the first)
                 page = max(1, -(-found.total // per_page))
-                found = execute(searcher, gen, pq, filters, statuses, page, per_page, lexicon, memo)
+                found = execute(searcher, gen, pq, filters, statuses, page, per_page, lexicon, memo, sort)
             marks = found.pq.marks()
             hits = [self._hit(searcher.stored_fields(d), score, marks) for d, score in found.page]
             suggestion = self._suggest(searcher, found, hits) if not pq.empty else None
@@ -514,6 +537,8 @@ class SearchIndex:
             fields=tuple(stored["fields"]),
             year=stored["year"],
             score=round(score, 4),
+            level=stored.get("level", ""),
+            adopted=stored.get("adopted", 0),
         )
 
 

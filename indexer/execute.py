@@ -35,7 +35,7 @@ from .query import (
 
 __all__ = ["DocSet", "Execution", "Generation", "execute"]
 
-FACETS = ("field", "province", "unit", "year")
+FACETS = ("field", "province", "unit", "year", "level")
 # Document numbers kept in the per-version memo of word and phrase matches (about 60 bytes
 # each in a Python set): enough for the common words of a large knowledge base.
 MEMO_SIZE = 1_500_000
@@ -119,14 +119,20 @@ class Generation:
                     for docnum in reader.postings(name, term).all_ids():
                         per_doc[offset + docnum].append(value)
             self.values[name] = [tuple(v) for v in per_doc]
-        # Listing order for an empty query: newest year first, then title.
-        sort_keys = {}
+        # Listing orders: newest year first, then title; most units that adopted it, then newest.
+        sort_keys, adopted = {}, {}
         for leaf, offset in searcher.leaf_searchers():
-            years = leaf.reader().column_reader("year_sort")
-            titles = leaf.reader().column_reader("title_sort")
+            reader = leaf.reader()
+            years = reader.column_reader("year_sort")
+            titles = reader.column_reader("title_sort")
+            counts = reader.column_reader("adopted_sort") if reader.has_column("adopted_sort") else None
             for docnum in range(leaf.doc_count_all()):
                 sort_keys[offset + docnum] = (-(years[docnum] or 0), titles[docnum] or b"")
+                adopted[offset + docnum] = (counts[docnum] or 0) if counts is not None else 0
         self.newest = sorted(sort_keys, key=sort_keys.__getitem__)
+        self.replicated = sorted(sort_keys, key=lambda d: (-adopted[d], sort_keys[d]))
+        self.orders = {"newest": self.newest, "replicated": self.replicated}
+        self.positions = {name: {d: i for i, d in enumerate(order)} for name, order in self.orders.items()}
         self._sets: dict[tuple[str, str], frozenset[int]] = {}
         self._bitmasks: dict[str, dict[str, int]] = {}
         self._values_known: dict[str, frozenset[str]] = {}
@@ -239,10 +245,15 @@ def execute(
     per_page: int,
     lexicon: dict[str, int],
     memo: dict | None = None,
+    sort: str = "relevance",
 ) -> Execution:
-    """Find, count and rank: entries with every word first, then with some; fix typos if none."""
+    """Find, count and rank: entries with every word first, then with some; fix typos if none.
+
+    With sort "newest" or "replicated", entries with every word still come first, each group
+    in that order instead of by relevance.
+    """
     if pq.empty and not pq.excluded:
-        return _listing(gen, pq, filters, statuses, page, per_page)
+        return _listing(gen, pq, filters, statuses, page, per_page, "newest" if sort == "relevance" else sort)
     common = frozenset(t for t, df in lexicon.items() if df > COMMON_SHARE * max(1, gen.doc_count))
     status = gen.allowed({}, statuses)
     # Excluded as typed: "-bão" drops "bão", not "bảo vệ" or "báo cáo".
@@ -277,16 +288,21 @@ def execute(
     typed = [_docs(searcher, q, memo) for q in as_typed_queries(pq)]
     first = set.intersection(*typed) & matched if len(typed) > 1 or _marked(pq) else set()
     start = (page - 1) * per_page
+    if sort in gen.orders:
+        full = every & allowed
+        position = gen.positions[sort]
+        ordered = sorted(matched, key=lambda d: (d not in full, position[d]))[start : start + per_page]
+        return Execution(pq, stage, [(d, 0.0) for d in ordered], len(matched), len(full), facets)
     ranked = _rank(searcher, pq, loose, common, every & allowed, matched, start + per_page, first)
     return Execution(pq, stage, ranked[start : start + per_page], len(matched), len(every & allowed), facets)
 
 
-def _listing(gen, pq, filters, statuses, page, per_page) -> Execution:
-    """List every entry allowed by the filters, newest year first."""
+def _listing(gen, pq, filters, statuses, page, per_page, sort: str = "newest") -> Execution:
+    """List every entry allowed by the filters, in the order asked (newest year first)."""
     allowed = gen.allowed(filters, statuses)
     facets = _facets(gen, gen.allowed({}, statuses), filters, statuses, allowed)
     start = (page - 1) * per_page
-    ordered = [d for d in gen.newest if d in allowed][start : start + per_page]
+    ordered = [d for d in gen.orders.get(sort, gen.newest) if d in allowed][start : start + per_page]
     return Execution(pq, "all", [(d, 0.0) for d in ordered], len(allowed), len(allowed), facets)
 
 

@@ -18,6 +18,8 @@ __all__ = ["ANALYZER_VERSION", "AnalysisCache", "prepare"]
 # Bump when the analysis or the schema changes: every cached analysis is then redone.
 ANALYZER_VERSION = "8"
 BATCH = 256
+# Document values set after analysis (see prepare's finish): not part of the cache key.
+VOLATILE = frozenset({"level", "adopted"})
 # Below this many documents to analyse, starting worker processes costs more than it saves.
 PARALLEL_FROM = 64
 
@@ -36,8 +38,9 @@ class AnalysisCache:
 
     @staticmethod
     def key(doc: object) -> str:
-        """Return the content key of a document: its every value and the analyser version."""
-        values = json.dumps([getattr(doc, f.name) for f in dataclasses.fields(doc)], ensure_ascii=False)
+        """Return the content key of a document: its values (but the volatile ones) and the analyser version."""
+        names = [f.name for f in dataclasses.fields(doc) if f.name not in VOLATILE]
+        values = json.dumps([getattr(doc, name) for name in names], ensure_ascii=False)
         return hashlib.sha256(f"{ANALYZER_VERSION}\n{values}".encode()).hexdigest()
 
     def get_many(self, keys: list[str]) -> dict[str, Fields]:
@@ -77,10 +80,12 @@ def prepare(
     cache: AnalysisCache | None,
     procs: int | None = None,
     seen: set[str] | None = None,
+    finish: Callable[[object, Fields], Fields] | None = None,
 ) -> Iterator[Fields]:
     """Yield the fields of each document, in order: from the cache, else analysed in parallel.
 
     The cache keys of the documents go into seen, if given, so the caller can prune the rest.
+    finish(doc, fields), if given, sets what is not analysed (and not cached) on each.
     """
     procs = procs or os.cpu_count() or 1
     pool = None
@@ -102,7 +107,8 @@ def prepare(
                 cache.put_many(fresh)
             analysed = dict(zip(missing, done, strict=True))
             for i in range(len(batch)):
-                yield analysed[i] if i in analysed else known[keys[i]]
+                fields = analysed[i] if i in analysed else known[keys[i]]
+                yield finish(batch[i], fields) if finish else fields
     finally:
         if pool is not None:
             pool.close()

@@ -34,8 +34,9 @@ __all__ = [
     "throttled",
 ]
 
-ROLES = ("editor", "admin")
-ROLE_LABELS = {"editor": "Biên tập viên", "admin": "Quản trị viên"}
+ROLES = ("member", "editor", "admin")
+ROLE_LABELS = {"member": "Thành viên", "editor": "Biên tập viên", "admin": "Quản trị viên"}
+RANKS = {role: rank for rank, role in enumerate(ROLES)}  # each role may do what the ones before it may
 PASSWORD_MIN = 10
 NAME_MAX = 64
 # Failed sign-ins allowed in the window, per account name and per address, before a pause.
@@ -78,6 +79,15 @@ class User:
     def is_admin(self) -> bool:
         """Return True for admins."""
         return self.role == "admin"
+
+    @property
+    def is_editor(self) -> bool:
+        """Return True for editors and admins (who may write entries and see drafts)."""
+        return self.may("editor")
+
+    def may(self, role: str) -> bool:
+        """Return True if this account has role or a higher one."""
+        return RANKS.get(self.role, -1) >= RANKS[role]
 
     @property
     def role_label(self) -> str:

@@ -15,10 +15,11 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer import Document, IndexBusy, SearchIndex
+from indexer import SCHEMA_VERSION, Document, IndexBusy, SearchIndex
 
 from .entries import Entry, InvalidEntry, Problem, load_fields, parse_entry, scan_entries
 from .render import plain_text, render_markdown
+from .replications import evidence_level, ledger_stats
 from .store import decode_row, delete_entries, get_meta, now_iso, open_db, set_meta, upsert_entries
 from .vocabulary import Vocabulary, load_vocabulary
 
@@ -142,9 +143,19 @@ def check_content(content_dir: Path) -> CheckReport:
     return report
 
 
-def to_document(entry: Entry, body_text: str, vocab: Vocabulary) -> Document:
+Ledger = dict[str, tuple[int, bool]]  # slug -> (units that adopted it, one completed)
+
+
+def _ledger_fields(slug: str, ledger: Ledger) -> dict:
+    """Return a document's evidence level and adoption count from the replication ledger."""
+    units, completed = ledger.get(slug, (0, False))
+    return {"level": evidence_level(units, completed), "adopted": units}
+
+
+def to_document(entry: Entry, body_text: str, vocab: Vocabulary, ledger: Ledger | None = None) -> Document:
     """Return what the search index needs of an entry."""
     return Document(
+        **_ledger_fields(entry.slug, ledger or {}),
         region=vocab.region(entry.province),
         slug=entry.slug,
         title=entry.title,
@@ -259,10 +270,11 @@ def _reindex_once(content_dir: Path, data_dir: Path, full: bool, progress: Progr
         fresh.append(outcome)
 
     removed = set(by_slug) - keep - {e.slug for e, _, _ in fresh}
-    docs = [to_document(entry, text, vocab) for entry, _html, text in fresh]
+    ledger = ledger_stats(db)
+    docs = [to_document(entry, text, vocab, ledger) for entry, _html, text in fresh]
     if full:
         # Unchanged entries come back from their rows: no parsing, and their analysis is cached.
-        carried = (_row_document(row, vocab) for row in _rows(db, sorted(keep)))
+        carried = (_row_document(row, vocab, ledger) for row in _rows(db, sorted(keep)))
         total = len(docs) + len(keep)
         with (progress or _no_progress)(itertools.chain(docs, carried), total) as items:
             index.build(items, expected=total)
@@ -336,7 +348,9 @@ def reindex_files(content_dir: Path, data_dir: Path, rels: list[str], wait: floa
         indexed = False
         if locked and get_meta(db, "config_hash") == _config_hash(content_dir) and index.exists():
             try:
-                index.update([to_document(e, text, vocab) for e, _html, text in fresh], deletes=removed, wait=wait)
+                ledger = ledger_stats(db)
+                docs = [to_document(e, text, vocab, ledger) for e, _html, text in fresh]
+                index.update(docs, deletes=removed, wait=wait)
                 indexed = True
             except IndexBusy:
                 pass
@@ -350,8 +364,8 @@ def reindex_files(content_dir: Path, data_dir: Path, rels: list[str], wait: floa
 
 
 def _config_hash(content_dir: Path) -> str:
-    """Hash the files that shape every indexed document (fields, province names)."""
-    digest = hashlib.sha256()
+    """Hash what shapes every indexed document: the index schema, fields and province names."""
+    digest = hashlib.sha256(f"schema {SCHEMA_VERSION}\n".encode())  # a new schema needs a full rebuild
     for name in ("fields.yml", "places.yml"):
         path = content_dir / name
         digest.update(path.read_bytes() if path.exists() else b"")
@@ -367,10 +381,11 @@ def _rows(db, slugs: list[str], batch: int = 500) -> Iterator[dict]:
         yield from (found[slug] for slug in chunk)
 
 
-def _row_document(row: dict, vocab: Vocabulary) -> Document:
+def _row_document(row: dict, vocab: Vocabulary, ledger: Ledger) -> Document:
     """Rebuild the last good version of an entry from its database row."""
     row = decode_row(row)
     return Document(
+        **_ledger_fields(row["slug"], ledger),
         slug=row["slug"],
         title=row["title"],
         summary=row["summary"],

@@ -70,7 +70,10 @@ def reindex_command(full: bool) -> None:
 @kb_cli.command("create-user")
 @click.argument("name")
 @click.option(
-    "--role", type=click.Choice(ROLES), required=True, help="editor (biên tập viên) hoặc admin (quản trị viên)."
+    "--role",
+    type=click.Choice(ROLES),
+    required=True,
+    help="member (thành viên: ghi nhận nhân rộng), editor (biên tập viên) hoặc admin (quản trị viên).",
 )
 @click.option("--password-stdin", is_flag=True, help="Đọc mật khẩu từ dòng đầu của đầu vào chuẩn thay vì hỏi.")
 def create_user_command(name: str, role: str, password_stdin: bool) -> None:

@@ -9,6 +9,8 @@ from typing import Any
 
 import sqlite_utils
 
+from indexer import normalize_text
+
 from .entries import Entry
 
 __all__ = [
@@ -17,6 +19,7 @@ __all__ = [
     "delete_entries",
     "get_entry",
     "get_meta",
+    "log_search",
     "newest_entries",
     "now_iso",
     "open_db",
@@ -30,7 +33,7 @@ DB_NAME = "kb.sqlite3"
 _ENTRY_COLUMNS = {
     "slug": str, "title": str, "summary": str, "unit": str, "province": str,
     "fields": str, "tags": str, "year": int, "status": str, "path": str,
-    "content_hash": str, "updated_at": str, "indexed_at": str,
+    "content_hash": str, "updated_at": str, "indexed_at": str, "published_at": str,
     "source": str, "contact": str, "body_html": str, "body_text": str,
 }  # fmt: skip
 
@@ -97,6 +100,17 @@ def _create_tables(db: sqlite_utils.Database) -> None:
         db["pending"].create({"path": str, "token": str}, pk="path")
     elif "token" not in db["pending"].columns_dict:  # made before saves carried a token
         db["pending"].add_column("token", str)
+    if "replications" not in names:  # units that adopted a model
+        db["replications"].create(
+            {"id": int, "slug": str, "unit": str, "province": str, "start_date": str, "status": str,
+             "adapted": str, "result": str, "contact": str, "created_by": str, "created_at": str,
+             "updated_by": str, "updated_at": str},
+            pk="id", not_null={"slug", "unit", "status"},
+        )  # fmt: skip
+        db["replications"].create_index(["slug"])
+    if "search_log" not in names:  # public searches, without who made them
+        db["search_log"].create({"id": int, "at": str, "query": str, "filters": str, "results": int}, pk="id")
+        db["search_log"].create_index(["query"])
     if "proposals" not in names:  # an editor's change to a published entry, waiting for an admin
         db["proposals"].create(
             {"id": int, "slug": str, "created_at": str, "author": str, "comment": str, "base_hash": str,
@@ -145,7 +159,10 @@ def upsert_entries(db: sqlite_utils.Database, entries: list[tuple[Entry, str, st
             # A moved file keeps its slug; free its new path from any stale row first.
             table.delete_where("path = ? AND slug != ?", [entry.path, entry.slug])
             row = _row(entry, body_html, now if changed else old["updated_at"], now)
-            table.upsert({**row, "body_text": body_text}, pk="slug")
+            # When it first went public (for the feed): kept while it stays published.
+            was = old.get("published_at") if old and old["status"] == "published" else None
+            published_at = (was or now) if entry.status == "published" else None
+            table.upsert({**row, "body_text": body_text, "published_at": published_at}, pk="slug")
 
 
 def _row(entry: Entry, body_html: str, updated_at: str, indexed_at: str) -> dict[str, Any]:
@@ -207,6 +224,19 @@ def published_only(db: sqlite_utils.Database, slugs: list[str]) -> set[str]:
     marks = ",".join("?" * len(slugs))
     rows = db.execute(f"SELECT slug FROM entries WHERE status = 'published' AND slug IN ({marks})", list(slugs))
     return {r[0] for r in rows}
+
+
+def log_search(db: sqlite_utils.Database, params: Any, results: int) -> None:
+    """Remember a public search: its normalised words, filters and result count, never who made it.
+
+    Only first pages with words or filters count: paging through results is one search.
+    """
+    if params.page != 1 or not (params.q or params.filters):
+        return
+    query = " ".join(normalize_text(params.q).lower().split())[:200]
+    filters = json.dumps(params.filters, ensure_ascii=False, sort_keys=True) if params.filters else ""
+    with db.conn:
+        db["search_log"].insert({"at": _now(), "query": query, "filters": filters, "results": results})
 
 
 def newest_entries(db: sqlite_utils.Database, limit: int = 6) -> list[dict]:

@@ -14,7 +14,7 @@ def test_search_returns_the_documented_shape(client):
     assert first["fields"] == ["Y tế", "Dân vận"]
     assert first["score"] > 0
     assert "<mark>" in first["snippet"]
-    assert set(data["facets"]) == {"field", "province", "unit", "year"}
+    assert set(data["facets"]) == {"field", "province", "unit", "year", "level"}
     assert {"value": "Nghệ An", "count": 1} in data["facets"]["province"]
 
 

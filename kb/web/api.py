@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, request, url_for
 
 from indexer import IndexMissing
 
-from ..store import get_entry, published_only
+from ..store import get_entry, log_search, published_only
 from . import get_db, get_index
 from .params import SearchParams
 from .public import run_search
@@ -21,6 +21,7 @@ def search():
     results = run_search(params)
     if results is None:
         return {"error": "Chưa có chỉ mục tìm kiếm; cần chạy 'flask --app app kb reindex'.", "status": 503}, 503
+    log_search(get_db(), params, results.total)
     return {
         "query": results.query,
         "total": results.total,

@@ -43,14 +43,14 @@ def actor() -> str:
 
 
 def role_required(role: str) -> Callable:
-    """Let a view run only for a signed-in account with role (admins may do everything)."""
+    """Let a view run only for a signed-in account with role or a higher one (member < editor < admin)."""
 
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
-            if role == "admin" and not current_user.is_admin:
+            if not current_user.may(role):
                 abort(403)
             return view(*args, **kwargs)
 

@@ -20,8 +20,9 @@ from wtforms.validators import URL, DataRequired, Length, Optional, ValidationEr
 from ..accounts import NAME_MAX, PASSWORD_MIN, ROLE_LABELS
 from ..editing import Draft
 from ..entries import SUMMARY_MAX
+from ..replications import STATUSES, Replication
 
-__all__ = ["EntryForm", "NewUserForm", "PasswordForm", "RoleForm", "SimpleForm"]
+__all__ = ["EntryForm", "NewUserForm", "PasswordForm", "ReplicationForm", "RoleForm", "SimpleForm"]
 
 REQUIRED = "Trường này không được để trống."
 
@@ -151,3 +152,25 @@ class PasswordForm(_Form):
     password = PasswordField(
         "Mật khẩu mới", [DataRequired(REQUIRED), Length(min=PASSWORD_MIN, message=f"Ít nhất {PASSWORD_MIN} ký tự.")]
     )
+
+
+class ReplicationForm(_Form):
+    """A unit's adoption of a model."""
+
+    unit = StringField(
+        "Đơn vị áp dụng", [DataRequired("Hãy nhập tên đơn vị áp dụng."), Length(max=200)], filters=[_strip]
+    )
+    province = StringField("Tỉnh, thành phố", [Optional(), Length(max=100)], filters=[_strip])
+    start_date = StringField("Bắt đầu từ", [Optional(), Length(max=10)], filters=[_strip])
+    status = SelectField("Tình trạng", choices=[SelectChoice(s, s[0].upper() + s[1:]) for s in STATUSES])
+    adapted = TextAreaField("Đã điều chỉnh gì cho phù hợp", [Optional(), Length(max=2000)], filters=[_strip])
+    result = TextAreaField("Kết quả (vài câu)", [Optional(), Length(max=2000)], filters=[_strip])
+    contact = StringField("Liên hệ", [Optional(), Length(max=300)], filters=[_strip])
+
+    def to_record(self) -> Replication:
+        """Return the form's values as a ledger record."""
+        return Replication(
+            unit=self.unit.data or "", province=self.province.data or "", start_date=self.start_date.data or "",
+            status=self.status.data, adapted=self.adapted.data or "", result=self.result.data or "",
+            contact=self.contact.data or "",
+        )  # fmt: skip

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from werkzeug.datastructures import MultiDict
 
-from indexer import FACETS, normalize_text
+from indexer import FACETS, SORTS, normalize_text
 
 __all__ = ["SearchParams"]
 
@@ -32,21 +32,25 @@ class SearchParams:
     filters: dict[str, list[str]]
     page: int
     per_page: int
+    sort: str = "relevance"
 
     @classmethod
     def from_args(cls, args: MultiDict[str, str], per_page: int, max_per_page: int = 100) -> SearchParams:
-        """Read q, field, province, unit, year (each repeatable), page and per_page."""
+        """Read q, field, province, unit, year, level (each repeatable), page, per_page and sort."""
         filters = {name: list(dict.fromkeys(_clean(v) for v in args.getlist(name) if _clean(v))) for name in FACETS}
         return cls(
             q=(args.get("q") or "").strip()[:500],
             filters={k: v for k, v in filters.items() if v},
             page=_int(args.get("page"), 1, 1, 10_000),
             per_page=_int(args.get("per_page"), per_page, 1, max_per_page),
+            sort=args.get("sort") if args.get("sort") in SORTS else "relevance",
         )
 
     def args(self, **changes: object) -> dict[str, object]:
         """Return URL arguments for these parameters with changes applied (page resets to 1)."""
         values: dict[str, object] = {"q": self.q or None, **{k: list(v) for k, v in self.filters.items()}}
+        if self.sort != "relevance":
+            values["sort"] = self.sort
         values.update(changes)
         return {k: v for k, v in values.items() if v not in (None, "", [], 1)}
 

@@ -11,21 +11,31 @@ from indexer import IndexMissing, SearchResults
 
 from ..editing import STATUS_LABELS, file_state, open_proposals, transitions
 from ..entries import STATUSES
-from ..store import get_entry, newest_entries, published_only
+from ..replications import adopted_by_same_units, evidence_level, ledger_stats, list_replications
+from ..store import get_entry, log_search, newest_entries, published_only
 from . import get_db, get_index
 from .forms import SimpleForm
 from .params import SearchParams
 
 bp = Blueprint("public", __name__)
 
-FACET_LABELS = {"field": "Lĩnh vực", "province": "Tỉnh, thành phố", "unit": "Đơn vị", "year": "Năm"}
+FACET_LABELS = {
+    "level": "Mức độ nhân rộng",
+    "field": "Lĩnh vực",
+    "province": "Tỉnh, thành phố",
+    "unit": "Đơn vị",
+    "year": "Năm",
+}
+SORT_LABELS = {"relevance": "Phù hợp nhất", "replicated": "Nhân rộng nhiều nhất", "newest": "Mới nhất"}
 
 
 def run_search(params: SearchParams) -> SearchResults | None:
     """Search published entries; return None when no index has been built yet."""
     try:
         cache = current_app.config["KB_RESULT_CACHE"]
-        results = get_index().search(params.q, params.filters, params.page, params.per_page, cache=cache)
+        results = get_index().search(
+            params.q, params.filters, params.page, params.per_page, cache=cache, sort=params.sort
+        )
     except IndexMissing:
         return None
     live = published_only(get_db(), [h.slug for h in results.hits])
@@ -80,8 +90,18 @@ def search():
         unfiltered = run_search(SearchParams(params.q, {}, 1, 1))
         if unfiltered and unfiltered.total and not (unfiltered.relaxed or unfiltered.corrected):
             without_filters = unfiltered
+    if results is not None:
+        log_search(get_db(), params, results.total)
     return render_template(
         "search.html",
+        sorts=[
+            {
+                "label": label,
+                "current": key == params.sort,
+                "url": url_for(".search", **params.args(sort=None if key == "relevance" else key)),
+            }
+            for key, label in SORT_LABELS.items()
+        ],
         params=params,
         results=results,
         facets=facet_groups(params, results) if results else [],
@@ -99,12 +119,12 @@ def search():
 def entry(slug: str):
     """Show one published entry, rendered, with its metadata and source."""
     # Drafts, entries in review and archived ones exist for editors and admins only.
-    signed_in = current_user.is_authenticated
-    row = get_entry(get_db(), slug, STATUSES if signed_in else ("published",))
+    editor = current_user.is_authenticated and current_user.is_editor
+    row = get_entry(get_db(), slug, STATUSES if editor else ("published",))
     if row is None:
         abort(404)
     workflow = None
-    if signed_in:
+    if editor:
         state = file_state(current_app.config["KB_CONTENT_DIR"], get_db(), slug)
         workflow = {
             "base_hash": state[1] if state else "",
@@ -120,4 +140,10 @@ def entry(slug: str):
     live = published_only(get_db(), [h.slug for h in related])
     related = [h for h in related if h.slug in live]
     region = current_app.extensions["kb_vocabulary"].region(row["province"])
-    return render_template("entry.html", entry=row, related=related, region=region, workflow=workflow)
+    replications = list_replications(get_db(), slug)
+    units, completed = ledger_stats(get_db()).get(slug, (0, False))
+    return render_template(
+        "entry.html", entry=row, related=related, region=region, workflow=workflow, replications=replications,
+        units=units, level=evidence_level(units, completed), adopted_too=adopted_by_same_units(get_db(), slug),
+        delete_form=SimpleForm() if editor else None,  # readers get no token, hence no cookie
+    )  # fmt: skip

@@ -1,0 +1,169 @@
+"""The replication ledger: which units adopted a model, how it went, and the evidence it gives."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from indexer import normalize_text
+
+from .store import now_iso
+
+__all__ = [
+    "LEVELS",
+    "STATUSES",
+    "Replication",
+    "add_replication",
+    "adopted_by_same_units",
+    "delete_replication",
+    "evidence_level",
+    "get_replication",
+    "ledger_stats",
+    "list_replications",
+    "update_replication",
+]
+
+STATUSES = ("dự kiến", "đang triển khai", "đã hoàn thành", "tạm dừng")
+COMPLETED = "đã hoàn thành"
+NEW, SPREAD, MODEL = "Mới đề xuất", "Đã nhân rộng", "Điển hình"
+LEVELS = (MODEL, SPREAD, NEW)  # strongest evidence first
+MODEL_FROM = 3  # units that adopted a model before it counts as "điển hình" (one of them completed)
+
+
+def evidence_level(units: int, completed: bool) -> str:
+    """Return the evidence level: no unit yet, one or two units, or three or more with one completed."""
+    if units >= MODEL_FROM and completed:
+        return MODEL
+    return SPREAD if units >= 1 else NEW
+
+
+@dataclass(frozen=True)
+class Replication:
+    """One unit's adoption of a model, as typed."""
+
+    unit: str
+    province: str = ""
+    start_date: str = ""  # YYYY-MM-DD, YYYY-MM or YYYY
+    status: str = "dự kiến"
+    adapted: str = ""
+    result: str = ""
+    contact: str = ""
+
+
+def _clean(text: str | None) -> str:
+    return " ".join(normalize_text(text or "").split())
+
+
+def _unit_key(unit: str) -> str:
+    """Return what makes two names one unit (case, spacing and tone style aside)."""
+    return _clean(unit).casefold()
+
+
+def check(rep: Replication) -> dict[str, str]:
+    """Return the problems of a record, by field, in Vietnamese."""
+    problems = {}
+    if not _clean(rep.unit):
+        problems["unit"] = "Hãy nhập tên đơn vị áp dụng."
+    if rep.status not in STATUSES:
+        problems["status"] = "Trạng thái phải là một trong: " + ", ".join(STATUSES) + "."
+    if rep.start_date and not _valid_date(rep.start_date):
+        problems["start_date"] = (
+            "Ngày bắt đầu theo dạng năm-tháng-ngày, năm-tháng hoặc năm (ví dụ 2024-03-15, 2024-03, 2024)."
+        )
+    return problems
+
+
+def _valid_date(value: str) -> bool:
+    for pattern in ("%Y-%m-%d", "%Y-%m", "%Y"):
+        try:
+            day = dt.datetime.strptime(value, pattern).date()
+        except ValueError:
+            continue
+        return 1945 <= day.year <= dt.date.today().year + 5
+    return False
+
+
+def _row(rep: Replication) -> dict:
+    return {
+        "unit": _clean(rep.unit),
+        "province": _clean(rep.province),
+        "start_date": rep.start_date.strip(),
+        "status": rep.status,
+        "adapted": (rep.adapted or "").strip(),
+        "result": (rep.result or "").strip(),
+        "contact": _clean(rep.contact),
+    }
+
+
+def add_replication(db: sqlite_utils.Database, slug: str, rep: Replication, author: str) -> int:
+    """Record that a unit adopted the model slug; return the record's id."""
+    now = now_iso()
+    with db.conn:
+        row = {**_row(rep), "created_by": author, "created_at": now, "updated_by": author, "updated_at": now}
+        return db["replications"].insert({"slug": slug, **row}).last_pk
+
+
+def update_replication(db: sqlite_utils.Database, record_id: int, rep: Replication, author: str) -> dict:
+    """Correct a record; return it as it was before (for the audit log)."""
+    before = get_replication(db, record_id)
+    with db.conn:
+        db["replications"].update(record_id, {**_row(rep), "updated_by": author, "updated_at": now_iso()})
+    return before or {}
+
+
+def delete_replication(db: sqlite_utils.Database, record_id: int) -> dict:
+    """Remove a record; return it (the audit log keeps it whole)."""
+    before = get_replication(db, record_id)
+    with db.conn:
+        db["replications"].delete_where("id = ?", [record_id])
+    return before or {}
+
+
+def get_replication(db: sqlite_utils.Database, record_id: int) -> dict | None:
+    """Return one record."""
+    return next(db["replications"].rows_where("id = ?", [record_id], limit=1), None)
+
+
+def list_replications(db: sqlite_utils.Database, slug: str) -> list[dict]:
+    """Return a model's records, newest start first (records without a date last, newest entered first)."""
+    return list(
+        db.query("SELECT * FROM replications WHERE slug = ? ORDER BY start_date = '', start_date DESC, id DESC", [slug])
+    )
+
+
+def ledger_stats(db: sqlite_utils.Database) -> dict[str, tuple[int, bool]]:
+    """Return, per model, (units that adopted it, whether one of them completed it)."""
+    units: dict[str, set[str]] = {}
+    completed: set[str] = set()
+    for slug, unit, status in db.execute("SELECT slug, unit, status FROM replications").fetchall():
+        units.setdefault(slug, set()).add(_unit_key(unit))
+        if status == COMPLETED:
+            completed.add(slug)
+    return {slug: (len(found), slug in completed) for slug, found in units.items()}
+
+
+def as_json(record: dict) -> str:
+    """Return a record as JSON text (for the audit log)."""
+    return json.dumps({k: v for k, v in record.items() if v not in (None, "")}, ensure_ascii=False)
+
+
+def adopted_by_same_units(db: sqlite_utils.Database, slug: str, limit: int = 5) -> list[dict]:
+    """Return other published models adopted by the units that adopted this one, most shared first."""
+    mine = {_unit_key(u) for (u,) in db.execute("SELECT unit FROM replications WHERE slug = ?", [slug]).fetchall()}
+    if not mine:
+        return []
+    shared: dict[str, set[str]] = {}
+    for other, unit in db.execute("SELECT slug, unit FROM replications WHERE slug != ?", [slug]).fetchall():
+        if _unit_key(unit) in mine:
+            shared.setdefault(other, set()).add(_clean(unit))
+    if not shared:
+        return []
+    marks = ",".join("?" * len(shared))
+    rows = db.execute(
+        f"SELECT slug, title FROM entries WHERE status = 'published' AND slug IN ({marks})", list(shared)
+    ).fetchall()
+    found = [{"slug": s, "title": t, "units": sorted(shared[s])} for s, t in rows]
+    return sorted(found, key=lambda r: (-len(r["units"]), r["title"]))[:limit]

@@ -1,0 +1,107 @@
+"""The replication ledger in the browser: record, correct and remove units that adopted a model."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+
+from ..accounts import audit
+from ..catalog import reindex_files
+from ..replications import (
+    add_replication,
+    as_json,
+    check,
+    delete_replication,
+    get_replication,
+    update_replication,
+)
+from ..store import get_entry
+from . import get_db
+from .auth import actor, client_address, role_required
+from .forms import ReplicationForm, SimpleForm
+
+bp = Blueprint("ledger", __name__)
+
+
+def _entry_or_404(slug: str) -> dict:
+    """Return a published entry's row: only published models are adopted."""
+    row = get_entry(get_db(), slug)
+    if row is None:
+        abort(404)
+    return row
+
+
+def _reindex(row: dict) -> None:
+    """Give the entry its new evidence level and count in search at once (queued if busy)."""
+    config = current_app.config
+    reindex_files(config["KB_CONTENT_DIR"], config["KB_DATA_DIR"], [row["path"]])
+
+
+def _page(form, row, record=None, problems=None, code=200):
+    for name, message in (problems or {}).items():  # the ledger's own checks, beside their fields
+        getattr(form, name).errors = [*getattr(form, name).errors, message]
+    places = sorted(set(current_app.extensions["kb_vocabulary"].regions.values()))
+    return render_template(
+        "replication.html", form=form, entry=row, record=record, problems=problems or {}, places=places
+    ), code
+
+
+@bp.route("/models/<slug>/replications/new", methods=["GET", "POST"])
+@role_required("member")
+def new(slug: str):
+    """Record that a unit adopted this model (any signed-in account)."""
+    row = _entry_or_404(slug)
+    form = ReplicationForm()
+    if form.validate_on_submit():
+        record = form.to_record()
+        problems = check(record)
+        if not problems:
+            db = get_db()
+            record_id = add_replication(db, slug, record, actor())
+            audit(db, actor(), "replication_add", slug, as_json(get_replication(db, record_id)), client_address())
+            _reindex(row)
+            flash(f"Đã ghi nhận: {record.unit} áp dụng mô hình này.")
+            return redirect(url_for("public.entry", slug=slug) + "#nhan-rong")
+        return _page(form, row, problems=problems, code=422)
+    return _page(form, row, code=422 if request.method == "POST" else 200)
+
+
+@bp.route("/models/<slug>/replications/<int:record_id>/edit", methods=["GET", "POST"])
+@role_required("editor")
+def edit(slug: str, record_id: int):
+    """Correct a record (editors and admins)."""
+    row = _entry_or_404(slug)
+    db = get_db()
+    record = get_replication(db, record_id)
+    if record is None or record["slug"] != slug:
+        abort(404)
+    form = ReplicationForm(data=record if request.method == "GET" else None)
+    if form.validate_on_submit():
+        new_record = form.to_record()
+        problems = check(new_record)
+        if not problems:
+            before = update_replication(db, record_id, new_record, actor())
+            detail = f"trước: {as_json(before)} — sau: {as_json(get_replication(db, record_id))}"
+            audit(db, actor(), "replication_edit", slug, detail, client_address())
+            _reindex(row)
+            flash("Đã sửa bản ghi nhân rộng.")
+            return redirect(url_for("public.entry", slug=slug) + "#nhan-rong")
+        return _page(form, row, record, problems, 422)
+    return _page(form, row, record, code=422 if request.method == "POST" else 200)
+
+
+@bp.post("/models/<slug>/replications/<int:record_id>/delete")
+@role_required("editor")
+def delete(slug: str, record_id: int):
+    """Remove a record (editors and admins); the audit log keeps what it said."""
+    row = _entry_or_404(slug)
+    db = get_db()
+    record = get_replication(db, record_id)
+    if record is None or record["slug"] != slug:
+        abort(404)
+    if not SimpleForm().validate():
+        abort(400)
+    before = delete_replication(db, record_id)
+    audit(db, actor(), "replication_delete", slug, as_json(before), client_address())
+    _reindex(row)
+    flash(f"Đã xóa bản ghi: {before.get('unit', '')}.")
+    return redirect(url_for("public.entry", slug=slug) + "#nhan-rong")
