@@ -79,7 +79,7 @@ def _user_context() -> dict:
 
 def init_app(app: Flask) -> None:
     """Register the blueprints, the shared resources and the error pages."""
-    from . import admin, api, editor, ledger, public
+    from . import admin, api, editor, insight, ledger, public
     from .auth import init_auth
 
     vocab = load_vocabulary(app.config["KB_CONTENT_DIR"])
@@ -94,6 +94,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(editor.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(ledger.bp)
+    app.register_blueprint(insight.bp)
     app.context_processor(_user_context)
     app.register_error_handler(HTTPException, _error_page)
     app.register_error_handler(Exception, _server_error)

@@ -156,7 +156,8 @@ def new():
     """Write a new entry: the form prefilled with the recommended sections."""
     form = _form()
     if request.method == "GET":
-        form.fill(Draft())
+        # From the admin's list of searches that found nothing: the words people typed.
+        form.fill(Draft(title=(request.args.get("title") or "").strip()[:200]))
         return _edit_page(form, None, "draft")
     return _handle_post(form, None, "draft")
 
