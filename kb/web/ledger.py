@@ -38,7 +38,9 @@ def _reindex(row: dict) -> None:
 
 def _page(form, row, record=None, problems=None, code=200):
     for name, message in (problems or {}).items():  # the ledger's own checks, beside their fields
-        getattr(form, name).errors = [*getattr(form, name).errors, message]
+        field = getattr(form, name)
+        if message not in field.errors:
+            field.errors = [*field.errors, message]
     places = sorted(set(current_app.extensions["kb_vocabulary"].regions.values()))
     return render_template(
         "replication.html", form=form, entry=row, record=record, problems=problems or {}, places=places
@@ -51,10 +53,10 @@ def new(slug: str):
     """Record that a unit adopted this model (any signed-in account)."""
     row = _entry_or_404(slug)
     form = ReplicationForm()
-    if form.validate_on_submit():
-        record = form.to_record()
+    if request.method == "POST":
+        valid, record = form.validate(), form.to_record()
         problems = check(record)
-        if not problems:
+        if valid and not problems:
             db = get_db()
             record_id = add_replication(db, slug, record, actor())
             audit(db, actor(), "replication_add", slug, as_json(get_replication(db, record_id)), client_address())
@@ -62,7 +64,7 @@ def new(slug: str):
             flash(f"Đã ghi nhận: {record.unit} áp dụng mô hình này.")
             return redirect(url_for("public.entry", slug=slug) + "#nhan-rong")
         return _page(form, row, problems=problems, code=422)
-    return _page(form, row, code=422 if request.method == "POST" else 200)
+    return _page(form, row)
 
 
 @bp.route("/models/<slug>/replications/<int:record_id>/edit", methods=["GET", "POST"])
@@ -75,10 +77,10 @@ def edit(slug: str, record_id: int):
     if record is None or record["slug"] != slug:
         abort(404)
     form = ReplicationForm(data=record if request.method == "GET" else None)
-    if form.validate_on_submit():
-        new_record = form.to_record()
+    if request.method == "POST":
+        valid, new_record = form.validate(), form.to_record()
         problems = check(new_record)
-        if not problems:
+        if valid and not problems:
             before = update_replication(db, record_id, new_record, actor())
             detail = f"trước: {as_json(before)} — sau: {as_json(get_replication(db, record_id))}"
             audit(db, actor(), "replication_edit", slug, detail, client_address())
@@ -86,7 +88,7 @@ def edit(slug: str, record_id: int):
             flash("Đã sửa bản ghi nhân rộng.")
             return redirect(url_for("public.entry", slug=slug) + "#nhan-rong")
         return _page(form, row, record, problems, 422)
-    return _page(form, row, record, code=422 if request.method == "POST" else 200)
+    return _page(form, row, record)
 
 
 @bp.post("/models/<slug>/replications/<int:record_id>/delete")

@@ -11,13 +11,24 @@ import pytest
 from pages import DESKTOP, PHONE, shoot
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
-PUBLIC = {"home": "/", "search": "/search?q=tủ+thuốc", "entry": "/models/tu-thuoc-bien-cuong"}
-SIGNED_IN = {"edit": "/models/tu-thuoc-bien-cuong/edit", "new": "/edit/new", "admin": "/admin"}
+PUBLIC = {
+    "home": "/",
+    "search": "/search?q=tủ+thuốc",
+    "entry": "/models/tu-thuoc-bien-cuong",
+    "statistics": "/thong-ke",
+}
+SIGNED_IN = {
+    "edit": "/models/tu-thuoc-bien-cuong/edit",
+    "new": "/edit/new",
+    "admin": "/admin",
+    "replication": "/models/thap-sang-vung-bien/replications/new",
+}
 # What a finger presses: controls and the links that stand alone (not words inside a sentence).
 TAP_TARGETS = (
     "button:visible, input:not([type=hidden]):visible, select:visible, summary:visible, "
     ".account-nav a:visible, .brand:visible, .result-title a:visible, .facet-value:visible, "
-    ".pagination a:visible, .chip:visible, .chip-remove:visible, .field-grid a:visible, .check:visible"
+    ".pagination a:visible, .chip:visible, .chip-remove:visible, .field-grid a:visible, .check:visible, "
+    ".sort-links a:visible, .workflow-actions a:visible"
 )
 
 

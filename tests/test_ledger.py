@@ -1,0 +1,238 @@
+"""The replication ledger, evidence levels, statistics, the search log, the feed and the export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from helpers import PASSWORD, login, token, write_entry
+
+from kb import create_app
+from kb.accounts import create_user
+from kb.catalog import reindex
+from kb.replications import MODEL, NEW, SPREAD, evidence_level
+from kb.store import open_db
+
+ROOT = Path(__file__).resolve().parent.parent
+ATOM = "{http://www.w3.org/2005/Atom}"
+RECORD = {
+    "unit": "Đồn Biên phòng Thử Một",
+    "province": "Quảng Bình",
+    "start_date": "2024-03",
+    "status": "đang triển khai",
+    "adapted": "Đặt tủ thuốc ở nhà văn hóa bản.",
+    "result": "Bà con được cấp thuốc thông thường.",
+    "contact": "Quân y đồn",
+}
+
+
+@pytest.fixture
+def site(content_dir, data_dir):
+    """The app with places.yml, one entry filed under a former province name, and four accounts."""
+    shutil.copy(ROOT / "content" / "places.yml", content_dir / "places.yml")
+    write_entry(
+        content_dir, "bep-an-ban-tru", "## Cách làm\n\nNấu ăn cho học sinh.", title="Bếp ăn bán trú",
+        summary="Bữa trưa cho học sinh.", unit="Đồn Biên phòng Thử Hai", province="Hà Giang", fields=["Dân vận"],
+        year=2021,
+    )  # fmt: skip
+    reindex(content_dir, data_dir)
+    app = create_app({"TESTING": True, "KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir})
+    db = open_db(data_dir)
+    for name, role in (("quantri", "admin"), ("bientap", "editor"), ("thanhvien", "member"), ("thanhvien2", "member")):
+        create_user(db, name, PASSWORD, role)
+    return app
+
+
+def signed_in(app, name: str):
+    client = app.test_client()
+    assert login(client, name).status_code == 302
+    return client
+
+
+def record(client, slug: str, **values):
+    """Fill the 'Ghi nhận đơn vị đã áp dụng' form."""
+    page = client.get(f"/models/{slug}/replications/new").get_data(as_text=True)
+    return client.post(f"/models/{slug}/replications/new", data={**RECORD, **values, "csrf_token": token(page)})
+
+
+def search_slugs(client, **args) -> list[str]:
+    return [r["slug"] for r in client.get("/api/search", query_string=args).get_json()["results"]]
+
+
+@pytest.mark.parametrize(
+    ("units", "completed", "level"),
+    [(0, False, NEW), (1, False, SPREAD), (1, True, SPREAD), (2, True, SPREAD), (3, False, SPREAD), (3, True, MODEL),
+     (7, True, MODEL)],
+)  # fmt: skip
+def test_evidence_levels_at_their_boundaries(units, completed, level):
+    assert evidence_level(units, completed) == level
+
+
+def test_two_units_record_a_model_its_badge_count_and_list_change_and_it_rises(site):
+    anonymous = site.test_client()
+    page = anonymous.get("/models/thap-sang-vung-bien").get_data(as_text=True)
+    assert "Mới đề xuất" in page and "Chưa có đơn vị nào" in page
+    before = search_slugs(anonymous, sort="replicated")
+    assert before.index("thap-sang-vung-bien") > 0
+    member = signed_in(site, "thanhvien")
+    assert record(member, "thap-sang-vung-bien", start_date="2023-05").status_code == 302
+    assert record(signed_in(site, "thanhvien2"), "thap-sang-vung-bien", unit="Đồn Biên phòng Thử Hai",
+                  start_date="2024-01", status="đã hoàn thành").status_code == 302  # fmt: skip
+    page = anonymous.get("/models/thap-sang-vung-bien").get_data(as_text=True)
+    assert "Đã nhân rộng tại <strong>2</strong> đơn vị" in page
+    assert page.index("Đồn Biên phòng Thử Hai") < page.index("Đồn Biên phòng Thử Một")  # newest start first
+    assert search_slugs(anonymous, sort="replicated")[0] == "thap-sang-vung-bien"
+    hit = anonymous.get("/api/search", query_string={"q": "thắp sáng"}).get_json()["results"][0]
+    assert hit["slug"] == "thap-sang-vung-bien"
+    results = anonymous.get("/search", query_string={"q": "thắp sáng"}).get_data(as_text=True)
+    assert "Đã nhân rộng · 2 đơn vị" in results
+    assert search_slugs(anonymous, level="Đã nhân rộng") == ["thap-sang-vung-bien"]
+
+
+def test_the_same_unit_twice_counts_once_and_a_third_completed_unit_makes_it_exemplary(site):
+    member = signed_in(site, "thanhvien")
+    record(member, "tu-thuoc-bien-cuong", unit="Đồn Biên phòng A")
+    record(member, "tu-thuoc-bien-cuong", unit="  đồn biên phòng a ")  # the same unit, typed otherwise
+    record(member, "tu-thuoc-bien-cuong", unit="Đồn Biên phòng B")
+    anonymous = site.test_client()
+    assert "Đã nhân rộng tại <strong>2</strong> đơn vị" in anonymous.get("/models/tu-thuoc-bien-cuong").get_data(
+        as_text=True
+    )
+    record(member, "tu-thuoc-bien-cuong", unit="Đồn Biên phòng C")
+    assert search_slugs(anonymous, level="Điển hình") == []  # three units, none completed yet
+    record(member, "tu-thuoc-bien-cuong", unit="Đồn Biên phòng C", status="đã hoàn thành")
+    assert search_slugs(anonymous, level="Điển hình") == ["tu-thuoc-bien-cuong"]
+    facets = dict(
+        map(tuple, [(f["value"], f["count"]) for f in anonymous.get("/api/search").get_json()["facets"]["level"]])
+    )
+    assert facets["Điển hình"] == 1 and facets["Mới đề xuất"] == 3
+
+
+def test_who_may_record_correct_and_remove(site, data_dir):
+    anonymous = site.test_client()
+    response = anonymous.get("/models/thap-sang-vung-bien/replications/new")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    member = signed_in(site, "thanhvien")
+    record(member, "thap-sang-vung-bien")
+    record_id = next(open_db(data_dir)["replications"].rows)["id"]
+    page = member.get("/models/thap-sang-vung-bien").get_data(as_text=True)
+    assert member.get(f"/models/thap-sang-vung-bien/replications/{record_id}/edit").status_code == 403
+    assert member.post(f"/models/thap-sang-vung-bien/replications/{record_id}/delete",
+                       data={"csrf_token": token(page)}).status_code == 403  # fmt: skip
+    assert member.get("/edit/new").status_code == 403  # a member writes no entries
+    editor = signed_in(site, "bientap")
+    form = editor.get(f"/models/thap-sang-vung-bien/replications/{record_id}/edit").get_data(as_text=True)
+    assert 'value="Đồn Biên phòng Thử Một"' in form
+    fixed = editor.post(f"/models/thap-sang-vung-bien/replications/{record_id}/edit",
+                        data={**RECORD, "unit": "Đồn Biên phòng Thử Ba", "csrf_token": token(form)})  # fmt: skip
+    assert fixed.status_code == 302
+    page = editor.get("/models/thap-sang-vung-bien").get_data(as_text=True)
+    assert "Đồn Biên phòng Thử Ba" in page
+    editor.post(f"/models/thap-sang-vung-bien/replications/{record_id}/delete", data={"csrf_token": token(page)})
+    assert open_db(data_dir)["replications"].count == 0
+    log = [(r["action"], r["detail"]) for r in open_db(data_dir)["audit"].rows_where("action LIKE 'replication%'")]
+    assert [a for a, _ in log] == ["replication_add", "replication_edit", "replication_delete"]
+    assert "Đồn Biên phòng Thử Ba" in log[2][1]  # the removed record is kept whole in the log
+
+
+def test_a_record_with_bad_values_comes_back_with_messages_and_everything_typed(site, data_dir):
+    member = signed_in(site, "thanhvien")
+    response = record(member, "thap-sang-vung-bien", unit="", start_date="tháng ba")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Hãy nhập tên đơn vị áp dụng." in page and "Ngày bắt đầu theo dạng" in page
+    assert "Bà con được cấp thuốc thông thường." in page
+    assert open_db(data_dir)["replications"].count == 0
+    assert member.get("/models/ban-nhap-thu-nghiem/replications/new").status_code == 404  # drafts are not adopted
+
+
+def test_related_models_list_what_the_same_units_adopted(site):
+    member = signed_in(site, "thanhvien")
+    record(member, "thap-sang-vung-bien", unit="Đồn Biên phòng Chung")
+    record(member, "to-tau-thuyen-doan-ket", unit="Đồn Biên phòng Chung")
+    page = site.test_client().get("/models/thap-sang-vung-bien").get_data(as_text=True)
+    section = page[page.index("Các đơn vị này cũng áp dụng") :]
+    assert "Tổ Tàu thuyền đoàn kết" in section and "Đồn Biên phòng Chung" in section
+
+
+def test_statistics_match_a_known_fixture_in_charts_and_csv(site):
+    member = signed_in(site, "thanhvien")
+    record(member, "thap-sang-vung-bien", start_date="2023-05")
+    record(member, "thap-sang-vung-bien", unit="Đồn Biên phòng Thử Hai", start_date="2024-01")
+    record(member, "to-tau-thuyen-doan-ket", start_date="2024")
+    client = site.test_client()
+    page = client.get("/thong-ke").get_data(as_text=True)
+    assert page.count("<svg") == 5 and page.count('role="img"') == 5
+
+    def table(name: str) -> dict[str, int]:
+        text = client.get(f"/thong-ke/{name}.csv").get_data(as_text=True)
+        assert text.startswith("\ufeff")
+        rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+        return {label: int(n) for label, n in rows[1:]}
+
+    # Published: tủ thuốc (Y tế, Dân vận), thắp sáng (Kinh tế - Xã hội), tàu thuyền (Dân vận, Phòng chống tội phạm),
+    # bếp ăn (Dân vận); the draft is not counted.
+    assert table("linh-vuc") == {"Dân vận": 3, "Y tế": 1, "Kinh tế - Xã hội": 1, "Phòng, chống tội phạm": 1}
+    # Hà Giang has been part of Tuyên Quang since 2025: counted under today's name.
+    assert table("tinh-thanh") == {"Nghệ An": 1, "Ninh Bình": 1, "Hải Phòng": 1, "Tuyên Quang": 1}
+    assert table("nam") == {"2021": 2, "2022": 2}
+    assert table("nhan-rong-theo-nam") == {"2023": 1, "2024": 2}
+    assert table("nhan-rong-nhieu-nhat") == {"Thắp sáng vùng biên": 2, "Tổ Tàu thuyền đoàn kết": 1}
+    assert "Thắp sáng vùng biên: 2" in page  # the chart's text alternative
+    assert client.get("/thong-ke/khong-co.csv").status_code == 404
+
+
+def test_a_search_that_found_nothing_reaches_the_admins_list_and_becomes_a_draft(site, data_dir):
+    reader = site.test_client()
+    for _ in range(2):
+        reader.get("/search", query_string={"q": "Nuôi ong lấy mật"})
+    reader.get("/api/search", query_string={"q": "tủ thuốc"})
+    reader.get("/search", query_string={"q": "tủ thuốc", "page": 2})  # paging is not a new search
+    rows = list(open_db(data_dir)["search_log"].rows)
+    assert [(r["query"], r["results"]) for r in rows] == [("nuôi ong lấy mật", 0)] * 2 + [
+        ("tủ thuốc", rows[2]["results"])
+    ]
+    assert all(set(r) == {"id", "at", "query", "filters", "results"} for r in rows)  # no identity kept
+    admin = signed_in(site, "quantri")
+    page = admin.get("/admin/searches").get_data(as_text=True)
+    missing = page[page.index("Tìm mà không thấy gì") : page.index("Tìm nhiều nhất")]
+    assert "nuôi ong lấy mật" in missing and "tủ thuốc" not in missing
+    link = re.search(r'href="(/edit/new\?title=[^"]+)"', missing).group(1)
+    form = admin.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert 'value="Nuôi ong lấy mật"' in form
+    assert signed_in(site, "bientap").get("/admin/searches").status_code == 403
+
+
+def test_the_feed_is_valid_atom_of_published_models_newest_first(site):
+    response = site.test_client().get("/feed.xml")
+    assert response.mimetype == "application/atom+xml"
+    root = ET.fromstring(response.data)
+    assert root.tag == f"{ATOM}feed"
+    for tag in ("id", "title", "updated"):
+        assert root.find(f"{ATOM}{tag}").text
+    entries = root.findall(f"{ATOM}entry")
+    titles = [e.find(f"{ATOM}title").text for e in entries]
+    assert len(entries) == 4 and "Bản nháp thử nghiệm" not in titles
+    for entry in entries:
+        assert entry.find(f"{ATOM}id").text.startswith("http")
+        assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", entry.find(f"{ATOM}updated").text)
+        assert entry.find(f"{ATOM}link").get("href").startswith("http")
+
+
+def test_the_export_holds_every_published_entry_with_its_replications(site):
+    record(signed_in(site, "thanhvien"), "thap-sang-vung-bien")
+    data = json.loads(site.test_client().get("/api/export").data)
+    slugs = [e["slug"] for e in data["entries"]]
+    assert data["count"] == len(slugs) == 4 and "ban-nhap-thu-nghiem" not in slugs
+    lit = next(e for e in data["entries"] if e["slug"] == "thap-sang-vung-bien")
+    assert lit["units_adopted"] == 1 and lit["evidence_level"] == "Đã nhân rộng"
+    assert lit["replications"][0]["unit"] == "Đồn Biên phòng Thử Một"
+    assert lit["url"].endswith("/models/thap-sang-vung-bien") and lit["body_html"].startswith("<h2")
+    kitchen = next(e for e in data["entries"] if e["slug"] == "bep-an-ban-tru")
+    assert kitchen["region"] == "Tuyên Quang" and kitchen["replications"] == []
