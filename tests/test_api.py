@@ -8,7 +8,11 @@ def test_search_returns_the_documented_shape(client):
     assert set(data) >= {"query", "total", "page", "per_page", "results", "facets"}
     assert (data["query"], data["total"], data["page"], data["per_page"]) == ("tu thuoc bien cuong", 1, 1, 10)
     first = data["results"][0]
-    assert set(first) == {"slug", "title", "url", "summary", "snippet", "unit", "province", "fields", "year", "score"}
+    assert set(first) == {
+        "slug", "title", "url", "summary", "snippet", "unit", "province", "fields", "year", "score", "level",
+        "units_adopted",
+    }  # fmt: skip
+    assert (first["level"], first["units_adopted"]) == ("Mới đề xuất", 0)
     assert first["slug"] == "tu-thuoc-bien-cuong"
     assert first["url"].endswith("/models/tu-thuoc-bien-cuong")
     assert first["fields"] == ["Y tế", "Dân vận"]

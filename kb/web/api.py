@@ -21,7 +21,7 @@ def search():
     results = run_search(params)
     if results is None:
         return {"error": "Chưa có chỉ mục tìm kiếm; cần chạy 'flask --app app kb reindex'.", "status": 503}, 503
-    log_search(get_db(), params, 0 if results.relaxed else results.total)
+    log_search(get_db(), params, 0 if results.relaxed or results.corrected else results.total)
     return {
         "query": results.query,
         "total": results.total,
@@ -42,6 +42,8 @@ def search():
                 "fields": list(h.fields),
                 "year": h.year,
                 "score": h.score,
+                "level": h.level,
+                "units_adopted": h.adopted,
             }
             for h in results.hits
         ],

@@ -91,8 +91,8 @@ def search():
         if unfiltered and unfiltered.total and not (unfiltered.relaxed or unfiltered.corrected):
             without_filters = unfiltered
     if results is not None:
-        # "Found nothing" is what the admin needs to know: no entry had every word.
-        log_search(get_db(), params, 0 if results.relaxed else results.total)
+        # "Found nothing" is what the admin needs to know: no entry had every word as typed.
+        log_search(get_db(), params, 0 if results.relaxed or results.corrected else results.total)
     return render_template(
         "search.html",
         sorts=[

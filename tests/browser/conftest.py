@@ -96,7 +96,7 @@ def site(tmp_path_factory) -> str:
     _extra_entries(content / "models")
     reindex(content, data)
     db = open_db(data)
-    for name, role in (("quantri", "admin"), ("bientap", "editor"), ("bientap2", "editor")):
+    for name, role in (("quantri", "admin"), ("bientap", "editor"), ("bientap2", "editor"), ("thanhvien", "member")):
         create_user(db, name, PASSWORD, role)
     port = _free_port()
     env = {
