@@ -14,6 +14,7 @@ from flask.cli import AppGroup
 from indexer import IndexBusy
 
 from .accounts import ROLES, AccountError, audit, create_user, has_admin
+from .backup import BackupError, make_backup, restore_backup
 from .catalog import check_content, reindex
 from .entries import InvalidEntry
 from .store import open_db
@@ -105,6 +106,35 @@ def check_command() -> None:
     click.echo(f"Đã kiểm tra {report.files} tệp: {errors} lỗi, {warnings} cảnh báo.")
     if report.problems:  # warnings too: an unknown key is usually a typo worth fixing
         raise SystemExit(1)
+
+
+@kb_cli.command("backup")
+@click.option(
+    "--to", "dest", type=click.Path(path_type=Path), help="Tệp hoặc thư mục đích (mặc định: <dữ liệu>/backups/)."
+)
+def backup_command(dest: Path | None) -> None:
+    """Sao lưu nội dung và cơ sở dữ liệu (an toàn khi trang đang chạy) vào một tệp .tar.gz."""
+    content_dir, data_dir = _dirs()
+    try:
+        path, manifest = make_backup(content_dir, data_dir, dest)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    rows = ", ".join(f"{k} {v}" for k, v in manifest["rows"].items())
+    click.echo(f"Đã sao lưu {manifest['content_files']} tệp nội dung và cơ sở dữ liệu ({rows}) vào {path}")
+
+
+@kb_cli.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore_command(archive: Path) -> None:
+    """Khôi phục ARCHIVE vào thư mục nội dung và dữ liệu mới (trống), rồi lập chỉ mục toàn bộ."""
+    content_dir, data_dir = _dirs()
+    try:
+        manifest = restore_backup(archive, content_dir, data_dir)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    report = reindex(content_dir, data_dir, full=True, progress=_progress)
+    _echo_problems(report.problems, content_dir)
+    click.echo(f"Đã khôi phục bản sao lưu lúc {manifest['created_at']}. {report.summary()}")
 
 
 def init_app(app: Flask) -> None:
