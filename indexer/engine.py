@@ -48,6 +48,7 @@ FACETS = ("field", "province", "unit", "year", "level")
 SORTS = ("relevance", "newest", "replicated")
 # Bump when the schema changes: reindex() then rebuilds every index in full.
 SCHEMA_VERSION = "2"
+SCHEMA_FILE = "SCHEMA"  # in each generation: the schema version it was built with
 CURRENT = "CURRENT"  # names the live generation directory
 # From this many documents on, a full build writes segments in several processes.
 PARALLEL_WRITE_FROM = 500
@@ -263,6 +264,7 @@ class SearchIndex:
                     count = write_documents(ix, analysed, procs=procs)
                     cache.retain(seen)  # what no entry uses any more
                 ix.close()
+                (fresh / SCHEMA_FILE).write_text(SCHEMA_VERSION, encoding="utf-8")
             except BaseException:
                 shutil.rmtree(fresh, ignore_errors=True)
                 raise
@@ -346,6 +348,12 @@ class SearchIndex:
         path = self.root / name
         if not name or not path.is_dir() or not any(path.glob("_MAIN_*.toc")):
             raise IndexMissing("Chưa có chỉ mục tìm kiếm.")
+        try:
+            schema = (path / SCHEMA_FILE).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            schema = ""
+        if schema != SCHEMA_VERSION:  # built by an older version: unusable until rebuilt in full
+            raise IndexMissing("Chỉ mục do phiên bản cũ dựng; cần lập chỉ mục lại toàn bộ.")
         return path
 
     # ---- reading -------------------------------------------------------------

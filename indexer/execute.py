@@ -114,6 +114,8 @@ class Generation:
             per_doc: list[list[str]] = [[] for _ in range(size)]
             for leaf, offset in searcher.leaf_searchers():
                 reader = leaf.reader()
+                if name not in reader.schema:  # a field this index was built without
+                    continue
                 for term in reader.lexicon(name):
                     value = term.decode("utf-8")
                     for docnum in reader.postings(name, term).all_ids():
@@ -125,7 +127,8 @@ class Generation:
             reader = leaf.reader()
             years = reader.column_reader("year_sort")
             titles = reader.column_reader("title_sort")
-            counts = reader.column_reader("adopted_sort") if reader.has_column("adopted_sort") else None
+            has_counts = "adopted_sort" in reader.schema and reader.has_column("adopted_sort")
+            counts = reader.column_reader("adopted_sort") if has_counts else None
             for docnum in range(leaf.doc_count_all()):
                 sort_keys[offset + docnum] = (-(years[docnum] or 0), titles[docnum] or b"")
                 adopted[offset + docnum] = (counts[docnum] or 0) if counts is not None else 0

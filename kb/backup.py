@@ -15,6 +15,7 @@ import shutil
 import sqlite3
 import tarfile
 import tempfile
+from contextlib import closing
 from pathlib import Path
 
 from .store import DB_NAME
@@ -34,9 +35,8 @@ def _snapshot(data_dir: Path, target: Path) -> dict[str, int]:
     source = data_dir / DB_NAME
     if not source.exists():
         raise BackupError(f"Không tìm thấy cơ sở dữ liệu {source}.")
-    with sqlite3.connect(source, timeout=30) as src, sqlite3.connect(target) as dst:
+    with closing(sqlite3.connect(source, timeout=30)) as src, closing(sqlite3.connect(target)) as dst:
         src.backup(dst)
-    with sqlite3.connect(target) as dst:
         tables = {r[0] for r in dst.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         wanted = ("entries", "revisions", "users", "replications", "proposals", "audit")
         return {t: dst.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in wanted if t in tables}
@@ -48,6 +48,8 @@ def make_backup(content_dir: Path, data_dir: Path, dest: Path | None = None) -> 
     dest = dest or data_dir / "backups" / f"kho-mo-hinh-hay-{stamp}.tar.gz"
     if dest.is_dir() or not dest.name.endswith((".tar.gz", ".tgz")):  # a folder to put it in
         dest = dest / f"kho-mo-hinh-hay-{stamp}.tar.gz"
+    if dest.resolve().is_relative_to(content_dir.resolve()):
+        raise BackupError("Không lưu bản sao lưu vào trong thư mục nội dung (nó sẽ tự chép chính nó).")
     dest.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
         snapshot = Path(tmp) / DB_NAME
@@ -89,13 +91,17 @@ def restore_backup(archive: Path, content_dir: Path, data_dir: Path) -> dict:
     with tar, tempfile.TemporaryDirectory() as tmp:
         try:
             manifest = json.load(tar.extractfile(MANIFEST))
-        except (KeyError, ValueError, TypeError):
+        except (KeyError, ValueError, TypeError, AttributeError, tarfile.TarError):
             raise BackupError(f"{archive} không phải tệp sao lưu của Kho mô hình hay.") from None
         if manifest.get("format") != FORMAT:
             raise BackupError(
                 f"Tệp sao lưu có định dạng {manifest.get('format')}, phiên bản này đọc định dạng {FORMAT}."
             )
-        tar.extractall(tmp, filter="data")  # no absolute paths, no escaping the folder, no devices
+        try:
+            tar.extractall(tmp, filter="data")  # no absolute paths, no escaping the folder, no devices
+        except (OSError, tarfile.TarError) as exc:
+            raise BackupError(f"Tệp sao lưu {archive} bị hỏng: {exc}") from None
+        _check_unpacked(Path(tmp), archive)  # before anything is moved into place
         content_dir.mkdir(parents=True, exist_ok=True)
         data_dir.mkdir(parents=True, exist_ok=True)
         for item in (Path(tmp) / "content").iterdir():
@@ -105,3 +111,17 @@ def restore_backup(archive: Path, content_dir: Path, data_dir: Path) -> dict:
         db.execute("UPDATE jobs SET status = 'interrupted' WHERE status IN ('queued', 'running')")
         db.execute("DELETE FROM pending")  # the full reindex after a restore takes every file
     return manifest
+
+
+def _check_unpacked(folder: Path, archive: Path) -> None:
+    """Raise BackupError unless an unpacked archive has its content and a sound database."""
+    database = folder / "data" / DB_NAME
+    if not (folder / "content").is_dir() or not database.is_file():
+        raise BackupError(f"Tệp sao lưu {archive} thiếu thư mục nội dung hoặc cơ sở dữ liệu.")
+    try:
+        with closing(sqlite3.connect(database)) as db:
+            ok = db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    except sqlite3.Error:
+        ok = False
+    if not ok:
+        raise BackupError(f"Cơ sở dữ liệu trong {archive} bị hỏng.")

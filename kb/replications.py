@@ -76,21 +76,30 @@ def check(rep: Replication) -> dict[str, str]:
     return problems
 
 
-def _valid_date(value: str) -> bool:
-    for pattern in ("%Y-%m-%d", "%Y-%m", "%Y"):
+_DATE_FORMATS = (("%Y-%m-%d", "%Y-%m-%d"), ("%Y-%m", "%Y-%m"), ("%Y", "%Y"))
+
+
+def _canonical_date(value: str) -> str | None:
+    """Return a start date zero-padded (2024-3-5 -> 2024-03-05), so dates sort as text; None if invalid."""
+    value = value.strip()
+    for pattern, out in _DATE_FORMATS:
         try:
             day = dt.datetime.strptime(value, pattern).date()
         except ValueError:
             continue
-        return 1945 <= day.year <= dt.date.today().year + 5
-    return False
+        return day.strftime(out) if 1945 <= day.year <= dt.date.today().year + 5 else None
+    return None
+
+
+def _valid_date(value: str) -> bool:
+    return _canonical_date(value) is not None
 
 
 def _row(rep: Replication) -> dict:
     return {
         "unit": _clean(rep.unit),
         "province": _clean(rep.province),
-        "start_date": rep.start_date.strip(),
+        "start_date": _canonical_date(rep.start_date) or "",
         "status": rep.status,
         "adapted": (rep.adapted or "").strip(),
         "result": (rep.result or "").strip(),
@@ -134,15 +143,17 @@ def list_replications(db: sqlite_utils.Database, slug: str) -> list[dict]:
     )
 
 
-def ledger_stats(db: sqlite_utils.Database) -> dict[str, tuple[int, bool]]:
-    """Return, per model, (units that adopted it, whether one of them completed it)."""
+def ledger_stats(db: sqlite_utils.Database, slug: str | None = None) -> dict[str, tuple[int, bool]]:
+    """Return, per model (or for one), (units that adopted it, whether one of them completed it)."""
     units: dict[str, set[str]] = {}
     completed: set[str] = set()
-    for slug, unit, status in db.execute("SELECT slug, unit, status FROM replications").fetchall():
-        units.setdefault(slug, set()).add(_unit_key(unit))
+    where, args = ("WHERE slug = ?", [slug]) if slug else ("", [])
+    rows = db.execute(f"SELECT slug, unit, status FROM replications {where}", args).fetchall()
+    for model, unit, status in rows:
+        units.setdefault(model, set()).add(_unit_key(unit))
         if status == COMPLETED:
-            completed.add(slug)
-    return {slug: (len(found), slug in completed) for slug, found in units.items()}
+            completed.add(model)
+    return {model: (len(found), model in completed) for model, found in units.items()}
 
 
 def as_json(record: dict) -> str:

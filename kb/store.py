@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +59,9 @@ def open_db(data_dir: Path) -> sqlite_utils.Database:
     missing = {k: v for k, v in _ENTRY_COLUMNS.items() if k not in db["entries"].columns_dict}
     for column, kind in missing.items():  # a database made by an older version
         db["entries"].add_column(column, kind)
+    if "published_at" in missing:  # the feed must not call every existing entry new
+        with db.conn:
+            db.execute("UPDATE entries SET published_at = updated_at WHERE status = 'published'")
     if "meta" not in db.table_names():
         db["meta"].create({"key": str, "value": str}, pk="key")
     _create_tables(db)
@@ -160,7 +165,7 @@ def upsert_entries(db: sqlite_utils.Database, entries: list[tuple[Entry, str, st
             table.delete_where("path = ? AND slug != ?", [entry.path, entry.slug])
             row = _row(entry, body_html, now if changed else old["updated_at"], now)
             # When it first went public (for the feed): kept while it stays published.
-            was = old.get("published_at") if old and old["status"] == "published" else None
+            was = (old.get("published_at") or old["updated_at"]) if old and old["status"] == "published" else None
             published_at = (was or now) if entry.status == "published" else None
             table.upsert({**row, "body_text": body_text, "published_at": published_at}, pk="slug")
 
@@ -226,7 +231,26 @@ def published_only(db: sqlite_utils.Database, slugs: list[str]) -> set[str]:
     return {r[0] for r in rows}
 
 
-def log_search(db: sqlite_utils.Database, params: Any, results: int) -> None:
+_LOG_CONNECTIONS: dict[Path, sqlite3.Connection] = {}
+_LOG_LOCK = threading.Lock()
+
+
+def _log_connection(data_dir: Path) -> sqlite3.Connection:
+    """Return this process's connection for the search log.
+
+    It commits without waiting for the disk (synchronous=NORMAL: in WAL mode the database stays
+    consistent; a power cut may lose the last few log lines, never anything else). With the
+    default, every search waited for an fsync, and the workers queued behind each other.
+    """
+    conn = _LOG_CONNECTIONS.get(data_dir)
+    if conn is None:
+        conn = sqlite3.connect(data_dir / DB_NAME, timeout=2.0, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA synchronous=NORMAL")
+        _LOG_CONNECTIONS[data_dir] = conn
+    return conn
+
+
+def log_search(data_dir: Path, params: Any, results: int) -> None:
     """Remember a public search: its normalised words, filters and result count, never who made it.
 
     Only first pages with words or filters count: paging through results is one search.
@@ -234,9 +258,19 @@ def log_search(db: sqlite_utils.Database, params: Any, results: int) -> None:
     if params.page != 1 or not (params.q or params.filters):
         return
     query = " ".join(normalize_text(params.q).lower().split())[:200]
-    filters = json.dumps(params.filters, ensure_ascii=False, sort_keys=True) if params.filters else ""
-    with db.conn:
-        db["search_log"].insert({"at": _now(), "query": query, "filters": filters, "results": results})
+    filters = json.dumps(params.filters, ensure_ascii=False, sort_keys=True)[:500] if params.filters else ""
+    try:
+        with _LOG_LOCK:
+            conn = _log_connection(data_dir)
+            row_id = conn.execute(
+                "INSERT INTO search_log (at, query, filters, results) VALUES (?, ?, ?, ?)",
+                [_now(), query, filters, results],
+            ).lastrowid
+            if row_id % 1000 == 0:  # now and then, forget searches older than two years
+                cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(days=730)).replace(microsecond=0).isoformat()
+                conn.execute("DELETE FROM search_log WHERE at < ?", [cutoff])
+    except sqlite3.Error:  # a busy database never costs a reader the results
+        pass
 
 
 def newest_entries(db: sqlite_utils.Database, limit: int = 6) -> list[dict]:

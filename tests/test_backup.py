@@ -75,3 +75,20 @@ def test_restore_refuses_a_folder_in_use_and_a_file_that_is_not_a_backup(content
     empty = create_app({"TESTING": True, "KB_CONTENT_DIR": tmp_path / "c2", "KB_DATA_DIR": tmp_path / "d2"})
     result = empty.test_cli_runner().invoke(args=["kb", "restore", str(bogus)])
     assert result.exit_code != 0 and "Không đọc được tệp sao lưu" in result.output
+
+
+def test_an_incomplete_archive_is_refused_and_leaves_the_folders_empty(tmp_path):
+    broken = tmp_path / "thieu.tar.gz"
+    manifest = tmp_path / "kho-mo-hinh-hay.json"
+    manifest.write_text('{"format": 1, "created_at": "2026-01-01T00:00:00+00:00"}', encoding="utf-8")
+    (tmp_path / "content" / "models").mkdir(parents=True)
+    (tmp_path / "content" / "models" / "a.md").write_text("---\ntitle: A\n---\n", encoding="utf-8")
+    with tarfile.open(broken, "w:gz") as tar:
+        tar.add(manifest, arcname="kho-mo-hinh-hay.json")
+        tar.add(tmp_path / "content", arcname="content")  # but no database
+    content, data = tmp_path / "c", tmp_path / "d"
+    app = create_app({"TESTING": True, "KB_CONTENT_DIR": content, "KB_DATA_DIR": data})
+    result = app.test_cli_runner().invoke(args=["kb", "restore", str(broken)])
+    assert result.exit_code != 0 and "thiếu thư mục nội dung hoặc cơ sở dữ liệu" in result.output
+    assert not content.exists() or not any(content.iterdir())
+    assert not (data / "kb.sqlite3").exists()

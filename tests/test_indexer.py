@@ -309,3 +309,33 @@ def test_jumping_through_long_posting_lists_lands_on_the_next_document_that_has_
             assert (matcher.id() if matcher.is_active() else None) == min(
                 (n for n in has if n > expected), default=None
             )
+
+
+def test_sorting_by_most_replicated_and_newest_pages_through_every_entry_once(tmp_path):
+    ix = SearchIndex(tmp_path / "ix")
+    docs = [
+        doc(f"m-{i}", f"Mô hình đồn biên phòng {i}", "Nội dung.", year=2010 + i, adopted=(i * 7) % 5,
+            level="Đã nhân rộng" if (i * 7) % 5 else "Mới đề xuất")
+        for i in range(9)
+    ]  # fmt: skip
+    ix.build(docs)
+    by_units = {d.slug: d.adopted for d in docs}
+    for query in ("", "đồn biên phòng"):
+        pages = [slugs(ix.search(query, page=p, per_page=4, sort="replicated")) for p in (1, 2, 3)]
+        seen = [s for page in pages for s in page]
+        assert sorted(seen) == sorted(by_units) and len(seen) == len(set(seen))
+        assert [by_units[s] for s in seen] == sorted(by_units.values(), reverse=True)
+        newest = [s for p in (1, 2, 3) for s in slugs(ix.search(query, page=p, per_page=4, sort="newest"))]
+        assert newest == [f"m-{i}" for i in range(8, -1, -1)]
+    assert ix.search("", filters={"level": ["Mới đề xuất"]}).total == sum(1 for d in docs if not d.adopted)
+
+
+def test_an_index_from_an_older_schema_counts_as_missing_until_rebuilt(index):
+    from indexer.engine import SCHEMA_FILE
+
+    (index._current_dir() / SCHEMA_FILE).unlink()
+    assert not index.exists()
+    with pytest.raises(IndexMissing):
+        index.search("tủ thuốc")
+    index.build(DOCS)
+    assert slugs(index.search("tủ thuốc"))[0] == "tu-thuoc"

@@ -89,7 +89,7 @@ def test_two_units_record_a_model_its_badge_count_and_list_change_and_it_rises(s
     assert page.index("Đồn Biên phòng Thử Hai") < page.index("Đồn Biên phòng Thử Một")  # newest start first
     assert search_slugs(anonymous, sort="replicated")[0] == "thap-sang-vung-bien"
     hit = anonymous.get("/api/search", query_string={"q": "thắp sáng"}).get_json()["results"][0]
-    assert hit["slug"] == "thap-sang-vung-bien"
+    assert (hit["slug"], hit["level"], hit["units_adopted"]) == ("thap-sang-vung-bien", "Đã nhân rộng", 2)
     results = anonymous.get("/search", query_string={"q": "thắp sáng"}).get_data(as_text=True)
     assert "Đã nhân rộng · 2 đơn vị" in results
     assert search_slugs(anonymous, level="Đã nhân rộng") == ["thap-sang-vung-bien"]
@@ -195,9 +195,8 @@ def test_a_search_that_found_nothing_reaches_the_admins_list_and_becomes_a_draft
     reader.get("/api/search", query_string={"q": "tủ thuốc"})
     reader.get("/search", query_string={"q": "tủ thuốc", "page": 2})  # paging is not a new search
     rows = list(open_db(data_dir)["search_log"].rows)
-    assert [(r["query"], r["results"]) for r in rows] == [("nuôi ong lấy mật", 0)] * 2 + [
-        ("tủ thuốc", rows[2]["results"])
-    ]
+    assert [(r["query"], r["results"]) for r in rows[:2]] == [("nuôi ong lấy mật", 0)] * 2
+    assert rows[2]["query"] == "tủ thuốc" and rows[2]["results"] > 0 and len(rows) == 3
     assert all(set(r) == {"id", "at", "query", "filters", "results"} for r in rows)  # no identity kept
     admin = signed_in(site, "quantri")
     page = admin.get("/admin/searches").get_data(as_text=True)
@@ -209,7 +208,10 @@ def test_a_search_that_found_nothing_reaches_the_admins_list_and_becomes_a_draft
     assert signed_in(site, "bientap").get("/admin/searches").status_code == 403
 
 
-def test_the_feed_is_valid_atom_of_published_models_newest_first(site):
+def test_the_feed_is_valid_atom_of_published_models_newest_first(site, content_dir, data_dir):
+    write_entry(content_dir, "to-a-b", "Nội dung có <b>thẻ</b> & ký hiệu.", title="Tổ A & B <thử>",
+                summary="Tóm tắt.", unit="Đồn C", fields=["Dân vận"])  # fmt: skip
+    reindex(content_dir, data_dir)  # published after the others: first in the feed
     response = site.test_client().get("/feed.xml")
     assert response.mimetype == "application/atom+xml"
     root = ET.fromstring(response.data)
@@ -218,10 +220,14 @@ def test_the_feed_is_valid_atom_of_published_models_newest_first(site):
         assert root.find(f"{ATOM}{tag}").text
     entries = root.findall(f"{ATOM}entry")
     titles = [e.find(f"{ATOM}title").text for e in entries]
-    assert len(entries) == 4 and "Bản nháp thử nghiệm" not in titles
+    assert len(entries) == 5 and "Bản nháp thử nghiệm" not in titles
+    assert titles[0] == "Tổ A & B <thử>"  # newest first, and escaped once: it parses back as typed
+    assert "<b>thẻ</b>" in entries[0].find(f"{ATOM}content").text
+    rfc3339 = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$"
     for entry in entries:
         assert entry.find(f"{ATOM}id").text.startswith("http")
-        assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", entry.find(f"{ATOM}updated").text)
+        assert re.match(rfc3339, entry.find(f"{ATOM}updated").text)
+        assert re.match(rfc3339, entry.find(f"{ATOM}published").text)
         assert entry.find(f"{ATOM}link").get("href").startswith("http")
 
 
@@ -236,3 +242,38 @@ def test_the_export_holds_every_published_entry_with_its_replications(site):
     assert lit["url"].endswith("/models/thap-sang-vung-bien") and lit["body_html"].startswith("<h2")
     kitchen = next(e for e in data["entries"] if e["slug"] == "bep-an-ban-tru")
     assert kitchen["region"] == "Tuyên Quang" and kitchen["replications"] == []
+
+
+def test_a_label_that_looks_like_a_formula_is_written_as_text_in_csv(site, content_dir, data_dir):
+    write_entry(content_dir, "cong-thuc", "Nội dung.", title="Công thức", summary="Tóm tắt.", unit="Đồn D",
+                province="=HYPERLINK(\"http://x\")", fields=["Dân vận"])  # fmt: skip
+    reindex(content_dir, data_dir)
+    text = site.test_client().get("/thong-ke/tinh-thanh.csv").get_data(as_text=True)
+    assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text
+
+
+def test_removing_a_record_lowers_the_level_in_search(site, data_dir):
+    member, editor = signed_in(site, "thanhvien"), signed_in(site, "bientap")
+    record(member, "thap-sang-vung-bien")
+    assert search_slugs(site.test_client(), level="Đã nhân rộng") == ["thap-sang-vung-bien"]
+    record_id = next(open_db(data_dir)["replications"].rows)["id"]
+    page = editor.get("/models/thap-sang-vung-bien").get_data(as_text=True)
+    editor.post(f"/models/thap-sang-vung-bien/replications/{record_id}/delete", data={"csrf_token": token(page)})
+    assert search_slugs(site.test_client(), level="Đã nhân rộng") == []
+    assert "thap-sang-vung-bien" in search_slugs(site.test_client(), level="Mới đề xuất")
+
+
+def test_start_dates_are_stored_zero_padded_so_newest_first_holds(site, data_dir):
+    member = signed_in(site, "thanhvien")
+    record(member, "thap-sang-vung-bien", unit="Đồn Một", start_date="2024-3-5")
+    record(member, "thap-sang-vung-bien", unit="Đồn Hai", start_date="2024-12-01")
+    stored = [r["start_date"] for r in open_db(data_dir)["replications"].rows]
+    assert stored == ["2024-03-05", "2024-12-01"]
+    page = site.test_client().get("/models/thap-sang-vung-bien").get_data(as_text=True)
+    assert page.index("Đồn Hai") < page.index("Đồn Một")
+
+
+def test_a_member_sees_no_drafts(site):
+    member = signed_in(site, "thanhvien")
+    assert member.get("/models/ban-nhap-thu-nghiem").status_code == 404
+    assert "Biên tập" not in member.get("/").get_data(as_text=True).split("</header>")[0]

@@ -110,7 +110,7 @@ def _csrf_failed(exc: CSRFError):
 
     On the edit form, the form comes back with everything typed and a fresh token.
     """
-    if request.endpoint in ("editor.new", "editor.edit") and current_user.is_authenticated:
+    if request.endpoint in ("editor.new", "editor.edit") and current_user.is_authenticated and current_user.is_editor:
         from .editor import rescue_form
 
         return rescue_form()

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, url_for
 
 from ..replications import evidence_level, ledger_stats
 from ..stats import all_tables
@@ -53,12 +53,17 @@ def statistics_csv(name: str):
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(table.columns)
-    writer.writerows(table.rows)
+    writer.writerows((_cell(label), count) for label, count in table.rows)
     return Response(
         "\ufeff" + out.getvalue(),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="thong-ke-{table.name}.csv"'},
     )
+
+
+def _cell(text: str) -> str:
+    """Keep a spreadsheet from reading a label as a formula (a title could start with '=')."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @bp.get("/feed.xml")
@@ -72,8 +77,8 @@ def feed():
             [FEED_SIZE],
         )
     ]
-    updated = max((r["published_at"] or r["updated_at"] or "" for r in rows), default="") or now_iso()
-    xml = render_template("feed.xml", rows=rows, updated=updated, site=request.url_root.rstrip("/"))
+    updated = max((r["updated_at"] or r["published_at"] or "" for r in rows), default="") or now_iso()
+    xml = render_template("feed.xml", rows=rows, updated=updated)
     return Response(xml, mimetype="application/atom+xml")
 
 

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 
 from ..accounts import audit
 from ..catalog import reindex_files
+from ..entries import STATUSES
 from ..replications import (
     add_replication,
     as_json,
@@ -22,9 +23,10 @@ from .forms import ReplicationForm, SimpleForm
 bp = Blueprint("ledger", __name__)
 
 
-def _entry_or_404(slug: str) -> dict:
-    """Return a published entry's row: only published models are adopted."""
-    row = get_entry(get_db(), slug)
+def _entry_or_404(slug: str, any_status: bool = False) -> dict:
+    """Return a published entry's row (only published models are adopted; records of an entry
+    unpublished since can still be corrected or removed by editors: any_status)."""
+    row = get_entry(get_db(), slug, STATUSES if any_status else ("published",))
     if row is None:
         abort(404)
     return row
@@ -71,7 +73,7 @@ def new(slug: str):
 @role_required("editor")
 def edit(slug: str, record_id: int):
     """Correct a record (editors and admins)."""
-    row = _entry_or_404(slug)
+    row = _entry_or_404(slug, any_status=True)
     db = get_db()
     record = get_replication(db, record_id)
     if record is None or record["slug"] != slug:
@@ -95,7 +97,7 @@ def edit(slug: str, record_id: int):
 @role_required("editor")
 def delete(slug: str, record_id: int):
     """Remove a record (editors and admins); the audit log keeps what it said."""
-    row = _entry_or_404(slug)
+    row = _entry_or_404(slug, any_status=True)
     db = get_db()
     record = get_replication(db, record_id)
     if record is None or record["slug"] != slug:

@@ -92,7 +92,9 @@ def search():
             without_filters = unfiltered
     if results is not None:
         # "Found nothing" is what the admin needs to know: no entry had every word as typed.
-        log_search(get_db(), params, 0 if results.relaxed or results.corrected else results.total)
+        log_search(
+            current_app.config["KB_DATA_DIR"], params, 0 if results.relaxed or results.corrected else results.total
+        )
     return render_template(
         "search.html",
         sorts=[
@@ -142,7 +144,7 @@ def entry(slug: str):
     related = [h for h in related if h.slug in live]
     region = current_app.extensions["kb_vocabulary"].region(row["province"])
     replications = list_replications(get_db(), slug)
-    units, completed = ledger_stats(get_db()).get(slug, (0, False))
+    units, completed = ledger_stats(get_db(), slug).get(slug, (0, False))
     return render_template(
         "entry.html", entry=row, related=related, region=region, workflow=workflow, replications=replications,
         units=units, level=evidence_level(units, completed), adopted_too=adopted_by_same_units(get_db(), slug),
