@@ -173,8 +173,6 @@ def adopted_by_same_units(db: sqlite_utils.Database, slug: str, limit: int = 5) 
     if not shared:
         return []
     marks = ",".join("?" * len(shared))
-    rows = db.execute(
-        f"SELECT slug, title FROM entries WHERE status = 'published' AND slug IN ({marks})", list(shared)
-    ).fetchall()
-    found = [{"slug": s, "title": t, "units": sorted(shared[s])} for s, t in rows]
+    rows = db.execute(f"SELECT slug, title, status FROM entries WHERE slug IN ({marks})", list(shared)).fetchall()
+    found = [{"slug": s, "title": t, "units": sorted(shared[s])} for s, t, status in rows if status == "published"]
     return sorted(found, key=lambda r: (-len(r["units"]), r["title"]))[:limit]
