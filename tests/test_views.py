@@ -171,3 +171,20 @@ def test_search_box_offers_suggestions_only_as_an_enhancement(client):
     assert "data-suggest" in html and 'src="/static/js/suggest.js"' in html
     assert '<form class="search-form" action="/search" method="get"' in html  # works without the script
     assert client.get("/static/js/suggest.js").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url", ["/", "/search?q=tủ+thuốc", "/api/search?q=x", "/models/khong-co", "/static/css/site.css"]
+)
+def test_every_response_carries_the_security_headers(client, url):
+    headers = client.get(url).headers
+    policy = headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy
+    assert headers["X-Content-Type-Options"] == "nosniff" and headers["X-Frame-Options"] == "DENY"
+
+
+def test_an_oversized_form_post_is_refused_in_vietnamese(client):
+    response = client.post("/login", data={"name": "x", "password": "y" * (3 * 1024 * 1024)})
+    assert response.status_code == 413
+    assert "Dữ liệu gửi lên quá lớn." in response.get_data(as_text=True)

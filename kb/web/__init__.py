@@ -77,6 +77,38 @@ def _user_context() -> dict:
     return {"signout_form": SimpleForm() if current_user.is_authenticated else None}
 
 
+# Every asset is served by the site itself: nothing else may load, run or frame a page.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self'",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+}
+
+
+def _secure_headers(response):
+    """Add the security headers to every response."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Register the blueprints, the shared resources and the error pages."""
     from . import admin, api, editor, insight, ledger, public
@@ -88,6 +120,7 @@ def init_app(app: Flask) -> None:
     app.extensions["kb_vocabulary"] = vocab
     app.extensions["kb_index"] = SearchIndex(index_dir(app.config["KB_DATA_DIR"]), vocab.thesaurus, vocab.regions)
     app.teardown_appcontext(_close_db)
+    app.after_request(_secure_headers)
     init_auth(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)

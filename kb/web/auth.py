@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -105,6 +105,13 @@ def logout():
     return redirect(url_for("public.home"))
 
 
+def _refuse_oversized() -> None:
+    """Refuse a request body over the limit before anything reads it."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and (request.content_length or 0) > limit:
+        abort(413)
+
+
 def _csrf_failed(exc: CSRFError):
     """Explain a missing or stale form token in Vietnamese; nothing was changed.
 
@@ -131,7 +138,8 @@ def init_auth(app: Flask) -> None:
     app.config["SESSION_COOKIE_SECURE"] = os.environ.get("KB_SECURE_COOKIES", "0") in ("1", "true", "yes")
     # A token lives as long as the session: a long edit is never refused for its age alone.
     app.config["WTF_CSRF_TIME_LIMIT"] = None
-    app.config.setdefault("MAX_CONTENT_LENGTH", 2 * 1024 * 1024)  # the largest form an entry needs
+    if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default is no limit at all
+        app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024  # the largest form an entry needs
     # Behind a reverse proxy, KB_PROXY_HOPS=1 makes the client's address (for sign-in throttling
     # and the audit log) the one the proxy reports, not the proxy's own.
     hops = int(os.environ.get("KB_PROXY_HOPS", "0") or 0)
@@ -140,6 +148,7 @@ def init_auth(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
     login_manager.session_protection = "basic"
+    app.before_request(_refuse_oversized)  # before the CSRF check, which would read the body
     login_manager.init_app(app)
     csrf.init_app(app)
     app.register_blueprint(bp)

@@ -184,11 +184,13 @@ class Watched:
 
 @pytest.fixture
 def open_page(browser, site):
-    """Return a function making watched pages: open_page(size=PHONE, javascript=True, user=None)."""
+    """Return a function making watched pages: open_page(size=PHONE, javascript=True, user=None, bypass_csp=False)."""
     contexts, watched = [], Watched(site)
 
-    def make(size: dict = PHONE, javascript: bool = True, user: str | None = None) -> Page:
-        context = browser.new_context(viewport=size, java_script_enabled=javascript, locale="vi-VN")
+    def make(size: dict = PHONE, javascript: bool = True, user: str | None = None, bypass_csp: bool = False) -> Page:
+        context = browser.new_context(
+            viewport=size, java_script_enabled=javascript, locale="vi-VN", bypass_csp=bypass_csp
+        )
         contexts.append(context)
         page = watched.watch(context.new_page())
         page.set_default_timeout(15_000)
