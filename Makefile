@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run serve dev test eval bench lint format reindex check clean
+.PHONY: run serve dev test eval bench soak lint format reindex check clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ eval: $(BIN)/.installed
 ## bench: indexing and search speed at 1 000, 10 000 and 50 000 entries, beside SQLite FTS5
 bench: $(BIN)/.installed
 	$(BIN)/python bench/run.py --write-readme $(if $(SIZES),--sizes $(SIZES),)
+
+## soak: 10 minutes of mixed searches, page views and saves at about 50 requests/s (bench/SOAK.md)
+soak: $(BIN)/.installed
+	$(BIN)/python bench/soak.py $(if $(MINUTES),--minutes $(MINUTES),)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

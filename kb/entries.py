@@ -24,6 +24,7 @@ __all__ = [
     "InvalidEntry",
     "Problem",
     "Source",
+    "links_outside",
     "load_entry",
     "load_fields",
     "parse_entry",
@@ -34,6 +35,7 @@ __all__ = [
 # libyaml's loader when PyYAML has it (it does in the usual wheels): several times faster.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SUMMARY_MAX = 600
+MAX_BYTES = 2 * 1024 * 1024  # an entry is a few pages; anything bigger is a mistake (or an attack)
 STATUSES = ("published", "draft", "review", "archived")
 KEYS = (
     "title", "summary", "unit", "province", "fields", "tags",
@@ -120,10 +122,27 @@ def load_fields(path: Path) -> tuple[str, ...]:
 
 
 def scan_entries(content_dir: Path) -> Iterator[Path]:
-    """Yield every entry file under content_dir/models, in a stable order."""
+    """Yield every entry file under content_dir/models, in a stable order.
+
+    A link that leads outside the content folder is left out (see links_outside).
+    """
     models = content_dir / "models"
     if models.is_dir():
-        yield from sorted(p for p in models.rglob("*.md") if p.is_file())
+        root = content_dir.resolve()
+        yield from sorted(p for p in models.rglob("*.md") if p.is_file() and p.resolve().is_relative_to(root))
+
+
+def links_outside(content_dir: Path) -> list[Problem]:
+    """Report the entry files that are links leading outside the content folder (never read)."""
+    models = content_dir / "models"
+    if not models.is_dir():
+        return []
+    root = content_dir.resolve()
+    return [
+        Problem(p.relative_to(content_dir).as_posix(), 1, "là liên kết trỏ ra ngoài thư mục nội dung; bị bỏ qua")
+        for p in sorted(models.rglob("*.md"))
+        if not p.resolve().is_relative_to(root)  # the file, or a folder on its way, is a link out
+    ]
 
 
 def load_entry(path: Path, content_dir: Path, allowed_fields: tuple[str, ...]) -> Entry:
@@ -135,6 +154,9 @@ def load_entry(path: Path, content_dir: Path, allowed_fields: tuple[str, ...]) -
 
 def parse_entry(raw: bytes, rel: str, allowed_fields: tuple[str, ...]) -> Entry:
     """Parse and validate the bytes of an entry file named rel; raise InvalidEntry."""
+    if len(raw) > MAX_BYTES:
+        size = f"{len(raw) / 1024 / 1024:.1f}".replace(".", ",")
+        raise InvalidEntry([Problem(rel, 1, f"tệp quá lớn ({size} MB; tối đa {MAX_BYTES // 1024 // 1024} MB)")])
     digest = hashlib.sha256(raw).hexdigest()
     try:
         text = raw.decode("utf-8-sig")

@@ -1,0 +1,216 @@
+"""A bounded soak: searches, page views and saves against the production server, minute by minute.
+
+Run with `make soak` (10 minutes over the 10 000-entry benchmark corpus) or
+`python bench/soak.py --minutes 2 --size 1000`. It copies the corpus and its index, starts
+gunicorn, measures the unloaded p95 with one client, then holds about 50 requests/s of mixed
+searches, search pages and entry pages while an admin saves an entry every few seconds through
+the edit form, and checks each save is found by search. Each minute it records throughput,
+latency, errors, the workers' resident memory and open file descriptors. The report goes to
+bench/SOAK.md. It measures; it never fails because the machine was slow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import http.cookiejar
+import re
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(ROOT), str(HERE)]
+
+import corpus  # noqa: E402
+import run  # noqa: E402
+from queries import QUERIES  # noqa: E402
+
+from kb.accounts import create_user  # noqa: E402
+from kb.catalog import reindex  # noqa: E402
+from kb.store import open_db  # noqa: E402
+
+PASSWORD = "mat-khau-soak-123"
+SAVE_EVERY_S = 3.0
+
+
+def _workers(master: int) -> list[int]:
+    """Return the pids of the server's worker processes."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(master):
+            found.append(int(status.parent.name))
+    return found
+
+
+def _usage(master: int) -> tuple[float, int]:
+    """Return the workers' total resident memory (MB) and open file descriptors."""
+    rss, fds = 0.0, 0
+    for pid in _workers(master):
+        try:
+            text = Path(f"/proc/{pid}/status").read_text()
+            rss += int(re.search(r"VmRSS:\s+(\d+)", text).group(1)) / 1024
+            fds += len(list(Path(f"/proc/{pid}/fd").iterdir()))
+        except (OSError, AttributeError):
+            continue
+    return rss, fds
+
+
+class Saver(threading.Thread):
+    """An admin who saves an entry every few seconds through the edit form, and checks search finds it."""
+
+    def __init__(self, base: str, slugs: list[str]) -> None:
+        super().__init__(daemon=True)
+        self.base, self.slugs = base, slugs
+        self.stop = threading.Event()
+        self.saved = self.failed = self.found = 0
+        self.problems: list[str] = []
+        jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+
+    def _get(self, path: str) -> str:
+        return self.opener.open(self.base + path, timeout=30).read().decode()
+
+    def _post(self, path: str, data: list[tuple[str, str]]) -> int:
+        body = urllib.parse.urlencode(data).encode()
+        request = urllib.request.Request(self.base + path, data=body)
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return response.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    def login(self) -> None:
+        page = self._get("/login")
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        self._post("/login", [("name", "soak"), ("password", PASSWORD), ("csrf_token", token)])
+
+    def save(self, slug: str, n: int) -> None:
+        page = self._get(f"/models/{slug}/edit")
+        data = [(k, html.unescape(v)) for k, v in re.findall(r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', page)]
+        data = [(k, v) for k, v in data if k != "fields"]
+        data += [("fields", html.unescape(v)) for v in re.findall(r'name="fields" value="([^"]+)" checked', page)]
+        for name in ("summary", "body"):
+            text = re.search(rf'<textarea[^>]*name="{name}"[^>]*>\r?\n?(.*?)</textarea>', page, re.S).group(1)
+            data.append((name, html.unescape(text)))
+        marker = f"xqzsoak{n}x"
+        data = [(k, v + f"\n\nGhi chú {marker}.\n" if k == "body" else v) for k, v in data]
+        data.append(("action", "save"))
+        status = self._post(f"/models/{slug}/edit", data)
+        if status in (200, 302):  # urllib follows the redirect to the entry page
+            self.saved += 1
+            found = self.opener.open(f"{self.base}/api/search?q={marker}", timeout=30).read().decode()
+            if f'"slug":"{slug}"' in found.replace(" ", ""):
+                self.found += 1
+            else:
+                self.problems.append(f"{slug}: saved but not found by search")
+        else:
+            self.failed += 1
+            self.problems.append(f"{slug}: HTTP {status}")
+
+    def run(self) -> None:
+        self.login()
+        n = 0
+        while not self.stop.is_set():
+            started = time.monotonic()
+            try:
+                self.save(self.slugs[n % len(self.slugs)], n)
+            except Exception as exc:  # every failure is counted and reported
+                self.failed += 1
+                self.problems.append(f"{type(exc).__name__}: {exc}")
+            n += 1
+            self.stop.wait(max(0.0, SAVE_EVERY_S - (time.monotonic() - started)))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=int, default=10)
+    parser.add_argument("--size", type=int, default=10_000)
+    parser.add_argument("--workdir", type=Path, default=HERE / ".work")
+    parser.add_argument("--out", type=Path, default=HERE / "SOAK.md")
+    args = parser.parse_args()
+    run.ensure_wrk()
+    base_dir = args.workdir / str(args.size)
+    content, data = base_dir / "content", base_dir / "data"
+    if not (content / "models").exists():
+        corpus.write_corpus(content, args.size)
+    if not (data / "index").exists():
+        reindex(content, data, full=True)
+    with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
+        # A copy: the soak's saves never touch the benchmark's corpus.
+        work_content, work_data = Path(tmp) / "content", Path(tmp) / "data"
+        shutil.copytree(content, work_content)
+        shutil.copytree(data, work_data, ignore=shutil.ignore_patterns("logs", "backups"))
+        reindex(work_content, work_data)
+        db = open_db(work_data)
+        if not db["users"].count_where("name = 'soak'"):
+            create_user(db, "soak", PASSWORD, "admin")
+        slugs = [p.stem for p in sorted((work_content / "models").rglob("*.md"))[:: max(1, args.size // 40)]][:40]
+        paths = [run.url_of(q, f, p) for q, f, p in QUERIES]
+        paths += [run.url_of(q, f, p, "/search") for q, f, p in QUERIES]
+        paths += [f"/models/{s}" for s in slugs]
+        env = {"KB_CONTENT_DIR": str(work_content), "KB_DATA_DIR": str(work_data), "KB_RESULT_CACHE": "0"}
+        with run.server("app:app", env, ROOT) as (base, master):
+            unloaded = run.load(base, paths, 1, 30)
+            print(f"unloaded: p95 {unloaded['p95']:.0f} ms", flush=True)
+            saver = Saver(base, slugs)
+            saver.start()
+            minutes = []
+            for minute in range(1, args.minutes + 1):
+                found = run.load(base, paths, 20, 60, int(1000 * 20 / run.PACED_RATE))
+                rss, fds = _usage(master)
+                minutes.append({**found, "minute": minute, "rss": rss, "fds": fds, "saves": saver.saved})
+                print(f"minute {minute}: {found['rps']:.0f} req/s, p95 {found['p95']:.0f} ms, errors {found['errors']},"
+                      f" workers {rss:.0f} MB, {fds} fds, saves {saver.saved}", flush=True)  # fmt: skip
+            saver.stop.set()
+            saver.join(timeout=60)
+    write_report(args, unloaded, minutes, saver)
+    return 0
+
+
+def write_report(args, unloaded: dict, minutes: list[dict], saver: Saver) -> None:
+    """Write the soak's table and summary to bench/SOAK.md."""
+    worst = max(m["p95"] for m in minutes)
+    errors = sum(m["errors"] for m in minutes)
+    requests = sum(round(m["rps"] * 60) for m in minutes)
+    lines = [
+        "# Soak test",
+        "",
+        f"Measured by `make soak` on {time.strftime('%Y-%m-%d %H:%M')} ({args.size} entries, {args.minutes} minutes,"
+        " 2 cores). gunicorn with `gunicorn.conf.py`, result cache off; wrk with 20 connections paced at about"
+        f" {run.PACED_RATE} requests/s over the 60-query mix (API and search page) and 40 entry pages; meanwhile an"
+        f" admin saves an entry through the edit form every {SAVE_EVERY_S:.0f} s and searches for it.",
+        "",
+        "| minute | req/s | p50 (ms) | p95 (ms) | errors | workers' memory (MB) | open files | saves so far |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        *[
+            f"| {m['minute']} | {m['rps']:.0f} | {m['p50']:.0f} | {m['p95']:.0f} | {m['errors']} | {m['rss']:.0f} |"
+            f" {m['fds']} | {m['saves']} |"
+            for m in minutes
+        ],
+        "",
+        f"- Requests: about {requests}; error responses: {errors}.",
+        f"- p95 with one client, unloaded: {unloaded['p95']:.0f} ms; worst minute under load: {worst:.0f} ms"
+        f" ({worst / max(unloaded['p95'], 0.001):.1f}×).",
+        f"- Workers' memory: {minutes[0]['rss']:.0f} MB in the first minute, {minutes[-1]['rss']:.0f} MB in the last;"
+        f" open files: {minutes[0]['fds']} then {minutes[-1]['fds']}.",
+        f"- Saves: {saver.saved} made, {saver.found} found by search right after, {saver.failed} failed.",
+    ]
+    if saver.problems:
+        lines += ["", "Problems seen:", *[f"- {p}" for p in saver.problems[:20]]]
+    args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"\nWritten to {args.out}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
