@@ -155,7 +155,8 @@ def main() -> int:
         db = open_db(work_data)
         if not db["users"].count_where("name = 'soak'"):
             create_user(db, "soak", PASSWORD, "admin")
-        slugs = [p.stem for p in sorted((work_content / "models").rglob("*.md"))[:: max(1, args.size // 40)]][:40]
+        published = [r[0] for r in db.execute("SELECT slug FROM entries WHERE status = 'published' ORDER BY slug")]
+        slugs = published[:: max(1, len(published) // 40)][:40]
         paths = [run.url_of(q, f, p) for q, f, p in QUERIES]
         paths += [run.url_of(q, f, p, "/search") for q, f, p in QUERIES]
         paths += [f"/models/{s}" for s in slugs]
