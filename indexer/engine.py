@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import itertools
 import os
 import shutil
 import tempfile
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -25,6 +23,7 @@ from whoosh.query import And, Or, Prefix, Query, Term
 from . import postings
 from .analysis import Syllable, analyze, document_codes, syllables, terms
 from .execute import Execution, Generation, execute
+from .locks import file_lock
 from .prepare import AnalysisCache, prepare
 from .query import ParsedQuery, near_terms, parse_query
 from .segments import SegmentWriterPlus, write_documents
@@ -310,21 +309,10 @@ class SearchIndex:
     @contextmanager
     def _write_lock(self, timeout: float = 120.0) -> Iterator[None]:
         """Hold the one write lock shared by every process that writes this index."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / WRITE_LOCK, "a+") as handle:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise IndexBusy("Chỉ mục đang được cập nhật bởi tiến trình khác.") from None
-                    time.sleep(0.05)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with file_lock(self.root / WRITE_LOCK, wait=timeout) as locked:
+            if not locked:
+                raise IndexBusy("Chỉ mục đang được cập nhật bởi tiến trình khác.")
+            yield
 
     def _switch_to(self, fresh: Path) -> None:
         """Point CURRENT at fresh atomically, then remove all but the previous generation."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import itertools
 import json
@@ -11,11 +10,12 @@ import os
 import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer import SCHEMA_VERSION, Document, IndexBusy, SearchIndex
+from indexer.locks import file_lock
 
 from .entries import Entry, InvalidEntry, Problem, links_outside, load_fields, parse_entry, scan_entries
 from .render import plain_text, render_markdown
@@ -191,31 +191,12 @@ def reindex(content_dir: Path, data_dir: Path, full: bool = False, progress: Pro
     return report
 
 
-@contextmanager
-def run_lock(data_dir: Path, wait: float | None = None) -> Iterator[bool]:
+def run_lock(data_dir: Path, wait: float | None = None) -> AbstractContextManager[bool]:
     """Hold the lock that one reindex, or one save's index update, holds at a time.
 
     With wait, give up after that many seconds and yield False instead of blocking.
     """
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with open(data_dir / "reindex.lock", "a+") as handle:
-        if wait is None:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        else:
-            deadline = time.monotonic() + wait
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        yield False
-                        return
-                    time.sleep(0.05)
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return file_lock(data_dir / "reindex.lock", wait=wait)
 
 
 def _pending(db) -> dict[str, str]:

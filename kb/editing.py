@@ -9,18 +9,18 @@ form was opened. Each save stores a revision in SQLite, then updates the index a
 from __future__ import annotations
 
 import difflib
-import fcntl
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 import yaml
+
+from indexer.locks import file_lock
 
 from .catalog import reindex_files
 from .entries import InvalidEntry, Problem, load_fields, parse_entry, split_front_matter
@@ -239,16 +239,9 @@ def atomic_write(path: Path, data: bytes) -> None:
         os.close(directory)
 
 
-@contextmanager
-def _content_lock(data_dir: Path) -> Iterator[None]:
+def _content_lock(data_dir: Path) -> AbstractContextManager[bool]:
     """Serialise saves across worker processes: check-then-write is one step."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with open(data_dir / "content.lock", "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return file_lock(data_dir / "content.lock")
 
 
 def _digest(data: bytes) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import json
 import os
 import subprocess
@@ -22,6 +21,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import sqlite_utils
+
+from indexer.locks import file_lock
 
 from .store import now_iso, open_db
 
@@ -84,8 +85,7 @@ def last_job(db: sqlite_utils.Database) -> dict | None:
 def start_reindex(content_dir: Path, data_dir: Path, requested_by: str) -> tuple[int, bool]:
     """Start a full reindex job unless one runs; return (job id, whether this call started it)."""
     db = open_db(data_dir)
-    with open(data_dir / "jobs.lock", "a+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # two admins clicking at once start one job
+    with file_lock(data_dir / "jobs.lock"):  # two admins clicking at once start one job
         running = running_job(db)
         if running:
             return running["id"], False
