@@ -126,22 +126,34 @@ def scan_entries(content_dir: Path) -> Iterator[Path]:
 
     A link that leads outside the content folder is left out (see links_outside).
     """
-    models = content_dir / "models"
-    if models.is_dir():
-        root = content_dir.resolve()
-        yield from sorted(p for p in models.rglob("*.md") if p.is_file() and p.resolve().is_relative_to(root))
+    yield from (p for p, inside in _scan(content_dir) if inside)
 
 
-def links_outside(content_dir: Path) -> list[Problem]:
-    """Report the entry files that are links leading outside the content folder (never read)."""
+def _scan(content_dir: Path) -> list[tuple[Path, bool]]:
+    """Return every .md under models with whether it really lies inside the content folder.
+
+    Only paths that go through a link are resolved: resolving all of them cost half a second
+    at 10 000 entries on every incremental reindex.
+    """
     models = content_dir / "models"
     if not models.is_dir():
         return []
     root = content_dir.resolve()
+    linked_dirs = {d for d in models.rglob("*") if d.is_symlink() and d.is_dir()}
+    found = []
+    for p in sorted(models.rglob("*.md")):
+        through_link = p.is_symlink() or (bool(linked_dirs) and any(parent in linked_dirs for parent in p.parents))
+        if p.is_file():
+            found.append((p, not through_link or p.resolve().is_relative_to(root)))
+    return found
+
+
+def links_outside(content_dir: Path) -> list[Problem]:
+    """Report the entry files that are links leading outside the content folder (never read)."""
     return [
         Problem(p.relative_to(content_dir).as_posix(), 1, "là liên kết trỏ ra ngoài thư mục nội dung; bị bỏ qua")
-        for p in sorted(models.rglob("*.md"))
-        if not p.resolve().is_relative_to(root)  # the file, or a folder on its way, is a link out
+        for p, inside in _scan(content_dir)
+        if not inside
     ]
 
 
