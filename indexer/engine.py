@@ -230,7 +230,6 @@ class SearchIndex:
         self.thesaurus = thesaurus
         self.regions = regions or {}  # former province name -> today's, for the facet filter
         self._local = threading.local()
-        self._lexicon_cache: dict[str, tuple[object, dict[str, int]]] = {}
         self._gen: tuple[object, Generation] | None = None
         self._gen_lock = threading.Lock()
         self._results = _LRU(256)
@@ -391,12 +390,10 @@ class SearchIndex:
             if cache and (cached := self._results.get(key)) is not None:
                 return cached
             gen = self._generation(searcher)
-            lexicon = self._lexicon(searcher)
-            memo = gen.memo
-            found = execute(searcher, gen, pq, filters, statuses, page, per_page, lexicon, memo, sort)
+            found = execute(searcher, gen, pq, filters, statuses, page, per_page, sort)
             if not found.page and page > 1:  # past the last page: show the last one (or the first)
                 page = max(1, -(-found.total // per_page))
-                found = execute(searcher, gen, pq, filters, statuses, page, per_page, lexicon, memo, sort)
+                found = execute(searcher, gen, pq, filters, statuses, page, per_page, sort)
             marks = found.pq.marks()
             hits = [self._hit(searcher.stored_fields(d), score, marks) for d, score in found.page]
             suggestion = self._suggest(searcher, found, hits) if not pq.empty else None
@@ -429,7 +426,8 @@ class SearchIndex:
         version = self._version(searcher)
         with self._gen_lock:
             if self._gen is None or self._gen[0] != version:
-                self._gen = (version, Generation(searcher))
+                # Built on the previous version: the segments both share are not read again.
+                self._gen = (version, Generation(searcher, self._gen[1] if self._gen else None))
             return self._gen[1]
 
     def _with_places(self, pq: ParsedQuery) -> ParsedQuery:
@@ -455,20 +453,10 @@ class SearchIndex:
         value = " ".join(normalize_text(value).split())
         return self.regions.get(value, value) if name == "province" else value
 
-    def _lexicon(self, searcher, field: str = "all_f") -> dict[str, int]:
-        """Return the terms of a field with their document frequencies, cached per index version."""
-        key = (*self._version(searcher), field)
-        cached = self._lexicon_cache.get(field)
-        if cached is None or cached[0] != key:
-            reader = searcher.reader()
-            lexicon = {t.decode("utf-8"): reader.doc_frequency(field, t) for t in reader.lexicon(field)}
-            cached = self._lexicon_cache[field] = (key, lexicon)
-        return cached[1]
-
     def _suggest(self, searcher, found: Execution, hits: list[Hit]) -> str | None:
         """Offer the query spelled as the best entries spell it, when it found little or needed fixing."""
         pq = found.pq
-        known = self._lexicon(searcher, "all_x")
+        known = self._generation(searcher).lexicon(searcher, "all_x")
         # Syllables typed without marks, or with marks no entry uses ("thuôc"), may be respelled.
         loose = {s for s in pq.words if s.exact == s.folded or s.exact not in known}
         loose |= {s for u in pq.units if u.corrections for s in u.typed}

@@ -102,48 +102,185 @@ class _Unscored(ListMatcher):
         return 0.0
 
 
-class Generation:
-    """What one version of the index lets us precompute: facet values and orders per document."""
+class _Segment:
+    """What one Whoosh segment holds that never changes: facet values, sort keys, term counts.
 
-    def __init__(self, searcher) -> None:
-        """Read every facet value and the listing order once."""
-        self.doc_count = searcher.doc_count()
+    A segment is written once; later commits only add segments and mark documents deleted. So
+    what is read from a segment serves every later version of the index that still has it,
+    and an incremental update (one saved entry: one small new segment) costs only that segment.
+    """
+
+    def __init__(self, reader) -> None:
+        """Read every facet value and sort key of the segment's documents."""
+        size = reader.doc_count_all()
+        self.size = size
         self.values: dict[str, list[tuple[str, ...]]] = {}
-        size = searcher.doc_count_all()
         for name in (*FACETS, "status"):
             per_doc: list[list[str]] = [[] for _ in range(size)]
-            for leaf, offset in searcher.leaf_searchers():
-                reader = leaf.reader()
-                if name not in reader.schema:  # a field this index was built without
-                    continue
+            if name in reader.schema:  # else a field this index was built without
                 for term in reader.lexicon(name):
                     value = term.decode("utf-8")
                     for docnum in reader.postings(name, term).all_ids():
-                        per_doc[offset + docnum].append(value)
+                        per_doc[docnum].append(value)
             self.values[name] = [tuple(v) for v in per_doc]
+        years = reader.column_reader("year_sort")
+        titles = reader.column_reader("title_sort")
+        has_counts = "adopted_sort" in reader.schema and reader.has_column("adopted_sort")
+        counts = reader.column_reader("adopted_sort") if has_counts else None
+        self.sort_keys = [(-(years[d] or 0), titles[d] or b"") for d in range(size)]
+        self.adopted = [(counts[d] or 0) if counts is not None else 0 for d in range(size)]
+        self.lexicons: dict[str, dict[str, int]] = {}
+
+    def lexicon(self, reader, field: str) -> dict[str, int]:
+        """Return the segment's terms of a field with their document frequencies (read once)."""
+        found = self.lexicons.get(field)
+        if found is None:
+            found = {}
+            if field in reader.schema:
+                # One pass over the term table, instead of a lookup per term.
+                found = {t.decode("utf-8"): info.doc_frequency() for t, info in reader.iter_field(field)}
+            self.lexicons[field] = found
+        return found
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    """Where a segment sits in one version: its id, first global document number, deletions."""
+
+    segment: str
+    offset: int
+    size: int
+    deleted: frozenset[int]  # the segment's own document numbers
+
+
+def _leaves(searcher) -> list[tuple[_Leaf, object]]:
+    """Return each segment of a searcher's version with its reader."""
+    found = []
+    for leaf, offset in searcher.leaf_searchers():
+        reader = leaf.reader()
+        segment = reader.segment() if hasattr(reader, "segment") else None
+        name = segment.segment_id() if segment is not None else f"unnamed-{id(reader)}"
+        deleted = frozenset(reader.deleted_docs_set) if reader.has_deletions() else frozenset()
+        found.append((_Leaf(name, offset, reader.doc_count_all(), deleted), reader))
+    return found
+
+
+class Generation:
+    """What one version of the index lets us precompute: facet values and orders per document.
+
+    Built from the previous version, it reuses what that version read of the segments both
+    share, and carries over its memo of word matches: a save then costs the searches that
+    follow it only the new segment, not the whole index read afresh.
+    """
+
+    def __init__(self, searcher, previous: Generation | None = None) -> None:
+        """Read (or reuse) every segment's facet values and sort keys; join them in global numbering."""
+        self.doc_count = searcher.doc_count()
+        leaves = _leaves(searcher)
+        self.leaves = [leaf for leaf, _reader in leaves]
+        known = previous.segments if previous is not None else {}
+        self.segments: dict[str, _Segment] = {}
+        for leaf, reader in leaves:
+            self.segments[leaf.segment] = known.get(leaf.segment) or _Segment(reader)
+        self.values: dict[str, list[tuple[str, ...]]] = {}
+        for name in (*FACETS, "status"):
+            joined: list[tuple[str, ...]] = []
+            for leaf in self.leaves:
+                part = self.segments[leaf.segment].values[name]
+                if leaf.deleted:  # a deleted document has no value: no filter or count finds it
+                    part = [() if d in leaf.deleted else v for d, v in enumerate(part)]
+                joined.extend(part)
+            self.values[name] = joined
         # Listing orders: newest year first, then title; most units that adopted it, then newest.
-        sort_keys, adopted = {}, {}
-        for leaf, offset in searcher.leaf_searchers():
-            reader = leaf.reader()
-            years = reader.column_reader("year_sort")
-            titles = reader.column_reader("title_sort")
-            has_counts = "adopted_sort" in reader.schema and reader.has_column("adopted_sort")
-            counts = reader.column_reader("adopted_sort") if has_counts else None
-            for docnum in range(leaf.doc_count_all()):
-                sort_keys[offset + docnum] = (-(years[docnum] or 0), titles[docnum] or b"")
-                adopted[offset + docnum] = (counts[docnum] or 0) if counts is not None else 0
-        self.newest = sorted(sort_keys, key=sort_keys.__getitem__)
-        self.replicated = sorted(sort_keys, key=lambda d: (-adopted[d], sort_keys[d]))
+        sort_keys, adopted = [], []
+        for leaf in self.leaves:
+            sort_keys.extend(self.segments[leaf.segment].sort_keys)
+            adopted.extend(self.segments[leaf.segment].adopted)
+        everyone = range(len(sort_keys))
+        self.newest = sorted(everyone, key=sort_keys.__getitem__)
+        self.replicated = sorted(everyone, key=lambda d: (-adopted[d], sort_keys[d]))
         self.orders = {"newest": self.newest, "replicated": self.replicated}
         self.positions = {name: {d: i for i, d in enumerate(order)} for name, order in self.orders.items()}
         self._sets: dict[tuple[str, str], frozenset[int]] = {}
         self._bitmasks: dict[str, dict[str, int]] = {}
         self._values_known: dict[str, frozenset[str]] = {}
         self._allowed: dict[tuple, frozenset[int]] = {}
+        self._lexicons: dict[str, dict[str, int]] = {}
+        self._common: frozenset[str] | None = None
         self._lock = threading.Lock()
         # Documents of words and phrases already looked up in this version (like Lucene's
         # query cache): common words recur in most queries. Bounded, oldest dropped first.
         self.memo: dict[str, frozenset[int]] = _BoundedDict(MEMO_SIZE)
+        self._heir = self._inheritance(previous) if previous is not None else None
+
+    def _inheritance(self, previous: Generation) -> tuple | None:
+        """Work out how the previous version's matches translate into this one's numbering.
+
+        Segments both versions have at the same place keep their document numbers; documents
+        deleted since drop out; whatever follows (the new segments) is searched afresh.
+        """
+        shared = 0
+        for old, new in zip(previous.leaves, self.leaves, strict=False):
+            if (old.segment, old.offset, old.size) != (new.segment, new.offset, new.size):
+                break
+            shared += 1
+        if not shared:
+            return None
+        keep_below = self.leaves[shared - 1].offset + self.leaves[shared - 1].size
+        dropped = frozenset(
+            new.offset + d
+            for old, new in zip(previous.leaves[:shared], self.leaves[:shared], strict=True)
+            for d in new.deleted - old.deleted
+        )
+        previous._heir = None  # one step back only: older versions can be freed
+        return previous.memo, keep_below, dropped, shared
+
+    def docs(self, searcher, query: Query) -> set[int]:
+        """Return the documents matching a query, unscored, remembered for this version."""
+        key = repr(query)
+        found = self.memo.get(key)
+        if found is None:
+            found = self._inherited(searcher, key, query)
+            if found is None:
+                found = frozenset(searcher.docs_for_query(query))
+            self.memo[key] = found
+        return set(found)
+
+    def _inherited(self, searcher, key: str, query: Query) -> frozenset[int] | None:
+        """Return a query's matches translated from the previous version's memo (None if not there)."""
+        heir = self._heir
+        if heir is None:
+            return None
+        memo, keep_below, dropped, shared = heir
+        old = memo.get(key)
+        if old is None:
+            return None
+        kept = {d for d in old if d < keep_below} if old and max(old) >= keep_below else set(old)
+        kept -= dropped
+        for leaf, offset in searcher.leaf_searchers()[shared:]:
+            kept.update(offset + d for d in query.docs(leaf))
+        return frozenset(kept)
+
+    def lexicon(self, searcher, field: str) -> dict[str, int]:
+        """Return every term of a field with its document frequency, summed over the segments."""
+        found = self._lexicons.get(field)
+        if found is None:
+            parts = [self.segments[leaf.segment].lexicon(reader, field) for leaf, reader in _leaves(searcher)]
+            parts.sort(key=len, reverse=True)
+            found = dict(parts[0]) if parts else {}
+            for part in parts[1:]:
+                for term, count in part.items():
+                    found[term] = found.get(term, 0) + count
+            with self._lock:
+                self._lexicons[field] = found
+        return found
+
+    def common(self, searcher) -> frozenset[str]:
+        """Return the terms of all_f found in more than COMMON_SHARE of the entries (cached)."""
+        if self._common is None:
+            limit = COMMON_SHARE * max(1, self.doc_count)
+            self._common = frozenset(t for t, df in self.lexicon(searcher, "all_f").items() if df > limit)
+        return self._common
 
     def docs_with(self, name: str, value: str) -> frozenset[int]:
         """Return the documents with a facet or status value (cached)."""
@@ -227,17 +364,6 @@ class Execution:
     facets: dict[str, list[tuple[str, int]]]
 
 
-def _docs(searcher, query: Query, memo: dict | None) -> set[int]:
-    """Return the documents matching a query, unscored; memo keeps them for this index version."""
-    key = repr(query)
-    if memo is not None and (found := memo.get(key)) is not None:
-        return set(found)
-    found = frozenset(searcher.docs_for_query(query))
-    if memo is not None:
-        memo[key] = found
-    return set(found)
-
-
 def execute(
     searcher,
     gen: Generation,
@@ -246,8 +372,6 @@ def execute(
     statuses: tuple[str, ...],
     page: int,
     per_page: int,
-    lexicon: dict[str, int],
-    memo: dict | None = None,
     sort: str = "relevance",
 ) -> Execution:
     """Find, count and rank: entries with every word first, then with some; fix typos if none.
@@ -257,19 +381,19 @@ def execute(
     """
     if pq.empty and not pq.excluded:
         return _listing(gen, pq, filters, statuses, page, per_page, "newest" if sort == "relevance" else sort)
-    common = frozenset(t for t, df in lexicon.items() if df > COMMON_SHARE * max(1, gen.doc_count))
+    common = gen.common(searcher)
     status = gen.allowed({}, statuses)
     # Excluded as typed: "-bão" drops "bão", not "bảo vệ" or "báo cáo".
-    excluded = set().union(*(_docs(searcher, typed_query(p), memo) for p in pq.excluded)) if pq.excluded else set()
-    phrase_sets = [_docs(searcher, phrase_query(p), memo) for p in pq.phrases]
+    excluded = set().union(*(gen.docs(searcher, typed_query(p)) for p in pq.excluded)) if pq.excluded else set()
+    phrase_sets = [gen.docs(searcher, phrase_query(p)) for p in pq.phrases]
 
     def sets_for(query: ParsedQuery) -> tuple[set[int], set[int], list]:
         """Return (every-word set, some-word set, loose units), before facet filters."""
         required = required_units(query)
-        unit_sets = {u: _docs(searcher, unit_query(u), memo) for u in required}
+        unit_sets = {u: gen.docs(searcher, unit_query(u)) for u in required}
         loose = loose_units(query, common) if required else []
         every = set.intersection(*unit_sets.values(), *phrase_sets) if required or phrase_sets else set(status)
-        some = set().union(*(unit_sets.get(u) or _docs(searcher, unit_query(u), memo) for u in loose))
+        some = set().union(*(unit_sets.get(u) or gen.docs(searcher, unit_query(u)) for u in loose))
         if phrase_sets:
             some = (some or set(status)).intersection(*phrase_sets)
         return (every & status) - excluded, ((some | every) & status) - excluded, loose
@@ -278,7 +402,7 @@ def execute(
     every, some, loose = sets_for(pq)
     stage = "all"
     if not every & allowed:
-        fixed = corrections(pq, lexicon)
+        fixed = corrections(pq, gen.lexicon(searcher, "all_f"))
         if fixed != pq:
             f_every, f_some, f_loose = sets_for(fixed)
             if f_every & allowed:
@@ -288,7 +412,7 @@ def execute(
     matched = some & allowed
     facets = _facets(gen, some, filters, statuses, matched)
     # Entries with every word as typed (diacritics included where typed) rank first.
-    typed = [_docs(searcher, q, memo) for q in as_typed_queries(pq)]
+    typed = [gen.docs(searcher, q) for q in as_typed_queries(pq)]
     first = set.intersection(*typed) & matched if len(typed) > 1 or _marked(pq) else set()
     start = (page - 1) * per_page
     if sort in gen.orders:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from whoosh.query import Term
 
 from indexer import Document, SearchIndex
 from indexer import execute as ex
@@ -84,3 +85,60 @@ def test_the_memo_forgets_the_oldest_beyond_its_size():
     memo["b"] = frozenset({4, 5})
     memo["c"] = frozenset({6, 7})
     assert list(memo) == ["b", "c"] and memo.held == 4
+
+
+def _seen(ix: SearchIndex, query: str, **options) -> tuple:
+    """Return what a user sees of a search: total, hits in order, facets, notices."""
+    found = ix.search(query, cache=False, **options)
+    return found.total, [h.slug for h in found.hits], found.facets, found.relaxed, found.corrected
+
+
+CARRY_QUERIES = [
+    ("giúp dân", {}),
+    ("tủ thuốc", {}),
+    ('"biên cương"', {}),
+    ("ngư dân -biển", {}),
+    ("san hô", {}),
+    ("", {"field": ["Dân vận"]}),
+    ("biên giới", {"year": ["2021"]}),
+    ("tu thuoc bien cuong", {}),
+]
+
+
+def test_after_each_save_searches_find_what_a_fresh_reader_finds(tmp_path):
+    """Each save builds on what the last index version looked up; that must never change a result."""
+    index = SearchIndex(tmp_path / "ix")
+    index.build([doc(f"a{n}", f"Mô hình biên giới số {n}", "Đồn biên phòng giúp dân.", year=2020 + n % 3,
+                     fields=("Dân vận",)) for n in range(60)])  # fmt: skip
+    index.update([doc("tu-thuoc", "Tủ thuốc biên cương", "Tủ thuốc giúp dân vùng biên.", fields=("Y tế",), year=2022)])
+    index.update([doc("tau", "Tàu thuyền đoàn kết", "Ngư dân giúp nhau trên biển.", fields=("Dân vận",), year=2021)])
+    steps = [
+        ([doc("tu-thuoc", "Tủ sách biên cương", "Sách cho trẻ em vùng biên.", fields=("Giáo dục",))], []),
+        ([doc("san-ho", "Bảo vệ rạn san hô", "Ngư dân giữ san hô ven đảo.", fields=("Dân vận",), year=2021)], []),
+        ([], ["a2"]),
+        ([doc("a0", "Mô hình biên giới số 0", "Đồn biên phòng giúp dân.", level="Điển hình", adopted=4)], []),
+        *[([doc(f"b{n}", f"Tủ thuốc biên cương {n}", "Tủ thuốc giúp dân.", year=2021)], []) for n in range(8)],
+        ([], ["tau", "b3"]),
+    ]
+    words = [Term("all_f", w) for w in ("tu", "thuoc", "dan", "bien", "san")]
+    carried = 0
+    for upserts, deletes in steps:
+        for query, filters in CARRY_QUERIES:  # the memo of this version holds these
+            index.search(query, filters, cache=False)
+        with index._searcher() as searcher:
+            for word in words:
+                index._generation(searcher).docs(searcher, word)
+        index.update(upserts, deletes)
+        with index._searcher() as searcher:
+            gen = index._generation(searcher)
+            carried += gen._heir is not None
+            for word in words:  # deleted entries leave, new ones come in
+                assert gen.docs(searcher, word) == set(searcher.docs_for_query(word)), word
+        fresh = SearchIndex(index.root)  # nothing carried from an earlier version
+        for query, filters in CARRY_QUERIES:
+            for sort in ("relevance", "newest", "replicated"):
+                assert _seen(index, query, filters=filters, sort=sort) == _seen(
+                    fresh, query, filters=filters, sort=sort
+                )
+    assert _seen(index, '"tủ thuốc"')[0] == 7  # b0..b7 without b3; "tu-thuoc" became "Tủ sách"
+    assert carried >= len(steps) // 2  # most steps really built on the previous version
