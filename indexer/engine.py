@@ -22,7 +22,7 @@ from whoosh.query import And, Or, Prefix, Query, Term
 
 from . import postings
 from .analysis import Syllable, analyze, document_codes, syllables, terms
-from .execute import Execution, Generation, execute
+from .execute import Execution, Generation, execute, similar
 from .locks import file_lock
 from .prepare import AnalysisCache, prepare
 from .query import ParsedQuery, near_terms, parse_query
@@ -505,8 +505,9 @@ class SearchIndex:
         stored = searcher.stored_fields(docnum)["stored"]
         text = stored.get("key_terms") or ""
         published = Term("status", "published")
-        hits = searcher.more_like(docnum, "words_f", text=text, top=limit, numterms=12, filter=published)
-        found = [self._hit(h.fields(), h.score or 0.0, Marks()) for h in hits]
+        gen = self._generation(searcher)
+        alike = similar(searcher, gen, docnum, text, "words_f", limit) if text else []
+        found = [self._hit(searcher.stored_fields(d), score, Marks()) for d, score in alike]
         if len(found) < limit and stored.get("fields"):  # few shared words: same field
             same = Or([Term("field", f) for f in stored["fields"]])
             more = searcher.search(same, limit=limit * 2, filter=published, mask={docnum})

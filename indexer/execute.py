@@ -33,7 +33,7 @@ from .query import (
     unit_query,
 )
 
-__all__ = ["DocSet", "Execution", "Generation", "execute"]
+__all__ = ["DocSet", "Execution", "Generation", "execute", "similar"]
 
 FACETS = ("field", "province", "unit", "year", "level")
 # Document numbers kept in the per-version memo of word and phrase matches (about 60 bytes
@@ -50,6 +50,7 @@ PRECISE = (
     30  # of which the leaders are checked for phrases too  # entries scored in full; enough for the first ten pages
 )
 FACET_VALUES = 30  # values listed per facet (the most frequent, and every chosen one)
+SIMILAR_SHORTLIST = 100  # entries scored in full when looking for models like one
 
 
 class DocSet(_QueryBase):
@@ -640,6 +641,32 @@ def _shortlist(searcher, pq, loose, within: set[int], size: int) -> set[int]:
         if len(picked) >= size:
             return picked
     return picked | set(itertools.islice(sorted(within - picked), size - len(picked)))
+
+
+def similar(searcher, gen: Generation, docnum: int, text: str, field: str, limit: int) -> list[tuple[int, float]]:
+    """Return the published entries most like one, best first, with their scores.
+
+    What Whoosh's more_like ranks (an Or of the text's key terms, each boosted by its weight),
+    without scoring every entry that shares a word (120 ms at 10 000 entries): the entries
+    are first weighed by the key terms they have (from the memo of word matches), and only
+    the heaviest are scored in full.
+    """
+    keys = searcher.key_terms_from_text(field, text, numterms=12, normalize=False)
+    if not keys:
+        return []
+    published = gen.allowed({}, ("published",))
+    # Words in many entries weigh little and cost the most to walk: they only score.
+    cap = max(_TERM_POSTINGS, _TERM_SHARE * searcher.doc_count())
+    telling = [(t, b) for t, b in keys if searcher.doc_frequency(field, t) <= cap] or keys
+    weight: dict[int, float] = {}
+    for term, boost in telling:
+        share = boost * searcher.idf(field, term)
+        for d in gen.docs(searcher, Term(field, term)) & published:
+            weight[d] = weight.get(d, 0.0) + share
+    weight.pop(docnum, None)
+    shortlist = set(sorted(weight, key=lambda d: (-weight[d], d))[:SIMILAR_SHORTLIST])
+    scores = _TermScores(searcher, shortlist).evaluate(WhooshOr([Term(field, t, boost=b) for t, b in keys])) or {}
+    return sorted(scores.items(), key=lambda ds: (-ds[1], ds[0]))[:limit]
 
 
 class _BoundedDict(dict):

@@ -142,3 +142,19 @@ def test_after_each_save_searches_find_what_a_fresh_reader_finds(tmp_path):
                 )
     assert _seen(index, '"tủ thuốc"')[0] == 7  # b0..b7 without b3; "tu-thuoc" became "Tủ sách"
     assert carried >= len(steps) // 2  # most steps really built on the previous version
+
+
+def test_related_models_rank_as_whooshs_more_like_would(tmp_path):
+    topics = ["tủ thuốc quân y", "tàu thuyền ngư dân", "lớp học xóa mù chữ", "đèn năng lượng mặt trời"]
+    ix = SearchIndex(tmp_path / "rel")
+    ix.build([doc(f"m{n}", f"Mô hình {topics[n % 4]} số {n}",
+                  f"Đồn biên phòng làm {topics[n % 4]}, rồi {topics[(n * 7) % 4]} cùng bà con {n % 5} bản.",
+                  status="draft" if n % 9 == 0 else "published") for n in range(40)])  # fmt: skip
+    with ix._searcher() as searcher:
+        for slug in ("m1", "m2", "m7", "m30"):
+            docnum = searcher.document_number(slug=slug)
+            text = searcher.stored_fields(docnum)["stored"]["key_terms"]
+            expected = searcher.more_like(docnum, "words_f", text=text, top=5, numterms=12,
+                                          filter=Term("status", "published"))  # fmt: skip
+            assert [h.slug for h in ix.related(slug)] == [h["slug"] for h in expected]
+            assert [round(h.score, 3) for h in ix.related(slug)] == [round(h.score, 3) for h in expected]
