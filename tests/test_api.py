@@ -83,3 +83,20 @@ def test_search_reports_suggestions_and_corrections(client):
     typo = client.get("/api/search?q=t%E1%BB%A7+thu%E1%BB%91+bi%C3%AAn+c%C6%B0%C6%A1ng").get_json()  # "thuố"
     assert typo["corrected"] and typo["results"][0]["slug"] == "tu-thuoc-bien-cuong"
     assert typo["suggestion"] == "tủ thuốc biên cương"
+
+
+def test_a_fresh_server_process_warms_up_with_the_most_searched_words(app, client, content_dir, data_dir, tmp_path):
+    from kb import create_app
+    from kb.web import warm_up
+
+    for query in ("tu thuoc", "tu thuoc", "tàu thuyền", "biển"):
+        client.get("/api/search", query_string={"q": query})
+    fresh = create_app({"TESTING": True, "KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir})
+    assert warm_up(fresh, queries=2) == 3  # the listing, then the two most searched queries
+    index = fresh.extensions["kb_index"]
+    memo = index._generation_now().memo
+    assert "Term('all_f', 'thuoc')" in memo  # "tu thuoc", searched twice, was looked up
+    assert "Term('all_x', 'biển')" in memo  # then, of those searched once, the first by name
+    assert not any("thuyen" in key for key in memo)  # "tàu thuyền" was not among the two
+    empty = create_app({"TESTING": True, "KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": tmp_path / "none"})
+    assert warm_up(empty) == 0  # no index yet: nothing to warm, no error

@@ -7,7 +7,7 @@ import logging
 from flask import Flask, current_app, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from indexer import SearchIndex
+from indexer import IndexMissing, SearchIndex
 
 from ..catalog import index_dir
 from ..store import open_db
@@ -131,3 +131,29 @@ def init_app(app: Flask) -> None:
     app.context_processor(_user_context)
     app.register_error_handler(HTTPException, _error_page)
     app.register_error_handler(Exception, _server_error)
+
+
+def warm_up(app: Flask, queries: int = 20) -> int:
+    """Ready a fresh server process before it takes requests; return the searches it ran.
+
+    It opens the index reader, reads the per-version arrays and looks up what officers searched
+    for most, so the first visitors after a (re)start do not wait for that. Without an index
+    (or a search log) there is nothing to warm; that is never an error.
+    """
+    index = app.extensions["kb_index"]
+    cache = app.config["KB_RESULT_CACHE"]
+    try:
+        index.search("", cache=cache)
+    except IndexMissing:
+        return 0
+    db = open_db(app.config["KB_DATA_DIR"])
+    try:
+        rows = db.execute(
+            "SELECT query FROM search_log WHERE query != '' GROUP BY query ORDER BY count(*) DESC, query LIMIT ?",
+            [queries],
+        ).fetchall()
+    finally:
+        db.conn.close()
+    for (query,) in rows:
+        index.search(query, cache=cache)
+    return 1 + len(rows)
