@@ -8,6 +8,7 @@ on a shortlist picked by a cheap scored query over the short fields.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import threading
 from collections import Counter
@@ -18,6 +19,7 @@ from whoosh.matching import ListMatcher, NullMatcher
 from whoosh.query import And, Phrase, Query, Term
 from whoosh.query import Or as WhooshOr
 from whoosh.query.qcore import Query as _QueryBase
+from whoosh.scoring import BM25FScorer
 
 from .query import (
     COMMON_SHARE,
@@ -43,8 +45,11 @@ MEMO_SIZE = 1_500_000
 # diacritics), so they always come before entries with only some of the words.
 FIRST_BONUS = 2000.0
 EVERY_BONUS = 1000.0
-# From this many documents on, facet values are counted with bit masks.
+# From this many documents on, facet values are counted with bit masks, when the facet has
+# few values (one AND per value: a unit facet with thousands of values is cheaper to count
+# document by document).
 MASK_FROM = 2000
+MASK_VALUES = 64
 SHORTLIST = 50  # entries ranked in full: the first five pages
 PRECISE = (
     30  # of which the leaders are checked for phrases too  # entries scored in full; enough for the first ten pages
@@ -131,6 +136,14 @@ class _Segment:
         self.sort_keys = [(-(years[d] or 0), titles[d] or b"") for d in range(size)]
         self.adopted = [(counts[d] or 0) if counts is not None else 0 for d in range(size)]
         self.lexicons: dict[str, dict[str, int]] = {}
+        self._lengths: dict[str, list[int]] = {}
+
+    def lengths(self, reader, field: str) -> list[int]:
+        """Return each document's length in a field, as the scorer reads it (read once)."""
+        found = self._lengths.get(field)
+        if found is None:
+            found = self._lengths[field] = [reader.doc_field_length(d, field, 1) for d in range(self.size)]
+        return found
 
     def lexicon(self, reader, field: str) -> dict[str, int]:
         """Return the segment's terms of a field with their document frequencies (read once)."""
@@ -319,7 +332,7 @@ class Generation:
 
     def count(self, name: str, docs: set[int] | frozenset[int], masks: dict | None = None) -> Counter[str]:
         """Count the values of a facet over documents (masks memoises their bit masks by id)."""
-        if len(docs) < MASK_FROM:
+        if len(docs) < MASK_FROM or len(self._known(name)) > MASK_VALUES:
             values = self.values[name]
             return Counter(itertools.chain.from_iterable(values[d] for d in docs))
         # Many documents: one bitwise AND per value instead of a loop over documents.
@@ -421,7 +434,7 @@ def execute(
         position = gen.positions[sort]
         ordered = sorted(matched, key=lambda d: (d not in full, position[d]))[start : start + per_page]
         return Execution(pq, stage, [(d, 0.0) for d in ordered], len(matched), len(full), facets)
-    ranked = _rank(searcher, pq, loose, common, every & allowed, matched, start + per_page, first)
+    ranked = _rank(searcher, gen, pq, loose, common, every & allowed, matched, start + per_page, first)
     return Execution(pq, stage, ranked[start : start + per_page], len(matched), len(every & allowed), facets)
 
 
@@ -441,13 +454,22 @@ def _facets(gen, base: set[int] | frozenset[int], filters, statuses, matched) ->
         docs = base & gen.allowed(filters, statuses, skip=name) if filters.get(name) else matched
         counter = gen.count(name, docs, masks)
         chosen = set(filters.get(name, ()))
-        if name == "year":
-            ordered = sorted(counter.items(), key=lambda vn: -int(vn[0]) if vn[0].isdigit() else 0)
-        else:
-            ordered = sorted(counter.items(), key=lambda vn: (-vn[1], vn[0]))
-        top = ordered[:FACET_VALUES] + [vn for vn in ordered[FACET_VALUES:] if vn[0] in chosen]
+        key = _newest_first if name == "year" else _most_first
+        top = heapq.nsmallest(FACET_VALUES, counter.items(), key=key)  # not a sort of thousands of units
+        shown = {v for v, _n in top}
+        top += sorted(((v, n) for v, n in counter.items() if v in chosen and v not in shown), key=key)
         counts[name] = [(v, n) for v, n in top if v]
     return counts
+
+
+def _newest_first(item: tuple[str, int]) -> int:
+    """Order years newest first (anything else last)."""
+    return -int(item[0]) if item[0].isdigit() else 0
+
+
+def _most_first(item: tuple[str, int]) -> tuple[int, str]:
+    """Order facet values by count, then by name."""
+    return -item[1], item[0]
 
 
 def _has_phrase(query: Query) -> bool:
@@ -460,7 +482,7 @@ def _marked(pq: ParsedQuery) -> bool:
     return any(s.exact != s.folded for s in pq.words)
 
 
-def _rank(searcher, pq, loose, common, every, matched, needed: int, first: set[int]) -> list[tuple[int, float]]:
+def _rank(searcher, gen, pq, loose, common, every, matched, needed: int, first: set[int]) -> list[tuple[int, float]]:
     """Rank a fixed shortlist in full; the rest follows in a stable order, for deep pages.
 
     The shortlist is the same for every page, so paging never repeats or skips an entry, and
@@ -475,12 +497,12 @@ def _rank(searcher, pq, loose, common, every, matched, needed: int, first: set[i
             shortlist |= _shortlist(searcher, pq, loose, group - shortlist, SHORTLIST - len(shortlist))
     clauses = scoring_clauses(pq, loose)
     positional = [c for c in clauses if _has_phrase(c)]
-    scores = _score_each(searcher, [c for c in clauses if not _has_phrase(c)], shortlist, common)
+    scores = _score_each(searcher, gen, [c for c in clauses if not _has_phrase(c)], shortlist, common)
     for docnum in shortlist:
         scores[docnum] += FIRST_BONUS if docnum in first else EVERY_BONUS if docnum in every else 0.0
     # Phrases read positions, the slowest thing to look up: only for the leading entries.
     leaders = set(sorted(scores, key=lambda d: (-scores[d], d))[:PRECISE])
-    for docnum, extra in _score_each(searcher, positional, leaders, common).items():
+    for docnum, extra in _score_each(searcher, gen, positional, leaders, common).items():
         scores[docnum] += extra
     ranked = sorted(scores.items(), key=lambda ds: (-ds[1], ds[0]))
     if needed > len(ranked):
@@ -489,7 +511,7 @@ def _rank(searcher, pq, loose, common, every, matched, needed: int, first: set[i
     return ranked
 
 
-def _score_each(searcher, clauses: list[Query], docs: set[int], common: frozenset[str]) -> dict[int, float]:
+def _score_each(searcher, gen, clauses: list[Query], docs: set[int], common: frozenset[str]) -> dict[int, float]:
     """Sum each clause's score over docs, clause by clause.
 
     This is what an Or of the clauses would score, but Whoosh's union of many matchers, and
@@ -502,7 +524,7 @@ def _score_each(searcher, clauses: list[Query], docs: set[int], common: frozense
     context = searcher.context()
     leaves = searcher.leaf_searchers()
     only = DocSet(docs)
-    terms = _TermScores(searcher, docs)
+    terms = _TermScores(searcher, docs, gen)
     for clause in clauses:
         clause = _without_common(searcher, clause, limit)
         if clause is None:
@@ -530,15 +552,20 @@ class _TermScores:
     over entries having every part, an Or the sum of the parts an entry has, times the boost.
     """
 
-    def __init__(self, searcher, docs: set[int]) -> None:
-        """Split the shortlist by segment, in each segment's own numbering."""
+    def __init__(self, searcher, docs: set[int], gen: Generation | None = None) -> None:
+        """Split the shortlist by segment, in each segment's own numbering.
+
+        With the version's Generation, field lengths come from its per-segment lists instead
+        of a column lookup per scored entry (the same numbers, read once per segment).
+        """
         self.context = searcher.context()
         self.leaves = []
-        for leaf, offset in searcher.leaf_searchers():
+        segments = [gen.segments[leaf.segment] for leaf in gen.leaves] if gen is not None else None
+        for i, (leaf, offset) in enumerate(searcher.leaf_searchers()):
             end = offset + leaf.doc_count_all()
             local = sorted(d - offset for d in docs if offset <= d < end)
             if local:
-                self.leaves.append((leaf, offset, local))
+                self.leaves.append((leaf, offset, local, segments[i] if segments else None))
         self.memo: dict[tuple[str, str], dict[int, float]] = {}
 
     def term(self, fieldname: str, text: str) -> dict[int, float]:
@@ -548,8 +575,24 @@ class _TermScores:
         if found is None:
             found = self.memo[key] = {}
             query = Term(fieldname, text)
-            for leaf, offset, local in self.leaves:
+            for leaf, offset, local, segment in self.leaves:
                 matcher = query.matcher(leaf, self.context)
+                # The term's postings matcher, or the one that skips deleted entries around it.
+                scorer = getattr(matcher, "scorer", None) or getattr(getattr(matcher, "child", None), "scorer", None)
+                if segment is not None and type(scorer) is BM25FScorer:
+                    # BM25 as Whoosh's scorer computes it, with the field lengths at hand.
+                    lengths = segment.lengths(leaf.reader(), fieldname)
+                    idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
+                    for docnum in local:
+                        if not matcher.is_active():
+                            break
+                        matcher.skip_to(docnum)
+                        if matcher.is_active() and matcher.id() == docnum:
+                            tf = matcher.weight()
+                            found[offset + docnum] = (
+                                idf * (tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths[docnum] / avgfl))
+                            )
+                    continue
                 for docnum in local:
                     if not matcher.is_active():
                         break
@@ -665,7 +708,7 @@ def similar(searcher, gen: Generation, docnum: int, text: str, field: str, limit
             weight[d] = weight.get(d, 0.0) + share
     weight.pop(docnum, None)
     shortlist = set(sorted(weight, key=lambda d: (-weight[d], d))[:SIMILAR_SHORTLIST])
-    scores = _TermScores(searcher, shortlist).evaluate(WhooshOr([Term(field, t, boost=b) for t, b in keys])) or {}
+    scores = _TermScores(searcher, shortlist, gen).evaluate(WhooshOr([Term(field, t, boost=b) for t, b in keys])) or {}
     return sorted(scores.items(), key=lambda ds: (-ds[1], ds[0]))[:limit]
 
 
