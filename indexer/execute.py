@@ -221,6 +221,7 @@ class Generation:
         self._allowed: dict[tuple, frozenset[int]] = {}
         self._lexicons: dict[str, dict[str, int]] = {}
         self._common: frozenset[str] | None = None
+        self._frequencies: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
         # Documents of words and phrases already looked up in this version (like Lucene's
         # query cache): common words recur in most queries. Bounded, oldest dropped first.
@@ -287,6 +288,16 @@ class Generation:
                     found[term] = found.get(term, 0) + count
             with self._lock:
                 self._lexicons[field] = found
+        return found
+
+    def frequency(self, searcher, field: str, text: str) -> int:
+        """Return in how many entries a term is (as Whoosh counts: deleted ones too), remembered."""
+        key = (field, text)
+        found = self._frequencies.get(key)
+        if found is None:
+            if len(self._frequencies) > 100_000:  # terms come from users' queries: stay bounded
+                self._frequencies.clear()
+            found = self._frequencies[key] = searcher.doc_frequency(field, text)
         return found
 
     def common(self, searcher) -> frozenset[str]:
@@ -494,7 +505,7 @@ def _rank(searcher, gen, pq, loose, common, every, matched, needed: int, first: 
     # Every word as typed, then every word, then some: each group by a cheap first pass.
     for group in (first, every, matched):
         if len(shortlist) < SHORTLIST:
-            shortlist |= _shortlist(searcher, pq, loose, group - shortlist, SHORTLIST - len(shortlist))
+            shortlist |= _shortlist(searcher, gen, pq, loose, group - shortlist, SHORTLIST - len(shortlist))
     clauses = scoring_clauses(pq, loose)
     positional = [c for c in clauses if _has_phrase(c)]
     scores = _score_each(searcher, gen, [c for c in clauses if not _has_phrase(c)], shortlist, common)
@@ -526,7 +537,7 @@ def _score_each(searcher, gen, clauses: list[Query], docs: set[int], common: fro
     only = DocSet(docs)
     terms = _TermScores(searcher, docs, gen)
     for clause in clauses:
-        clause = _without_common(searcher, clause, limit)
+        clause = _without_common(searcher, gen, clause, limit)
         if clause is None:
             continue
         found = terms.evaluate(clause)
@@ -626,16 +637,16 @@ class _TermScores:
         return found if query.boost == 1.0 else {d: score * query.boost for d, score in found.items()}
 
 
-def _without_common(searcher, query: Query, limit: float) -> Query | None:
+def _without_common(searcher, gen: Generation, query: Query, limit: float) -> Query | None:
     """Drop the terms found in more than limit entries from a scoring clause (None if nothing is left).
 
     Such a term scores next to nothing but is the costliest to look up. Inside an And this
     loosens what the clause requires a little, which only matters for ranking.
     """
     if isinstance(query, Term):
-        return None if searcher.doc_frequency(query.fieldname, query.text) > limit else query
+        return None if gen.frequency(searcher, query.fieldname, query.text) > limit else query
     if isinstance(query, (And, WhooshOr)):
-        kept = [q for q in (_without_common(searcher, c, limit) for c in query.subqueries) if q is not None]
+        kept = [q for q in (_without_common(searcher, gen, c, limit) for c in query.subqueries) if q is not None]
         if not kept:
             return None
         return (
@@ -651,7 +662,7 @@ _TERM_POSTINGS = 1000
 _TERM_SHARE = 0.1
 
 
-def _shortlist(searcher, pq, loose, within: set[int], size: int) -> set[int]:
+def _shortlist(searcher, gen, pq, loose, within: set[int], size: int) -> set[int]:
     """Pick up to size documents of within: best by title, then summary, unit/tags, body.
 
     Terms found in too many documents of a field are skipped in that pass (they rank nothing
@@ -662,14 +673,13 @@ def _shortlist(searcher, pq, loose, within: set[int], size: int) -> set[int]:
         return picked
     if len(within) <= size:
         return set(within)
-    reader = searcher.reader()
     context = searcher.context()
     syllables = shortlist_terms(pq, loose)
     pairs = [f"{a.folded}_{b.folded}" for a, b in itertools.pairwise(pq.words)]
     cap = max(_TERM_POSTINGS, _TERM_SHARE * searcher.doc_count())
     for field, boost in _TIERS:
         candidates = pairs if field == "all_p" else syllables
-        terms = [t for t in candidates if 0 < reader.doc_frequency(field, t) <= cap]
+        terms = [t for t in candidates if 0 < gen.frequency(searcher, field, t) <= cap]
         scores: dict[int, float] = {}
         for term in terms:  # walk each short posting list once, scoring what is still wanted
             for leaf, offset in searcher.leaf_searchers():
@@ -700,7 +710,7 @@ def similar(searcher, gen: Generation, docnum: int, text: str, field: str, limit
     published = gen.allowed({}, ("published",))
     # Words in many entries weigh little and cost the most to walk: they only score.
     cap = max(_TERM_POSTINGS, _TERM_SHARE * searcher.doc_count())
-    telling = [(t, b) for t, b in keys if searcher.doc_frequency(field, t) <= cap] or keys
+    telling = [(t, b) for t, b in keys if gen.frequency(searcher, field, t) <= cap] or keys
     weight: dict[int, float] = {}
     for term, boost in telling:
         share = boost * searcher.idf(field, term)
