@@ -188,3 +188,19 @@ def test_an_oversized_form_post_is_refused_in_vietnamese(client):
     response = client.post("/login", data={"name": "x", "password": "y" * (3 * 1024 * 1024)})
     assert response.status_code == 413
     assert "Dữ liệu gửi lên quá lớn." in response.get_data(as_text=True)
+
+
+def test_search_page_links_are_written_as_url_for_writes_them(app):
+    from flask import url_for
+
+    from kb.web.public import search_url
+
+    cases = [
+        {},
+        {"q": "tủ thuốc & biên cương"},
+        {"q": "a+b", "field": ["Phòng, chống tội phạm", "Y tế"], "page": 3},
+        {"province": ["Hà Nội"], "sort": "newest", "level": ["Điển hình"]},
+    ]
+    with app.test_request_context("/search"):
+        for args in cases:
+            assert search_url(args) == url_for("public.search", **args)
