@@ -17,7 +17,7 @@ from pathlib import Path
 from indexer import SCHEMA_VERSION, Document, IndexBusy, SearchIndex
 from indexer.locks import file_lock
 
-from .entries import Entry, InvalidEntry, Problem, links_outside, load_fields, parse_entry, scan_entries
+from .entries import Entry, InvalidEntry, Problem, load_fields, parse_entry, scan
 from .render import plain_text, render_markdown
 from .replications import evidence_level, ledger_stats
 from .store import decode_row, delete_entries, get_meta, now_iso, open_db, set_meta, upsert_entries
@@ -126,8 +126,9 @@ def _load_many(jobs: list[tuple[bytes, str, tuple[str, ...]]]) -> list[tuple[Ent
 def check_content(content_dir: Path) -> CheckReport:
     """Validate every entry file; raise InvalidEntry if fields.yml itself is broken."""
     allowed = load_fields(content_dir / "fields.yml")
-    report = CheckReport(problems=[*load_vocabulary(content_dir).problems, *links_outside(content_dir)])
-    paths = {p.relative_to(content_dir).as_posix(): p for p in scan_entries(content_dir)}
+    files, links = scan(content_dir)
+    report = CheckReport(problems=[*load_vocabulary(content_dir).problems, *links])
+    paths = {p.relative_to(content_dir).as_posix(): p for p in files}
     report.files = len(paths)
     winners, losers = _assign_slugs(list(paths), {})
     report.problems += [_duplicate(rel, winner) for rel, winner in losers]
@@ -216,9 +217,10 @@ def _reindex_once(content_dir: Path, data_dir: Path, full: bool, progress: Progr
     # Fields and province names shape every entry: when they change, every file is read again.
     trusted = get_meta(db, "config_hash") == config
     full = full or not by_slug or not index.exists() or not trusted
-    report = ReindexReport(full=full, problems=[*vocab.problems, *links_outside(content_dir)])
+    files, links = scan(content_dir)
+    report = ReindexReport(full=full, problems=[*vocab.problems, *links])
 
-    paths = {p.relative_to(content_dir).as_posix(): p for p in scan_entries(content_dir)}
+    paths = {p.relative_to(content_dir).as_posix(): p for p in files}
     winners, losers = _assign_slugs(list(paths), {slug: row["path"] for slug, row in by_slug.items()})
     report.problems += [_duplicate(rel, winner) for rel, winner in losers]
     report.skipped += len(losers)

@@ -144,3 +144,19 @@ def test_path_traversal_finds_nothing(client, url):
     response = client.get(url)
     assert response.status_code in (400, 404)
     assert b"root:" not in response.data and b"SQLite format" not in response.data
+
+
+def test_linked_folders_are_not_entered_and_a_link_inside_the_content_folder_is_read(content_dir, data_dir, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "ngoai-thu-muc.md").write_text(GOOD.format(title="Ngoài thư mục", word="xqzfolder"), encoding="utf-8")
+    shared = content_dir / "shared"
+    shared.mkdir()
+    (shared / "dung-chung.md").write_text(GOOD.format(title="Dùng chung", word="xqzshared"), encoding="utf-8")
+    models = content_dir / "models"
+    os.symlink(elsewhere, models / "thu-muc-lien-ket")
+    os.symlink(shared / "dung-chung.md", models / "dung-chung.md")
+    reindex(content_dir, data_dir)
+    client = create_app({"TESTING": True, "KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir}).test_client()
+    assert client.get("/api/search?q=xqzfolder").get_json()["total"] == 0
+    assert [r["slug"] for r in client.get("/api/search?q=xqzshared").get_json()["results"]] == ["dung-chung"]
