@@ -60,6 +60,34 @@ class SegmentWriterPlus(SegmentWriter):
         super().__init__(ix, **kwargs)
         self.pool = _ChunkedPool(self._tempstorage, self.newsegment, limitmb=limitmb)
 
+    def _flush_segment(self) -> None:
+        """Write the postings as Whoosh does, with each field's lengths read once, not per posting."""
+        self.perdocwriter.close()
+        reader = self.per_document_reader() if self.codec.length_stats else None
+        lengths = _Lengths(reader, self.docnum) if reader is not None else None
+        self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+        self.fieldwriter.close()
+        if reader is not None:
+            reader.close()
+
+
+class _Lengths:
+    """A new segment's field lengths, one list per field, for the postings writer.
+
+    Whoosh looks the length up in the column for every posting (a third of the time of writing
+    postings at 10 000 entries); a body's few hundred terms share one length.
+    """
+
+    def __init__(self, reader, count: int) -> None:
+        self.reader, self.count = reader, count
+        self.lists: dict[str, list[int]] = {}
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
+        found = self.lists.get(fieldname)
+        if found is None:
+            found = self.lists[fieldname] = [self.reader.doc_field_length(d, fieldname, 0) for d in range(self.count)]
+        return found[docnum]
+
 
 def write_documents(ix, docs: Iterable[dict[str, Any]], procs: int = 1) -> int:
     """Add docs to an empty index and commit; with procs > 1, one segment per worker process.
