@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -56,6 +57,9 @@ PRECISE = (
 )
 FACET_VALUES = 30  # values listed per facet (the most frequent, and every chosen one)
 SIMILAR_SHORTLIST = 100  # entries scored in full when looking for models like one
+# How long a new index version may translate the previous version's memo. By then the words
+# in use have been carried over; the rest of the old memo is let go, not held for days.
+INHERIT_SECONDS = 300.0
 
 
 class DocSet(_QueryBase):
@@ -248,7 +252,7 @@ class Generation:
             for d in new.deleted - old.deleted
         )
         previous._heir = None  # one step back only: older versions can be freed
-        return previous.memo, keep_below, dropped, shared
+        return previous.memo, keep_below, dropped, shared, time.monotonic() + INHERIT_SECONDS
 
     def docs(self, searcher, query: Query) -> set[int]:
         """Return the documents matching a query, unscored, remembered for this version."""
@@ -266,7 +270,10 @@ class Generation:
         heir = self._heir
         if heir is None:
             return None
-        memo, keep_below, dropped, shared = heir
+        memo, keep_below, dropped, shared, until = heir
+        if time.monotonic() > until:
+            self._heir = None
+            return None
         old = memo.get(key)
         if old is None:
             return None

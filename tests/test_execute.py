@@ -158,3 +158,15 @@ def test_related_models_rank_as_whooshs_more_like_would(tmp_path):
                                           filter=Term("status", "published"))  # fmt: skip
             assert [h.slug for h in ix.related(slug)] == [h["slug"] for h in expected]
             assert [round(h.score, 3) for h in ix.related(slug)] == [round(h.score, 3) for h in expected]
+
+
+def test_a_new_version_lets_the_previous_memo_go_after_a_while(index, monkeypatch):
+    index.search("tủ thuốc", cache=False)
+    index.update([doc("moi", "Mô hình mới", "Giúp dân.")])
+    with index._searcher() as searcher:
+        gen = index._generation(searcher)
+        assert gen._heir is not None
+        monkeypatch.setattr(ex.time, "monotonic", lambda: gen._heir[4] + 1)
+        word = Term("all_f", "thuoc")
+        assert gen.docs(searcher, word) == set(searcher.docs_for_query(word))  # looked up afresh
+        assert gen._heir is None  # the old memo is no longer held
