@@ -29,7 +29,8 @@ def post_worker_init(worker):
 
     started = time.monotonic()
     try:
-        ran = warm_up(worker.wsgi)
+        # Within half the timeout, with heartbeats: the master kills a worker silent for longer.
+        ran = warm_up(worker.wsgi, budget=timeout / 2, notify=worker.notify)
     except Exception:  # a cold worker still serves: never keep it from starting
         worker.log.exception("Warming up the worker failed")
         return

@@ -426,8 +426,10 @@ class SearchIndex:
         version = self._version(searcher)
         with self._gen_lock:
             if self._gen is None or self._gen[0] != version:
-                # Built on the previous version: the segments both share are not read again.
-                self._gen = (version, Generation(searcher, self._gen[1] if self._gen else None))
+                # Built on the previous version of the same directory, never on a newer one (a
+                # thread may still read an older version): shared segments are not read again.
+                older = self._gen is not None and self._gen[0][0] == version[0] and self._gen[0][1] < version[1]
+                self._gen = (version, Generation(searcher, self._gen[1] if older else None))
             return self._gen[1]
 
     def _with_places(self, pq: ParsedQuery) -> ParsedQuery:

@@ -20,7 +20,7 @@ from whoosh.matching import ListMatcher, NullMatcher
 from whoosh.query import And, Phrase, Query, Term
 from whoosh.query import Or as WhooshOr
 from whoosh.query.qcore import Query as _QueryBase
-from whoosh.scoring import BM25FScorer
+from whoosh.scoring import BM25FScorer, bm25
 
 from .query import (
     COMMON_SHARE,
@@ -120,10 +120,13 @@ class _Segment:
     and an incremental update (one saved entry: one small new segment) costs only that segment.
     """
 
-    def __init__(self, reader) -> None:
+    def __init__(self, reader, deleted: frozenset[int]) -> None:
         """Read every facet value and sort key of the segment's documents."""
         size = reader.doc_count_all()
         self.size = size
+        # Facet values are read without the documents deleted by then: this segment's data
+        # serves only versions that deleted at least as much (later ones, never earlier).
+        self.deleted = deleted
         self.values: dict[str, list[tuple[str, ...]]] = {}
         for name in (*FACETS, "status"):
             per_doc: list[list[str]] = [[] for _ in range(size)]
@@ -199,7 +202,10 @@ class Generation:
         known = previous.segments if previous is not None else {}
         self.segments: dict[str, _Segment] = {}
         for leaf, reader in leaves:
-            self.segments[leaf.segment] = known.get(leaf.segment) or _Segment(reader)
+            segment = known.get(leaf.segment)
+            if segment is None or not segment.deleted <= leaf.deleted:
+                segment = _Segment(reader, leaf.deleted)
+            self.segments[leaf.segment] = segment
         self.values: dict[str, list[tuple[str, ...]]] = {}
         for name in (*FACETS, "status"):
             joined: list[tuple[str, ...]] = []
@@ -241,6 +247,8 @@ class Generation:
         shared = 0
         for old, new in zip(previous.leaves, self.leaves, strict=False):
             if (old.segment, old.offset, old.size) != (new.segment, new.offset, new.size):
+                break
+            if not old.deleted <= new.deleted:  # an older version than previous: nothing carries
                 break
             shared += 1
         if not shared:
@@ -578,8 +586,13 @@ class _TermScores:
         """
         self.context = searcher.context()
         self.leaves = []
-        segments = [gen.segments[leaf.segment] for leaf in gen.leaves] if gen is not None else None
-        for i, (leaf, offset) in enumerate(searcher.leaf_searchers()):
+        leaves = searcher.leaf_searchers()
+        segments = None
+        if gen is not None and [(x.offset, x.size) for x in gen.leaves] == [
+            (offset, leaf.doc_count_all()) for leaf, offset in leaves
+        ]:  # the version gen describes: its segments line up with the searcher's
+            segments = [gen.segments[leaf.segment] for leaf in gen.leaves]
+        for i, (leaf, offset) in enumerate(leaves):
             end = offset + leaf.doc_count_all()
             local = sorted(d - offset for d in docs if offset <= d < end)
             if local:
@@ -606,10 +619,7 @@ class _TermScores:
                             break
                         matcher.skip_to(docnum)
                         if matcher.is_active() and matcher.id() == docnum:
-                            tf = matcher.weight()
-                            found[offset + docnum] = (
-                                idf * (tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths[docnum] / avgfl))
-                            )
+                            found[offset + docnum] = bm25(idf, matcher.weight(), lengths[docnum], avgfl, b, k1)
                     continue
                 for docnum in local:
                     if not matcher.is_active():
@@ -706,10 +716,12 @@ def _shortlist(searcher, gen, pq, loose, within: set[int], size: int) -> set[int
 def similar(searcher, gen: Generation, docnum: int, text: str, field: str, limit: int) -> list[tuple[int, float]]:
     """Return the published entries most like one, best first, with their scores.
 
-    What Whoosh's more_like ranks (an Or of the text's key terms, each boosted by its weight),
-    without scoring every entry that shares a word (120 ms at 10 000 entries): the entries
-    are first weighed by the key terms they have (from the memo of word matches), and only
-    the heaviest are scored in full.
+    Close to what Whoosh's more_like ranks (an Or of the text's key terms, each boosted by its
+    weight), without scoring every entry that shares a word (120 ms at 10 000 entries): the
+    entries are first weighed by the key terms they have that are not common (from the memo of
+    word matches), and only the heaviest are scored in full, as more_like scores them. An entry
+    sharing only common key terms is not considered; on a small corpus the list is exactly
+    more_like's.
     """
     keys = searcher.key_terms_from_text(field, text, numterms=12, normalize=False)
     if not keys:

@@ -56,7 +56,7 @@ def reindex_command(full: bool) -> None:
         report = reindex(content_dir, data_dir, full=full, progress=_progress)
     except InvalidEntry as exc:
         _echo_problems(exc.problems, content_dir)
-        raise click.ClickException("không thể lập chỉ mục khi danh sách lĩnh vực bị lỗi") from None
+        raise click.ClickException("không thể lập chỉ mục khi còn các lỗi trên") from None
     except IndexBusy as exc:
         raise click.ClickException(str(exc)) from None
     _echo_problems(report.problems, content_dir)

@@ -132,12 +132,15 @@ def scan_entries(content_dir: Path) -> Iterator[Path]:
 
 
 def links_outside(content_dir: Path) -> list[Problem]:
-    """Report the entry files that are links leading outside the content folder (never read)."""
+    """Report entry files that are links leading out of the content folder, and unreadable folders."""
     return scan(content_dir)[1]
 
 
 def scan(content_dir: Path) -> tuple[list[Path], list[Problem]]:
-    """Return the entry files under content_dir/models (sorted) and the links that leave it.
+    """Return the entry files under content_dir/models (sorted) and what could not be used.
+
+    The problems are links leading out of the content folder and subfolders that cannot be
+    read; if models itself cannot be read, InvalidEntry is raised.
 
     One walk with os.scandir, which knows from the directory listing what is a file, a folder
     or a link: the pathlib walk it replaces stat'ed each path again and took about 0.45 s at
@@ -152,14 +155,27 @@ def scan(content_dir: Path) -> tuple[list[Path], list[Problem]]:
     outside: list[Problem] = []
 
     def walk(folder: str) -> None:
-        with os.scandir(folder) as listing:
-            found = sorted(listing, key=lambda e: e.name)
+        try:
+            with os.scandir(folder) as listing:
+                found = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            rel = Path(folder).relative_to(content_dir).as_posix()
+            if folder == str(models):  # nothing readable: stop, rather than take every entry down
+                raise InvalidEntry([Problem(rel, 1, f"không đọc được thư mục ({exc.strerror})")]) from None
+            # A subfolder: say so; its entries drop out of search until it is readable again.
+            outside.append(Problem(rel, 1, f"không đọc được thư mục ({exc.strerror}); các mục trong đó bị bỏ qua"))
+            return
         for item in found:
-            link = item.is_symlink()
-            if item.is_dir():
+            try:
+                link = item.is_symlink()
+                is_dir = item.is_dir()
+                is_entry = not is_dir and item.name.endswith(".md") and item.is_file()
+            except OSError:  # a link that loops on itself: not an entry, as pathlib judged it
+                continue
+            if is_dir:
                 if not link:
                     walk(item.path)
-            elif item.name.endswith(".md") and item.is_file():
+            elif is_entry:
                 path = Path(item.path)
                 if not link or path.resolve().is_relative_to(root):
                     inside.append(path)

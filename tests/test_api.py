@@ -100,3 +100,16 @@ def test_a_fresh_server_process_warms_up_with_the_most_searched_words(app, clien
     assert not any("thuyen" in key for key in memo)  # "tàu thuyền" was not among the two
     empty = create_app({"TESTING": True, "KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": tmp_path / "none"})
     assert warm_up(empty) == 0  # no index yet: nothing to warm, no error
+
+
+def test_warming_up_stops_when_its_time_is_spent_and_keeps_the_heartbeat(app, client, content_dir, data_dir):
+    from kb import create_app
+    from kb.web import warm_up
+
+    for query in ("tu thuoc", "tàu thuyền", "biển"):
+        client.get("/api/search", query_string={"q": query})
+    beats = []
+    fresh = create_app({"TESTING": True, "KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir})
+    assert warm_up(fresh, budget=0.0, notify=lambda: beats.append(1)) == 1  # only the listing
+    assert beats  # the server heard from the worker before it gave up
+    assert warm_up(fresh, budget=60.0, notify=lambda: beats.append(1)) == 4

@@ -170,3 +170,20 @@ def test_a_new_version_lets_the_previous_memo_go_after_a_while(index, monkeypatc
         word = Term("all_f", "thuoc")
         assert gen.docs(searcher, word) == set(searcher.docs_for_query(word))  # looked up afresh
         assert gen._heir is None  # the old memo is no longer held
+
+
+def test_an_older_version_never_takes_a_newer_ones_deletions(index):
+    """A thread may still read the version before a save while another reads the one after."""
+    from whoosh import index as whoosh_index
+
+    before = whoosh_index.open_dir(index._current_dir()).searcher()
+    index.update([doc("tu-thuoc", "Tủ sách biên cương", "Sách cho trẻ em vùng biên.", fields=("Giáo dục",))])
+    after = whoosh_index.open_dir(index._current_dir()).searcher()
+    word = Term("all_f", "thuoc")
+    newer = ex.Generation(after)
+    assert len(newer.docs(after, word)) == 0  # "tủ thuốc" is gone after the save
+    older = ex.Generation(before, previous=newer)
+    assert older.docs(before, word) == set(before.docs_for_query(word)) != set()
+    assert older.values == ex.Generation(before).values  # the entry still has its facets there
+    before.close()
+    after.close()

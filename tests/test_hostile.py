@@ -160,3 +160,10 @@ def test_linked_folders_are_not_entered_and_a_link_inside_the_content_folder_is_
     client = create_app({"TESTING": True, "KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir}).test_client()
     assert client.get("/api/search?q=xqzfolder").get_json()["total"] == 0
     assert [r["slug"] for r in client.get("/api/search?q=xqzshared").get_json()["results"]] == ["dung-chung"]
+
+
+def test_a_link_that_loops_on_itself_is_passed_over(content_dir, data_dir):
+    os.symlink("vong-lap.md", content_dir / "models" / "vong-lap.md")
+    assert reindex(content_dir, data_dir).added >= 1  # the walk went on past the loop (it used to raise)
+    client = create_app({"TESTING": True, "KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir}).test_client()
+    assert client.get("/api/search?q=tủ+thuốc").get_json()["total"] >= 1

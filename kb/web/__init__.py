@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 
 from flask import Flask, current_app, g, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -133,13 +135,19 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, _server_error)
 
 
-def warm_up(app: Flask, queries: int = 20) -> int:
+def warm_up(
+    app: Flask, queries: int = 20, budget: float | None = None, notify: Callable[[], None] | None = None
+) -> int:
     """Ready a fresh server process before it takes requests; return the searches it ran.
 
     It opens the index reader, reads the per-version arrays and looks up what officers searched
     for most, so the first visitors after a (re)start do not wait for that. Without an index
-    (or a search log) there is nothing to warm; that is never an error.
+    (or a search log) there is nothing to warm; that is never an error. It stops once budget
+    seconds have passed, and calls notify between searches (gunicorn's heartbeat: a worker that
+    stays silent past the server's timeout is killed).
     """
+    started = time.monotonic()
+    notify = notify or (lambda: None)
     index = app.extensions["kb_index"]
     cache = app.config["KB_RESULT_CACHE"]
     try:
@@ -154,6 +162,11 @@ def warm_up(app: Flask, queries: int = 20) -> int:
         ).fetchall()
     finally:
         db.conn.close()
+    ran = 1
     for (query,) in rows:
+        notify()
+        if budget is not None and time.monotonic() - started > budget:
+            break
         index.search(query, cache=cache)
-    return 1 + len(rows)
+        ran += 1
+    return ran
