@@ -29,3 +29,21 @@ def write_entry(content_dir: Path, slug: str, body: str = "", folder: str = "", 
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)
     path.write_text(f"---\n{front}---\n\n{body}\n", encoding="utf-8")
     return path
+
+
+def site_with_accounts(content_dir: Path, data_dir: Path, accounts: dict[str, str]):
+    """Index content with the shipped province names and return the app, with accounts (name -> role)."""
+    import shutil
+
+    from kb import create_app
+    from kb.accounts import create_user
+    from kb.catalog import reindex
+    from kb.store import open_db
+
+    shutil.copy(Path(__file__).resolve().parent.parent / "content" / "places.yml", content_dir / "places.yml")
+    reindex(content_dir, data_dir)
+    app = create_app({"TESTING": True, "KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir})
+    db = open_db(data_dir)
+    for name, role in accounts.items():
+        create_user(db, name, PASSWORD, role)
+    return app

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-import shutil
 import tarfile
 from pathlib import Path
 
-from helpers import PASSWORD, login, token
+from helpers import login, site_with_accounts, token
 
 from kb import create_app
-from kb.accounts import create_user
 from kb.catalog import reindex
 from kb.store import open_db
 
@@ -18,11 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_a_backup_restored_on_a_fresh_machine_serves_the_same_site(content_dir, data_dir, tmp_path):
-    shutil.copy(ROOT / "content" / "places.yml", content_dir / "places.yml")
-    reindex(content_dir, data_dir)
-    app = create_app({"TESTING": True, "KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir})
-    db = open_db(data_dir)
-    create_user(db, "quantri", PASSWORD, "admin")
+    app = site_with_accounts(content_dir, data_dir, {"quantri": "admin"})
     admin = app.test_client()
     login(admin, "quantri")
     page = admin.get("/models/thap-sang-vung-bien/edit").get_data(as_text=True)

@@ -6,15 +6,12 @@ import fcntl
 import html
 import os
 import re
-import shutil
 import time
 from pathlib import Path
 
 import pytest
-from helpers import PASSWORD, login, token
+from helpers import login, site_with_accounts, token
 
-from kb import create_app
-from kb.accounts import create_user
 from kb.catalog import reindex
 from kb.editing import atomic_write
 from kb.jobs import get_job
@@ -41,13 +38,7 @@ FORM = {
 @pytest.fixture
 def site(content_dir, data_dir):
     """The app with CSRF on, indexed, with two editors and an admin."""
-    shutil.copy(ROOT / "content" / "places.yml", content_dir / "places.yml")
-    reindex(content_dir, data_dir)
-    app = create_app({"TESTING": True, "KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir})
-    db = open_db(data_dir)
-    for name, role in (("quantri", "admin"), ("bientap", "editor"), ("bientap2", "editor")):
-        create_user(db, name, PASSWORD, role)
-    return app
+    return site_with_accounts(content_dir, data_dir, {"quantri": "admin", "bientap": "editor", "bientap2": "editor"})
 
 
 def signed_in(app, name: str):

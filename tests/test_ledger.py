@@ -6,15 +6,12 @@ import csv
 import io
 import json
 import re
-import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from helpers import PASSWORD, login, token, write_entry
+from helpers import login, site_with_accounts, token, write_entry
 
-from kb import create_app
-from kb.accounts import create_user
 from kb.catalog import reindex
 from kb.replications import MODEL, NEW, SPREAD, evidence_level
 from kb.store import open_db
@@ -35,18 +32,13 @@ RECORD = {
 @pytest.fixture
 def site(content_dir, data_dir):
     """The app with places.yml, one entry filed under a former province name, and four accounts."""
-    shutil.copy(ROOT / "content" / "places.yml", content_dir / "places.yml")
     write_entry(
         content_dir, "bep-an-ban-tru", "## Cách làm\n\nNấu ăn cho học sinh.", title="Bếp ăn bán trú",
         summary="Bữa trưa cho học sinh.", unit="Đồn Biên phòng Thử Hai", province="Hà Giang", fields=["Dân vận"],
         year=2021,
     )  # fmt: skip
-    reindex(content_dir, data_dir)
-    app = create_app({"TESTING": True, "KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir})
-    db = open_db(data_dir)
-    for name, role in (("quantri", "admin"), ("bientap", "editor"), ("thanhvien", "member"), ("thanhvien2", "member")):
-        create_user(db, name, PASSWORD, role)
-    return app
+    accounts = {"quantri": "admin", "bientap": "editor", "thanhvien": "member", "thanhvien2": "member"}
+    return site_with_accounts(content_dir, data_dir, accounts)
 
 
 def signed_in(app, name: str):

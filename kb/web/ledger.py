@@ -32,6 +32,16 @@ def _entry_or_404(slug: str, any_status: bool = False) -> dict:
     return row
 
 
+def _record_or_404(slug: str, record_id: int) -> tuple[dict, object, dict]:
+    """Return the entry's row (any status), the database and one of the entry's records."""
+    row = _entry_or_404(slug, any_status=True)
+    db = get_db()
+    record = get_replication(db, record_id)
+    if record is None or record["slug"] != slug:
+        abort(404)
+    return row, db, record
+
+
 def _reindex(row: dict) -> None:
     """Give the entry its new evidence level and count in search at once (queued if busy)."""
     config = current_app.config
@@ -73,11 +83,7 @@ def new(slug: str):
 @role_required("editor")
 def edit(slug: str, record_id: int):
     """Correct a record (editors and admins)."""
-    row = _entry_or_404(slug, any_status=True)
-    db = get_db()
-    record = get_replication(db, record_id)
-    if record is None or record["slug"] != slug:
-        abort(404)
+    row, db, record = _record_or_404(slug, record_id)
     form = ReplicationForm(data=record if request.method == "GET" else None)
     if request.method == "POST":
         valid, new_record = form.validate(), form.to_record()
@@ -97,11 +103,7 @@ def edit(slug: str, record_id: int):
 @role_required("editor")
 def delete(slug: str, record_id: int):
     """Remove a record (editors and admins); the audit log keeps what it said."""
-    row = _entry_or_404(slug, any_status=True)
-    db = get_db()
-    record = get_replication(db, record_id)
-    if record is None or record["slug"] != slug:
-        abort(404)
+    row, db, _record = _record_or_404(slug, record_id)
     if not SimpleForm().validate():
         abort(400)
     before = delete_replication(db, record_id)
