@@ -331,7 +331,9 @@ def reindex_files(content_dir: Path, data_dir: Path, rels: list[str], wait: floa
         indexed = False
         if locked and get_meta(db, "config_hash") == _config_hash(content_dir) and index.exists():
             try:
-                ledger = ledger_stats(db)
+                # Only the saved entries' counts: a save does not read the whole ledger.
+                saved = [e.slug for e, _html, _text in fresh]
+                ledger = ledger_stats(db, *saved) if saved else {}
                 docs = [to_document(e, text, vocab, ledger) for e, _html, text in fresh]
                 index.update(docs, deletes=removed, wait=wait)
                 indexed = True

@@ -143,11 +143,11 @@ def list_replications(db: sqlite_utils.Database, slug: str) -> list[dict]:
     )
 
 
-def ledger_stats(db: sqlite_utils.Database, slug: str | None = None) -> dict[str, tuple[int, bool]]:
-    """Return, per model (or for one), (units that adopted it, whether one of them completed it)."""
+def ledger_stats(db: sqlite_utils.Database, *slugs: str) -> dict[str, tuple[int, bool]]:
+    """Return, per model (every one, or those named), (units that adopted it, whether one completed it)."""
     units: dict[str, set[str]] = {}
     completed: set[str] = set()
-    where, args = ("WHERE slug = ?", [slug]) if slug else ("", [])
+    where, args = (f"WHERE slug IN ({','.join('?' * len(slugs))})", list(slugs)) if slugs else ("", [])
     rows = db.execute(f"SELECT slug, unit, status FROM replications {where}", args).fetchall()
     for model, unit, status in rows:
         units.setdefault(model, set()).add(_unit_key(unit))
