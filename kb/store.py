@@ -252,13 +252,16 @@ def _log_connection(data_dir: Path) -> sqlite3.Connection:
     return conn
 
 
-def log_search(data_dir: Path, params: Any, results: int) -> None:
+def log_search(data_dir: Path, params: Any, found: Any) -> None:
     """Remember a public search: its normalised words, filters and result count, never who made it.
 
-    Only first pages with words or filters count: paging through results is one search.
+    Only first pages with words or filters count: paging through results is one search. A search
+    answered only with entries having some of the words, or after correcting typos, counts as
+    finding nothing: no entry had every word as typed, which is what the admin needs to know.
     """
     if params.page != 1 or not (params.q or params.filters):
         return
+    results = 0 if found.relaxed or found.corrected else found.total
     query = " ".join(normalize_text(params.q).lower().split())[:200]
     filters = json.dumps(params.filters, ensure_ascii=False, sort_keys=True)[:500] if params.filters else ""
     try:

@@ -21,7 +21,7 @@ def search():
     results = run_search(params)
     if results is None:
         return {"error": "Chưa có chỉ mục tìm kiếm; cần chạy 'flask --app app kb reindex'.", "status": 503}, 503
-    log_search(current_app.config["KB_DATA_DIR"], params, 0 if results.relaxed or results.corrected else results.total)
+    log_search(current_app.config["KB_DATA_DIR"], params, results)
     return {
         "query": results.query,
         "total": results.total,

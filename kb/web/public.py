@@ -107,10 +107,7 @@ def search():
         if unfiltered and unfiltered.total and not (unfiltered.relaxed or unfiltered.corrected):
             without_filters = unfiltered
     if results is not None:
-        # "Found nothing" is what the admin needs to know: no entry had every word as typed.
-        log_search(
-            current_app.config["KB_DATA_DIR"], params, 0 if results.relaxed or results.corrected else results.total
-        )
+        log_search(current_app.config["KB_DATA_DIR"], params, results)
     return render_template(
         "search.html",
         sorts=[
