@@ -12,15 +12,19 @@ import heapq
 import itertools
 import threading
 import time
+from array import array
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import ListMatcher, NullMatcher
+from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query import And, Phrase, Query, Term
 from whoosh.query import Or as WhooshOr
 from whoosh.query.qcore import Query as _QueryBase
-from whoosh.scoring import BM25FScorer, bm25
+from whoosh.scoring import BM25F, bm25
 
 from .query import (
     COMMON_SHARE,
@@ -42,6 +46,10 @@ FACETS = ("field", "province", "unit", "year", "level")
 # Document numbers kept in the per-version memo of word and phrase matches (about 60 bytes
 # each in a Python set): enough for the common words of a large knowledge base.
 MEMO_SIZE = 1_500_000
+# Postings (document number and weight, 8 bytes in arrays) of the terms scored in this
+# version, decoded once: Whoosh decompresses and unpickles a whole block (positions too) for
+# every document it jumps to, again for each query.
+POSTINGS_SIZE = 3_000_000
 # Added to the score of entries with every word as typed, then with every word (any
 # diacritics), so they always come before entries with only some of the words.
 FIRST_BONUS = 2000.0
@@ -186,6 +194,81 @@ def _leaves(searcher) -> list[tuple[_Leaf, object]]:
     return found
 
 
+class _Postings:
+    """A term's postings in one version: global document numbers (ascending) and their weights."""
+
+    __slots__ = ("ids", "weights")
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self.ids = array("i")
+        self.weights = array("f")
+
+    def __len__(self) -> int:
+        """Return how many documents have the term (the memo's measure of size)."""
+        return len(self.ids)
+
+    def extend(self, other: _Postings) -> None:
+        """Append postings that come after these."""
+        self.ids.extend(other.ids)
+        self.weights.extend(other.weights)
+
+    def before(self, end: int, dropped: frozenset[int]) -> _Postings:
+        """Return a copy of the postings below a document number, without the dropped documents."""
+        cut = bisect_left(self.ids, end)
+        kept = _Postings()
+        if not dropped:
+            kept.ids, kept.weights = self.ids[:cut], self.weights[:cut]
+            return kept
+        for docnum, weight in zip(self.ids[:cut], self.weights[:cut], strict=True):
+            if docnum not in dropped:
+                kept.ids.append(docnum)
+                kept.weights.append(weight)
+        return kept
+
+    def get(self, docnum: int) -> float | None:
+        """Return a document's weight, or None if it does not have the term."""
+        i = bisect_left(self.ids, docnum)
+        return self.weights[i] if i < len(self.ids) and self.ids[i] == docnum else None
+
+
+def _read_postings(leaves, field: str, text: str) -> _Postings:
+    """Read a term's postings from segments (leaf searcher, offset), deleted documents left out.
+
+    Whoosh's block reader is pinned (requirements.txt): its decoded blocks are taken whole,
+    one block at a time, instead of one posting at a time through the matcher.
+    """
+    found = _Postings()
+    for leaf, offset in leaves:
+        reader = leaf.reader()
+        if (field, text) not in reader:
+            continue
+        matcher = reader.postings(field, text)
+        raw = matcher.child if isinstance(matcher, FilterMatcher) else matcher
+        if type(raw) is not W3LeafMatcher:  # another codec: the matcher's own way
+            while matcher.is_active():
+                found.ids.append(offset + matcher.id())
+                found.weights.append(matcher.weight())
+                matcher.next()
+            continue
+        deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
+        while raw.is_active():
+            if raw._ids is None:
+                raw._read_ids()
+            if raw._weights is None:
+                raw._read_weights()
+            if deleted:
+                for docnum, weight in zip(raw._ids, raw._weights, strict=True):
+                    if docnum not in deleted:
+                        found.ids.append(offset + docnum)
+                        found.weights.append(weight)
+            else:
+                found.ids.extend(map(offset.__add__, raw._ids))
+                found.weights.extend(raw._weights)
+            raw._next_block()
+    return found
+
+
 class Generation:
     """What one version of the index lets us precompute: facet values and orders per document.
 
@@ -236,6 +319,8 @@ class Generation:
         # Documents of words and phrases already looked up in this version (like Lucene's
         # query cache): common words recur in most queries. Bounded, oldest dropped first.
         self.memo: dict[str, frozenset[int]] = _BoundedDict(MEMO_SIZE)
+        self.postings: dict[tuple[str, str], _Postings] = _BoundedDict(POSTINGS_SIZE)
+        self._lengths: dict[str, list[int]] = {}
         self._heir = self._inheritance(previous) if previous is not None else None
 
     def _inheritance(self, previous: Generation) -> tuple | None:
@@ -260,7 +345,7 @@ class Generation:
             for d in new.deleted - old.deleted
         )
         previous._heir = None  # one step back only: older versions can be freed
-        return previous.memo, keep_below, dropped, shared, time.monotonic() + INHERIT_SECONDS
+        return previous.memo, previous.postings, keep_below, dropped, shared, time.monotonic() + INHERIT_SECONDS
 
     def docs(self, searcher, query: Query) -> set[int]:
         """Return the documents matching a query, unscored, remembered for this version."""
@@ -273,15 +358,19 @@ class Generation:
             self.memo[key] = found
         return set(found)
 
+    def _live_heir(self) -> tuple | None:
+        """Return what the previous version left to translate, unless it has expired."""
+        heir = self._heir
+        if heir is not None and time.monotonic() > heir[-1]:
+            self._heir = heir = None
+        return heir
+
     def _inherited(self, searcher, key: str, query: Query) -> frozenset[int] | None:
         """Return a query's matches translated from the previous version's memo (None if not there)."""
-        heir = self._heir
+        heir = self._live_heir()
         if heir is None:
             return None
-        memo, keep_below, dropped, shared, until = heir
-        if time.monotonic() > until:
-            self._heir = None
-            return None
+        memo, _postings, keep_below, dropped, shared, _until = heir
         old = memo.get(key)
         if old is None:
             return None
@@ -290,6 +379,54 @@ class Generation:
         for leaf, offset in searcher.leaf_searchers()[shared:]:
             kept.update(offset + d for d in query.docs(leaf))
         return frozenset(kept)
+
+    def term_postings(self, searcher, field: str, text: str) -> _Postings:
+        """Return a term's documents (global numbers, ascending) and weights, remembered for this version."""
+        key = (field, text)
+        found = self.postings.get(key)
+        if found is None:
+            heir = self._live_heir()
+            old = heir[1].get(key) if heir is not None else None
+            if old is not None:  # the previous version's, translated: only new segments are read
+                _memo, _postings, keep_below, dropped, shared, _until = heir
+                found = old.before(keep_below, dropped)
+                found.extend(_read_postings(searcher.leaf_searchers()[shared:], field, text))
+            else:
+                found = _read_postings(searcher.leaf_searchers(), field, text)
+            self.postings[key] = found
+        return found
+
+    def lengths(self, searcher, field: str) -> list[int]:
+        """Return each document's length in a field (global numbering), as Whoosh's scorer reads it."""
+        found = self._lengths.get(field)
+        if found is None:
+            found = []
+            for leaf, reader in _leaves(searcher):
+                found.extend(self.segments[leaf.segment].lengths(reader, field))
+            with self._lock:
+                self._lengths[field] = found
+        return found
+
+    def aligned(self, searcher) -> bool:
+        """Return True if the searcher is the version this describes (same segments, same places)."""
+        return [(x.offset, x.size) for x in self.leaves] == [
+            (offset, leaf.doc_count_all()) for leaf, offset in searcher.leaf_searchers()
+        ]
+
+    def bm25(self, searcher, weighting, field: str, text: str) -> tuple | None:
+        """Return what scores a term as Whoosh's BM25F does: (postings, lengths, idf, avgfl, B, K1).
+
+        None when the weighting or the field is scored some other way, or the searcher is not
+        this version: then Whoosh's own matchers score it.
+        """
+        if type(weighting) is not BM25F or field not in searcher.schema or not searcher.schema[field].scorable:
+            return None
+        if not self.aligned(searcher):
+            return None
+        b = weighting._field_B.get(field, weighting.B)
+        avgfl = searcher.avg_field_length(field) or 1
+        postings = self.term_postings(searcher, field, text)
+        return postings, self.lengths(searcher, field), searcher.idf(field, text), avgfl, b, weighting.K1
 
     def lexicon(self, searcher, field: str) -> dict[str, int]:
         """Return every term of a field with its document frequency, summed over the segments."""
@@ -581,52 +718,50 @@ class _TermScores:
     def __init__(self, searcher, docs: set[int], gen: Generation | None = None) -> None:
         """Split the shortlist by segment, in each segment's own numbering.
 
-        With the version's Generation, field lengths come from its per-segment lists instead
-        of a column lookup per scored entry (the same numbers, read once per segment).
+        With the version's Generation, a term's postings and field lengths come from it,
+        decoded once per version (the same numbers Whoosh's scorer reads, without a block
+        decompressed and unpickled for every document it jumps to).
         """
+        self.searcher = searcher
         self.context = searcher.context()
+        self.gen = gen
+        self.docs = sorted(docs)
         self.leaves = []
-        leaves = searcher.leaf_searchers()
-        segments = None
-        if gen is not None and [(x.offset, x.size) for x in gen.leaves] == [
-            (offset, leaf.doc_count_all()) for leaf, offset in leaves
-        ]:  # the version gen describes: its segments line up with the searcher's
-            segments = [gen.segments[leaf.segment] for leaf in gen.leaves]
-        for i, (leaf, offset) in enumerate(leaves):
+        for leaf, offset in searcher.leaf_searchers():
             end = offset + leaf.doc_count_all()
-            local = sorted(d - offset for d in docs if offset <= d < end)
+            local = [d - offset for d in self.docs if offset <= d < end]
             if local:
-                self.leaves.append((leaf, offset, local, segments[i] if segments else None))
+                self.leaves.append((leaf, offset, local))
         self.memo: dict[tuple[str, str], dict[int, float]] = {}
 
     def term(self, fieldname: str, text: str) -> dict[int, float]:
         """Return the unboosted score of a term in each shortlisted entry that has it."""
         key = (fieldname, text)
         found = self.memo.get(key)
-        if found is None:
-            found = self.memo[key] = {}
-            query = Term(fieldname, text)
-            for leaf, offset, local, segment in self.leaves:
-                matcher = query.matcher(leaf, self.context)
-                # The term's postings matcher, or the one that skips deleted entries around it.
-                scorer = getattr(matcher, "scorer", None) or getattr(getattr(matcher, "child", None), "scorer", None)
-                if segment is not None and type(scorer) is BM25FScorer:
-                    # BM25 as Whoosh's scorer computes it, with the field lengths at hand.
-                    lengths = segment.lengths(leaf.reader(), fieldname)
-                    idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
-                    for docnum in local:
-                        if not matcher.is_active():
-                            break
-                        matcher.skip_to(docnum)
-                        if matcher.is_active() and matcher.id() == docnum:
-                            found[offset + docnum] = bm25(idf, matcher.weight(), lengths[docnum], avgfl, b, k1)
-                    continue
-                for docnum in local:
-                    if not matcher.is_active():
-                        break
-                    matcher.skip_to(docnum)
-                    if matcher.is_active() and matcher.id() == docnum:
-                        found[offset + docnum] = matcher.score()
+        if found is not None:
+            return found
+        found = self.memo[key] = {}
+        known = self.gen.bm25(self.searcher, self.context.weighting, fieldname, text) if self.gen else None
+        if known is not None:
+            postings, lengths, idf, avgfl, b, k1 = known
+            ids, weights, size = postings.ids, postings.weights, len(postings.ids)
+            i = 0
+            for docnum in self.docs:  # ascending, like the postings: one forward bisection each
+                i = bisect_left(ids, docnum, i)
+                if i == size:
+                    break
+                if ids[i] == docnum:
+                    found[docnum] = bm25(idf, weights[i], lengths[docnum], avgfl, b, k1)
+            return found
+        query = Term(fieldname, text)
+        for leaf, offset, local in self.leaves:
+            matcher = query.matcher(leaf, self.context)
+            for docnum in local:
+                if not matcher.is_active():
+                    break
+                matcher.skip_to(docnum)
+                if matcher.is_active() and matcher.id() == docnum:
+                    found[offset + docnum] = matcher.score()
         return found
 
     def evaluate(self, query: Query) -> dict[int, float] | None:
@@ -699,6 +834,14 @@ def _shortlist(searcher, gen, pq, loose, within: set[int], size: int) -> set[int
         terms = [t for t in candidates if 0 < gen.frequency(searcher, field, t) <= cap]
         scores: dict[int, float] = {}
         for term in terms:  # walk each short posting list once, scoring what is still wanted
+            known = gen.bm25(searcher, context.weighting, field, term)
+            if known is not None:  # the version's decoded postings, scored as Whoosh scores them
+                postings, lengths, idf, avgfl, b, k1 = known
+                for docnum, weight in zip(postings.ids, postings.weights, strict=True):
+                    if docnum in within and docnum not in picked:
+                        score = bm25(idf, weight, lengths[docnum], avgfl, b, k1) * boost
+                        scores[docnum] = scores.get(docnum, 0.0) + score
+                continue
             for leaf, offset in searcher.leaf_searchers():
                 matcher = Term(field, term, boost=boost).matcher(leaf, context)
                 while matcher.is_active():

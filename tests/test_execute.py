@@ -10,6 +10,7 @@ from whoosh.query import Term
 from indexer import Document, SearchIndex
 from indexer import execute as ex
 from indexer.execute import DocSet, _BoundedDict
+from indexer.query import parse_query
 
 
 def doc(slug: str, title: str, body: str = "", **extra) -> Document:
@@ -90,7 +91,8 @@ def test_the_memo_forgets_the_oldest_beyond_its_size():
 def _seen(ix: SearchIndex, query: str, **options) -> tuple:
     """Return what a user sees of a search: total, hits in order, facets, notices."""
     found = ix.search(query, cache=False, **options)
-    return found.total, [h.slug for h in found.hits], found.facets, found.relaxed, found.corrected
+    hits = [(h.slug, h.score) for h in found.hits]
+    return found.total, hits, found.facets, found.relaxed, found.corrected
 
 
 CARRY_QUERIES = [
@@ -134,6 +136,9 @@ def test_after_each_save_searches_find_what_a_fresh_reader_finds(tmp_path):
             carried += gen._heir is not None
             for word in words:  # deleted entries leave, new ones come in
                 assert gen.docs(searcher, word) == set(searcher.docs_for_query(word)), word
+                postings = gen.term_postings(searcher, word.fieldname, word.text)
+                fresh = ex._read_postings(searcher.leaf_searchers(), word.fieldname, word.text)
+                assert (postings.ids, postings.weights) == (fresh.ids, fresh.weights), word
         fresh = SearchIndex(index.root)  # nothing carried from an earlier version
         for query, filters in CARRY_QUERIES:
             for sort in ("relevance", "newest", "replicated"):
@@ -142,6 +147,24 @@ def test_after_each_save_searches_find_what_a_fresh_reader_finds(tmp_path):
                 )
     assert _seen(index, '"tủ thuốc"')[0] == 7  # b0..b7 without b3; "tu-thuoc" became "Tủ sách"
     assert carried >= len(steps) // 2  # most steps really built on the previous version
+
+
+def test_scores_from_decoded_postings_are_whooshs_own(index):
+    """The shortlist is scored from postings decoded once per version: exactly Whoosh's BM25F scores."""
+    index.update([doc("a1", "Mô hình biên giới số 1", "Đồn biên phòng giúp dân trồng rừng.")])  # a deletion
+    with index._searcher() as searcher:
+        assert any(leaf.reader().has_deletions() for leaf, _ in searcher.leaf_searchers())
+        gen = index._generation(searcher)
+        everyone = set(searcher.reader().all_doc_ids())  # deleted ones left out
+        checked = 0
+        for typed in ("giúp dân", "tủ thuốc biên cương", "đồn biên phòng", "ngư dân trên biển"):
+            pq = parse_query(typed, index.thesaurus)
+            for clause in ex.scoring_clauses(pq, ex.loose_units(pq, gen.common(searcher))):
+                whooshs = ex._TermScores(searcher, everyone, None).evaluate(clause)
+                decoded = ex._TermScores(searcher, everyone, gen).evaluate(clause)
+                assert decoded == whooshs, clause
+                checked += bool(whooshs)
+        assert checked >= 8
 
 
 def test_related_models_rank_as_whooshs_more_like_would(tmp_path):
@@ -166,7 +189,7 @@ def test_a_new_version_lets_the_previous_memo_go_after_a_while(index, monkeypatc
     with index._searcher() as searcher:
         gen = index._generation(searcher)
         assert gen._heir is not None
-        monkeypatch.setattr(ex.time, "monotonic", lambda: gen._heir[4] + 1)
+        monkeypatch.setattr(ex.time, "monotonic", lambda: gen._heir[-1] + 1)
         word = Term("all_f", "thuoc")
         assert gen.docs(searcher, word) == set(searcher.docs_for_query(word))  # looked up afresh
         assert gen._heir is None  # the old memo is no longer held
