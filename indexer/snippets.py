@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from html import escape
 
 from .analysis import Syllable, syllable_forms, syllables
-from .text import fold_accents
+from .text import SYLLABLE_RE, fold_accents
 
 __all__ = ["Marks", "highlight", "snippet"]
 
@@ -45,7 +45,7 @@ def _as_marks(marks: Marks | frozenset[str]) -> Marks:
     return marks if isinstance(marks, Marks) else Marks(frozenset(marks))
 
 
-def _matches(text: str, marks: Marks) -> list[tuple[int, int, str]]:
+def _matches(text: str, marks: Marks, complete: bool = False) -> list[tuple[int, int, str]]:
     """Return (start, end, term) of each syllable of text to mark, in order.
 
     A syllable typed with diacritics marks only the same syllable ("vùng" not
@@ -56,12 +56,14 @@ def _matches(text: str, marks: Marks) -> list[tuple[int, int, str]]:
     """
     if not marks:
         return []
-    sylls = _candidates(text, marks)
+    sylls, complete = _candidates(text, marks, complete)
     hits: dict[int, tuple[int, int, str]] = {}
     for run in marks.runs:
         n = len(run)
         for i in range(len(sylls) - n + 1):
-            if all(sylls[i + k].folded == run[k] for k in range(n)):
+            if all(sylls[i + k].folded == run[k] for k in range(n)) and (
+                complete or all(_adjacent(text, sylls[i + k], sylls[i + k + 1]) for k in range(n - 1))
+            ):
                 for k in range(n):
                     hits[i + k] = (sylls[i + k].start, sylls[i + k].end, sylls[i + k].folded)
     plain = {t for t in marks.words if fold_accents(t) == t}
@@ -74,25 +76,30 @@ def _matches(text: str, marks: Marks) -> list[tuple[int, int, str]]:
     return [hits[i] for i in sorted(hits)]
 
 
-def _candidates(text: str, marks: Marks) -> list[Syllable]:
-    """Return the syllables of text that fold to a marked word (all syllables if runs are marked).
+def _candidates(text: str, marks: Marks, complete: bool = False) -> tuple[list[Syllable], bool]:
+    """Return the syllables of text that fold to a marked word or a run's syllable, and whether
+    that is every syllable of text (then neighbours in the list are neighbours in the text).
 
     In NFC text folding keeps every offset, so a regular expression over the folded text
     finds the few candidates without analysing every syllable; other text takes the long way.
     """
-    if marks.runs:
-        return syllables(text)
     folded = fold_accents(text).lower()
-    if len(folded) != len(text):
-        return syllables(text)
-    words = sorted({fold_accents(w) for w in marks.words}, key=len, reverse=True)
-    pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, words)) + r")(?![^\W_])")
+    if complete or len(folded) != len(text):
+        return syllables(text), True
+    words = {fold_accents(w) for w in marks.words} | {s for run in marks.runs for s in run}
+    ordered = sorted(words, key=len, reverse=True)
+    pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, ordered)) + r")(?![^\W_])")
     found = []
     for match in pattern.finditer(folded):
         exact, fold = syllable_forms(text[match.start() : match.end()])
         if fold == match.group():
             found.append(Syllable(exact, fold, match.start(), match.end()))
-    return found
+    return found, False
+
+
+def _adjacent(text: str, first: Syllable, second: Syllable) -> bool:
+    """Return True if no other syllable stands between two syllables of text."""
+    return not any(syllable_forms(m.group())[1] for m in SYLLABLE_RE.finditer(text, first.end, second.start))
 
 
 def _best_window(text: str, matches: list[tuple[int, int, str]], size: int) -> tuple[int, int]:

@@ -61,3 +61,24 @@ def test_slugs_are_always_safe_file_names(text):
 def test_the_query_parser_never_raises(text):
     parsed = parse_query(text)
     assert isinstance(parsed.text, str)
+
+
+SYLLABLES = ["tìm", "tim", "kiếm", "cứu", "nạn", "biên", "biển", "phòng", "đồn", "Tìm", "BĐBP", "an", "ninh", "x1"]
+pieces = st.lists(
+    st.tuples(st.sampled_from(SYLLABLES), st.sampled_from([" ", "  ", ", ", ". ", "-", "\n", " (", "'"])), max_size=40
+)
+runs_of_syllables = st.lists(st.sampled_from(SYLLABLES), min_size=2, max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pieces, st.sets(st.sampled_from(SYLLABLES), max_size=4), st.lists(runs_of_syllables, max_size=2))
+def test_snippet_marks_found_from_candidates_equal_those_from_every_syllable(parts, words, runs):
+    """Marks are found from the few syllables that fold to a query word; a run of them must be
+    marked exactly where analysing every syllable of the text would mark it."""
+    from indexer.snippets import Marks, _matches
+
+    text = "".join(s + sep for s, sep in parts)
+    marks = Marks(
+        frozenset(w.lower() for w in words), tuple(tuple(fold_accents(s).lower() for s in run) for run in runs)
+    )
+    assert _matches(text, marks) == _matches(text, marks, complete=True)
