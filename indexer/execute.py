@@ -57,7 +57,7 @@ EVERY_BONUS = 1000.0
 # From this many documents on, facet values are counted with bit masks, when the facet has
 # few values (one AND per value: a unit facet with thousands of values is cheaper to count
 # document by document).
-MASK_FROM = 2000
+MASK_FROM = 200
 MASK_VALUES = 64
 SHORTLIST = 50  # entries ranked in full: the first five pages
 PRECISE = (
@@ -197,12 +197,13 @@ def _leaves(searcher) -> list[tuple[_Leaf, object]]:
 class _Postings:
     """A term's postings in one version: global document numbers (ascending) and their weights."""
 
-    __slots__ = ("ids", "weights")
+    __slots__ = ("ids", "positions", "weights")
 
-    def __init__(self) -> None:
-        """Start empty."""
+    def __init__(self, positions: bool = False) -> None:
+        """Start empty; with positions, each document's positions of the term are kept too."""
         self.ids = array("i")
         self.weights = array("f")
+        self.positions: list[tuple[int, ...]] | None = [] if positions else None
 
     def __len__(self) -> int:
         """Return how many documents have the term (the memo's measure of size)."""
@@ -212,33 +213,43 @@ class _Postings:
         """Append postings that come after these."""
         self.ids.extend(other.ids)
         self.weights.extend(other.weights)
+        if self.positions is not None:
+            self.positions.extend(other.positions)
 
     def before(self, end: int, dropped: frozenset[int]) -> _Postings:
         """Return a copy of the postings below a document number, without the dropped documents."""
         cut = bisect_left(self.ids, end)
-        kept = _Postings()
+        kept = _Postings(self.positions is not None)
         if not dropped:
             kept.ids, kept.weights = self.ids[:cut], self.weights[:cut]
+            if self.positions is not None:
+                kept.positions = self.positions[:cut]
             return kept
-        for docnum, weight in zip(self.ids[:cut], self.weights[:cut], strict=True):
-            if docnum not in dropped:
-                kept.ids.append(docnum)
-                kept.weights.append(weight)
+        for i in range(cut):
+            if self.ids[i] not in dropped:
+                kept.ids.append(self.ids[i])
+                kept.weights.append(self.weights[i])
+                if self.positions is not None:
+                    kept.positions.append(self.positions[i])
         return kept
 
-    def get(self, docnum: int) -> float | None:
-        """Return a document's weight, or None if it does not have the term."""
+    def positions_of(self, docnum: int) -> tuple[int, ...]:
+        """Return where the term stands in a document (empty if it is not there, or not recorded)."""
         i = bisect_left(self.ids, docnum)
-        return self.weights[i] if i < len(self.ids) and self.ids[i] == docnum else None
+        if self.positions is None or i == len(self.ids) or self.ids[i] != docnum:
+            return ()
+        return self.positions[i]
 
 
-def _read_postings(leaves, field: str, text: str) -> _Postings:
+def _read_postings(schema, leaves, field: str, text: str) -> _Postings:
     """Read a term's postings from segments (leaf searcher, offset), deleted documents left out.
 
     Whoosh's block reader is pinned (requirements.txt): its decoded blocks are taken whole,
     one block at a time, instead of one posting at a time through the matcher.
     """
-    found = _Postings()
+    form = schema[field].format if field in schema else None
+    positional = form is not None and form.supports("positions")
+    found = _Postings(positional)
     for leaf, offset in leaves:
         reader = leaf.reader()
         if (field, text) not in reader:
@@ -249,6 +260,8 @@ def _read_postings(leaves, field: str, text: str) -> _Postings:
             while matcher.is_active():
                 found.ids.append(offset + matcher.id())
                 found.weights.append(matcher.weight())
+                if positional:
+                    found.positions.append(tuple(matcher.value_as("positions")))
                 matcher.next()
             continue
         deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
@@ -257,14 +270,20 @@ def _read_postings(leaves, field: str, text: str) -> _Postings:
                 raw._read_ids()
             if raw._weights is None:
                 raw._read_weights()
+            if positional and raw._values is None:
+                raw._read_values()
             if deleted:
-                for docnum, weight in zip(raw._ids, raw._weights, strict=True):
+                for i, docnum in enumerate(raw._ids):
                     if docnum not in deleted:
                         found.ids.append(offset + docnum)
-                        found.weights.append(weight)
+                        found.weights.append(raw._weights[i])
+                        if positional:
+                            found.positions.append(tuple(form.decode_positions(raw._values[i])))
             else:
                 found.ids.extend(map(offset.__add__, raw._ids))
                 found.weights.extend(raw._weights)
+                if positional:
+                    found.positions.extend(tuple(form.decode_positions(v)) for v in raw._values)
             raw._next_block()
     return found
 
@@ -311,6 +330,7 @@ class Generation:
         self._sets: dict[tuple[str, str], frozenset[int]] = {}
         self._bitmasks: dict[str, dict[str, int]] = {}
         self._values_known: dict[str, frozenset[str]] = {}
+        self._singles: dict[str, list[str | None] | None] = {}
         self._allowed: dict[tuple, frozenset[int]] = {}
         self._lexicons: dict[str, dict[str, int]] = {}
         self._common: frozenset[str] | None = None
@@ -390,9 +410,9 @@ class Generation:
             if old is not None:  # the previous version's, translated: only new segments are read
                 _memo, _postings, keep_below, dropped, shared, _until = heir
                 found = old.before(keep_below, dropped)
-                found.extend(_read_postings(searcher.leaf_searchers()[shared:], field, text))
+                found.extend(_read_postings(searcher.schema, searcher.leaf_searchers()[shared:], field, text))
             else:
-                found = _read_postings(searcher.leaf_searchers(), field, text)
+                found = _read_postings(searcher.schema, searcher.leaf_searchers(), field, text)
             self.postings[key] = found
         return found
 
@@ -496,8 +516,12 @@ class Generation:
     def count(self, name: str, docs: set[int] | frozenset[int], masks: dict | None = None) -> Counter[str]:
         """Count the values of a facet over documents (masks memoises their bit masks by id)."""
         if len(docs) < MASK_FROM or len(self._known(name)) > MASK_VALUES:
-            values = self.values[name]
-            return Counter(itertools.chain.from_iterable(values[d] for d in docs))
+            single = self._single(name)
+            if single is not None:  # one value at most per entry (a unit): counted at C speed
+                counted = Counter(map(single.__getitem__, docs))
+                counted.pop(None, None)
+                return counted
+            return Counter(itertools.chain.from_iterable(map(self.values[name].__getitem__, docs)))
         # Many documents: one bitwise AND per value instead of a loop over documents.
         masks = {} if masks is None else masks
         stored = masks.get(id(docs))
@@ -505,6 +529,17 @@ class Generation:
             stored = masks[id(docs)] = (docs, _bits(docs, len(self.values[name])))
         wanted = stored[1]
         return Counter({v: n for v, mask in self._masks(name).items() if (n := (mask & wanted).bit_count())})
+
+    def _single(self, name: str) -> list[str | None] | None:
+        """Return each document's only value of a facet (None if it has none), or None if some have several."""
+        if name not in self._singles:
+            values = self.values[name]
+            single = None
+            if all(len(v) <= 1 for v in values):
+                single = [v[0] if v else None for v in values]
+            with self._lock:
+                self._singles[name] = single
+        return self._singles[name]
 
     def _masks(self, name: str) -> dict[str, int]:
         """Return, per value of a facet, the set of its documents as a bit mask (cached)."""
@@ -618,11 +653,21 @@ def _facets(gen, base: set[int] | frozenset[int], filters, statuses, matched) ->
         counter = gen.count(name, docs, masks)
         chosen = set(filters.get(name, ()))
         key = _newest_first if name == "year" else _most_first
-        top = heapq.nsmallest(FACET_VALUES, counter.items(), key=key)  # not a sort of thousands of units
+        top = _top(counter, key)
         shown = {v for v, _n in top}
         top += sorted(((v, n) for v, n in counter.items() if v in chosen and v not in shown), key=key)
         counts[name] = [(v, n) for v, n in top if v]
     return counts
+
+
+def _top(counter: Counter[str], key) -> list[tuple[str, int]]:
+    """Return the first FACET_VALUES values in key's order, without sorting thousands of units."""
+    items = counter.items()
+    if key is _most_first and len(counter) > 4 * FACET_VALUES:
+        # Only values counted at least as often as the last one shown can be shown.
+        least = heapq.nlargest(FACET_VALUES, counter.values())[-1]
+        items = [(v, n) for v, n in items if n >= least]
+    return heapq.nsmallest(FACET_VALUES, items, key=key)
 
 
 def _newest_first(item: tuple[str, int]) -> int:
@@ -764,6 +809,28 @@ class _TermScores:
                     found[offset + docnum] = matcher.score()
         return found
 
+    def phrase(self, query: Phrase) -> dict[int, float] | None:
+        """Score a phrase as Whoosh does (its words' scores, where they stand in a row), or None.
+
+        Whoosh's phrase matcher intersects the words' postings and sums their scores in a
+        binary tree; the positions come from the version's decoded postings.
+        """
+        if self.gen is None or query.slop != 1:
+            return None
+        parts, postings = [], []
+        for word in query.words:
+            known = self.gen.bm25(self.searcher, self.context.weighting, query.fieldname, word)
+            if known is None or known[0].positions is None:
+                return None
+            parts.append(self.term(query.fieldname, word))
+            postings.append(known[0])
+        found = {}
+        for docnum in set(parts[0]).intersection(*parts[1:]):
+            places = [set(p.positions_of(docnum)) for p in postings]
+            if any(all(start + i in places[i] for i in range(1, len(places))) for start in places[0]):
+                found[docnum] = _tree_sum([part[docnum] for part in parts])
+        return found
+
     def evaluate(self, query: Query) -> dict[int, float] | None:
         """Return the score of each shortlisted entry a query matches; None if not a term tree."""
         if isinstance(query, Term):
@@ -784,9 +851,21 @@ class _TermScores:
                     found[docnum] = found.get(docnum, 0.0) + score
         elif isinstance(query, DocSet):
             found = dict.fromkeys(query.docnums, 0.0)
+        elif isinstance(query, Phrase):
+            found = self.phrase(query)
+            if found is None:
+                return None
         else:
             return None
         return found if query.boost == 1.0 else {d: score * query.boost for d, score in found.items()}
+
+
+def _tree_sum(scores: list[float]) -> float:
+    """Add scores in the order of Whoosh's binary tree of matchers (the same float, to the last bit)."""
+    if len(scores) == 1:
+        return scores[0]
+    half = len(scores) // 2
+    return _tree_sum(scores[:half]) + _tree_sum(scores[half:])
 
 
 def _without_common(searcher, gen: Generation, query: Query, limit: float) -> Query | None:

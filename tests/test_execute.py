@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from whoosh.query import Term
+from whoosh.query import And, Term
 
 from indexer import Document, SearchIndex
 from indexer import execute as ex
@@ -122,7 +122,7 @@ def test_after_each_save_searches_find_what_a_fresh_reader_finds(tmp_path):
         *[([doc(f"b{n}", f"Tủ thuốc biên cương {n}", "Tủ thuốc giúp dân.", year=2021)], []) for n in range(8)],
         ([], ["tau", "b3"]),
     ]
-    words = [Term("all_f", w) for w in ("tu", "thuoc", "dan", "bien", "san")]
+    words = [Term("all_f", w) for w in ("tu", "thuoc", "dan", "bien", "san")] + [Term("title_f", "bien")]
     carried = 0
     for upserts, deletes in steps:
         for query, filters in CARRY_QUERIES:  # the memo of this version holds these
@@ -137,8 +137,12 @@ def test_after_each_save_searches_find_what_a_fresh_reader_finds(tmp_path):
             for word in words:  # deleted entries leave, new ones come in
                 assert gen.docs(searcher, word) == set(searcher.docs_for_query(word)), word
                 postings = gen.term_postings(searcher, word.fieldname, word.text)
-                fresh = ex._read_postings(searcher.leaf_searchers(), word.fieldname, word.text)
-                assert (postings.ids, postings.weights) == (fresh.ids, fresh.weights), word
+                fresh = ex._read_postings(searcher.schema, searcher.leaf_searchers(), word.fieldname, word.text)
+                assert (postings.ids, postings.weights, postings.positions) == (
+                    fresh.ids,
+                    fresh.weights,
+                    fresh.positions,
+                ), word
         fresh = SearchIndex(index.root)  # nothing carried from an earlier version
         for query, filters in CARRY_QUERIES:
             for sort in ("relevance", "newest", "replicated"):
@@ -156,15 +160,23 @@ def test_scores_from_decoded_postings_are_whooshs_own(index):
         assert any(leaf.reader().has_deletions() for leaf, _ in searcher.leaf_searchers())
         gen = index._generation(searcher)
         everyone = set(searcher.reader().all_doc_ids())  # deleted ones left out
-        checked = 0
-        for typed in ("giúp dân", "tủ thuốc biên cương", "đồn biên phòng", "ngư dân trên biển"):
+        checked = phrases = 0
+        queries = ("giúp dân", "tủ thuốc biên cương", "đồn biên phòng", "ngư dân trên biển", '"biên cương"')
+        for typed in (*queries, "tàu thuyền đoàn kết", "biên giới số", "thuốc tủ"):  # the last: not in a row
             pq = parse_query(typed, index.thesaurus)
             for clause in ex.scoring_clauses(pq, ex.loose_units(pq, gen.common(searcher))):
-                whooshs = ex._TermScores(searcher, everyone, None).evaluate(clause)
+                whooshs: dict[int, float] = {}
+                query = And([DocSet(everyone), clause])  # Whoosh's own matchers, phrases included
+                for leaf, offset in searcher.leaf_searchers():
+                    matcher = query.matcher(leaf, searcher.context())
+                    while matcher.is_active():
+                        whooshs[offset + matcher.id()] = matcher.score()
+                        matcher.next()
                 decoded = ex._TermScores(searcher, everyone, gen).evaluate(clause)
-                assert decoded == whooshs, clause
+                assert decoded == pytest.approx(whooshs, rel=1e-12, abs=0), clause
                 checked += bool(whooshs)
-        assert checked >= 8
+                phrases += bool(whooshs) and ex._has_phrase(clause)
+        assert checked >= 8 and phrases >= 3
 
 
 def test_related_models_rank_as_whooshs_more_like_would(tmp_path):
