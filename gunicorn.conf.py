@@ -23,6 +23,19 @@ errorlog = "-"
 control_socket_disable = True
 
 
+def on_starting(server):
+    """Load the word segmenter in the master, before any worker is forked.
+
+    Every worker then shares its model (about 85 MB) instead of loading its own copy, a second
+    of CPU, in the middle of the first save it handles.
+    """
+    from indexer.analysis import load_segmenter
+
+    started = time.monotonic()
+    load_segmenter()
+    server.log.info("Word segmenter loaded in %.1f s", time.monotonic() - started)
+
+
 def post_worker_init(worker):
     """Warm each new worker (index reader, arrays, the most searched words) before it serves."""
     from kb.web import warm_up

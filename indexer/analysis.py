@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from .text import SYLLABLE_RE, canonical_syllable, fold_accents, fold_syllable, normalize_text
 
-__all__ = ["Analysis", "Syllable", "analyze", "document_codes", "syllables"]
+__all__ = ["Analysis", "Syllable", "analyze", "document_codes", "load_segmenter", "syllables"]
 
 # Document numbers such as "123/QĐ-BĐBP", "202/2025/QH15" or "60-NQ/TW": a number joined by
 # "/" or "-" to parts that contain letters. They are indexed whole as well as by syllable.
@@ -125,6 +125,15 @@ def _compounds(text: str, sylls: list[Syllable]) -> tuple[tuple[int, int], ...]:
         if first is not None and last is not None and last > first:
             spans.append((first, last))
     return tuple(spans)
+
+
+def load_segmenter() -> None:
+    """Load underthesea and its model now instead of at the first segmented text (about 1 s).
+
+    The production server calls this in its master process before forking the workers: they
+    share the model's memory, and the first save a worker handles does not pay for it.
+    """
+    _word_tokenize("Khởi động bộ tách từ.")
 
 
 def _word_tokenize(text: str) -> list[str]:
