@@ -195,50 +195,64 @@ def _leaves(searcher) -> list[tuple[_Leaf, object]]:
 
 
 class _Postings:
-    """A term's postings in one version: global document numbers (ascending) and their weights."""
+    """A term's postings in one version: global document numbers (ascending) and their weights.
 
-    __slots__ = ("ids", "positions", "weights")
+    In a field with positions (titles), where the term stands in each document too, packed
+    flat: the positions of posting i are places[ends[i - 1]:ends[i]].
+    """
+
+    __slots__ = ("ends", "ids", "places", "weights")
 
     def __init__(self, positions: bool = False) -> None:
         """Start empty; with positions, each document's positions of the term are kept too."""
         self.ids = array("i")
         self.weights = array("f")
-        self.positions: list[tuple[int, ...]] | None = [] if positions else None
+        self.places: array | None = array("i") if positions else None
+        self.ends: array | None = array("i") if positions else None
 
     def __len__(self) -> int:
-        """Return how many documents have the term (the memo's measure of size)."""
-        return len(self.ids)
+        """Return the memo's measure of size: documents, plus positions where they are kept."""
+        return len(self.ids) + (len(self.places) if self.places is not None else 0)
+
+    def add(self, docnum: int, weight: float, places: Iterable[int] = ()) -> None:
+        """Append one document's posting (after every one already there)."""
+        self.ids.append(docnum)
+        self.weights.append(weight)
+        if self.places is not None:
+            self.places.extend(places)
+            self.ends.append(len(self.places))
 
     def extend(self, other: _Postings) -> None:
         """Append postings that come after these."""
-        self.ids.extend(other.ids)
-        self.weights.extend(other.weights)
-        if self.positions is not None:
-            self.positions.extend(other.positions)
+        if self.places is None:
+            self.ids.extend(other.ids)
+            self.weights.extend(other.weights)
+            return
+        for i in range(len(other.ids)):
+            self.add(other.ids[i], other.weights[i], other.positions(i))
 
     def before(self, end: int, dropped: frozenset[int]) -> _Postings:
         """Return a copy of the postings below a document number, without the dropped documents."""
         cut = bisect_left(self.ids, end)
-        kept = _Postings(self.positions is not None)
-        if not dropped:
+        kept = _Postings(self.places is not None)
+        if not dropped and self.places is None:
             kept.ids, kept.weights = self.ids[:cut], self.weights[:cut]
-            if self.positions is not None:
-                kept.positions = self.positions[:cut]
             return kept
         for i in range(cut):
             if self.ids[i] not in dropped:
-                kept.ids.append(self.ids[i])
-                kept.weights.append(self.weights[i])
-                if self.positions is not None:
-                    kept.positions.append(self.positions[i])
+                kept.add(self.ids[i], self.weights[i], self.positions(i) if self.places is not None else ())
         return kept
 
-    def positions_of(self, docnum: int) -> tuple[int, ...]:
+    def positions(self, i: int) -> array:
+        """Return the positions of the i-th posting."""
+        return self.places[self.ends[i - 1] if i else 0 : self.ends[i]]
+
+    def positions_of(self, docnum: int) -> array | tuple[()]:
         """Return where the term stands in a document (empty if it is not there, or not recorded)."""
         i = bisect_left(self.ids, docnum)
-        if self.positions is None or i == len(self.ids) or self.ids[i] != docnum:
+        if self.places is None or i == len(self.ids) or self.ids[i] != docnum:
             return ()
-        return self.positions[i]
+        return self.positions(i)
 
 
 def _read_postings(schema, leaves, field: str, text: str) -> _Postings:
@@ -258,10 +272,8 @@ def _read_postings(schema, leaves, field: str, text: str) -> _Postings:
         raw = matcher.child if isinstance(matcher, FilterMatcher) else matcher
         if type(raw) is not W3LeafMatcher:  # another codec: the matcher's own way
             while matcher.is_active():
-                found.ids.append(offset + matcher.id())
-                found.weights.append(matcher.weight())
-                if positional:
-                    found.positions.append(tuple(matcher.value_as("positions")))
+                places = matcher.value_as("positions") if positional else ()
+                found.add(offset + matcher.id(), matcher.weight(), places)
                 matcher.next()
             continue
         deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
@@ -272,18 +284,14 @@ def _read_postings(schema, leaves, field: str, text: str) -> _Postings:
                 raw._read_weights()
             if positional and raw._values is None:
                 raw._read_values()
-            if deleted:
+            if deleted or positional:
                 for i, docnum in enumerate(raw._ids):
                     if docnum not in deleted:
-                        found.ids.append(offset + docnum)
-                        found.weights.append(raw._weights[i])
-                        if positional:
-                            found.positions.append(tuple(form.decode_positions(raw._values[i])))
+                        places = form.decode_positions(raw._values[i]) if positional else ()
+                        found.add(offset + docnum, raw._weights[i], places)
             else:
                 found.ids.extend(map(offset.__add__, raw._ids))
                 found.weights.extend(raw._weights)
-                if positional:
-                    found.positions.extend(tuple(form.decode_positions(v)) for v in raw._values)
             raw._next_block()
     return found
 
@@ -820,7 +828,7 @@ class _TermScores:
         parts, postings = [], []
         for word in query.words:
             known = self.gen.bm25(self.searcher, self.context.weighting, query.fieldname, word)
-            if known is None or known[0].positions is None:
+            if known is None or known[0].places is None:
                 return None
             parts.append(self.term(query.fieldname, word))
             postings.append(known[0])

@@ -138,10 +138,11 @@ def test_after_each_save_searches_find_what_a_fresh_reader_finds(tmp_path):
                 assert gen.docs(searcher, word) == set(searcher.docs_for_query(word)), word
                 postings = gen.term_postings(searcher, word.fieldname, word.text)
                 fresh = ex._read_postings(searcher.schema, searcher.leaf_searchers(), word.fieldname, word.text)
-                assert (postings.ids, postings.weights, postings.positions) == (
+                assert (postings.ids, postings.weights, postings.places, postings.ends) == (
                     fresh.ids,
                     fresh.weights,
-                    fresh.positions,
+                    fresh.places,
+                    fresh.ends,
                 ), word
         fresh = SearchIndex(index.root)  # nothing carried from an earlier version
         for query, filters in CARRY_QUERIES:
