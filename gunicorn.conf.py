@@ -29,6 +29,8 @@ def on_starting(server):
     Every worker then shares its model (about 85 MB) instead of loading its own copy, a second
     of CPU, in the middle of the first save it handles.
     """
+    if os.environ.get("KB_PRELOAD_SEGMENTER", "1") == "0":  # e.g. the benchmark's FTS5 server
+        return
     from indexer.analysis import load_segmenter
 
     started = time.monotonic()

@@ -307,7 +307,8 @@ def measure_http(content: Path, data: Path, db: Path, connections: int, seconds:
         out["api"]["worker_mb"] = worker_peak_mb(master)
     with server("app:app", env, ROOT) as (base, master):
         out["api_cached"] = load(base, api, connections, seconds)
-    with server("fts5_app:app", {"BENCH_FTS5_DB": str(db)}, HERE) as (base, master):
+    # The comparison server never segments: it does not load underthesea's model.
+    with server("fts5_app:app", {"BENCH_FTS5_DB": str(db), "KB_PRELOAD_SEGMENTER": "0"}, HERE) as (base, master):
         out["fts5_paced"] = paced(base, api, connections, seconds)
         out["fts5"] = load(base, api, connections, seconds)
         out["fts5"]["worker_mb"] = worker_peak_mb(master)

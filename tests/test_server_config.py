@@ -20,3 +20,12 @@ def test_the_master_loads_the_word_segmenter_before_forking_its_workers(monkeypa
     config["on_starting"](master)
     assert tokenizer.word_tokenize_model is not None
     assert logged and logged[0].startswith("Word segmenter loaded in")
+
+
+def test_a_server_that_never_segments_can_skip_loading_the_model(monkeypatch):
+    tokenizer = importlib.import_module("underthesea.pipeline.word_tokenize")
+    monkeypatch.setattr(tokenizer, "word_tokenize_model", None)
+    monkeypatch.setenv("KB_PRELOAD_SEGMENTER", "0")
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    config["on_starting"](SimpleNamespace(log=SimpleNamespace(info=lambda *args: None)))
+    assert tokenizer.word_tokenize_model is None
