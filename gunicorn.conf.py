@@ -34,7 +34,11 @@ def on_starting(server):
     from indexer.analysis import load_segmenter
 
     started = time.monotonic()
-    load_segmenter()
+    try:
+        load_segmenter()
+    except Exception:  # the site still serves; a worker loads the model at its first save
+        server.log.exception("Loading the word segmenter failed")
+        return
     server.log.info("Word segmenter loaded in %.1f s", time.monotonic() - started)
 
 

@@ -64,18 +64,22 @@ def _workers(master: int) -> list[int]:
     return found
 
 
-def _usage(master: int) -> tuple[float, int]:
-    """Return the workers' total memory (MB, PSS: pages shared with the master or each other
-    counted once in all) and their open file descriptors."""
-    pss, fds = 0.0, 0
+def _usage(master: int) -> tuple[float, float, int]:
+    """Return the workers' total memory in MB, as PSS (pages shared with the master or each other
+    counted once in all) and as RSS (counted in every process that maps them), and their open
+    file descriptors. A process that cannot be read is left out of all three."""
+    pss, rss, fds = 0.0, 0.0, 0
     for pid in _workers(master):
         try:
-            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
-            pss += int(re.search(r"^Pss:\s+(\d+)", text, re.M).group(1)) / 1024
-            fds += len(list(Path(f"/proc/{pid}/fd").iterdir()))
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            status = Path(f"/proc/{pid}/status").read_text()
+            opened = len(list(Path(f"/proc/{pid}/fd").iterdir()))
+            pss += int(re.search(r"^Pss:\s+(\d+)", rollup, re.M).group(1)) / 1024
+            rss += int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
+            fds += opened
         except (OSError, AttributeError):
             continue
-    return pss, fds
+    return pss, rss, fds
 
 
 def idle_check(content: Path, data: Path, pause_s: float) -> dict[str, float]:
@@ -214,10 +218,11 @@ def main() -> int:
             for minute in range(1, args.minutes + 1):
                 wait = pause - minutes[-1]["p50"] if minutes else pause - unloaded["p50"]
                 found = run.load(base, paths, 20, 60, max(1, int(wait)))
-                rss, fds = _usage(master)
-                minutes.append({**found, "minute": minute, "rss": rss, "fds": fds, "saves": saver.saved})
+                pss, rss, fds = _usage(master)
+                minutes.append({**found, "minute": minute, "pss": pss, "rss": rss, "fds": fds, "saves": saver.saved})
                 print(f"minute {minute}: {found['rps']:.0f} req/s, p95 {found['p95']:.0f} ms, errors {found['errors']},"
-                      f" workers {rss:.0f} MB, {fds} fds, saves {saver.saved}", flush=True)  # fmt: skip
+                      f" workers {pss:.0f} MB PSS ({rss:.0f} RSS), {fds} fds, saves {saver.saved}",
+                      flush=True)  # fmt: skip
             saver.stop.set()
             saver.join(timeout=60)
     write_report(args, {"unloaded": unloaded, "hot": hot, "idle": idle, "pause": pause}, minutes, saver)
@@ -238,14 +243,15 @@ def write_report(args, base: dict, minutes: list[dict], saver: Saver) -> None:
         f" asking for about {run.PACED_RATE} requests/s (each connection's pause shortened by the previous"
         " minute's median latency) over the 60-query mix (API and search page) and 40 entry pages; meanwhile"
         f" an admin saves an entry through the edit form every {args.save_every:.0f} s and searches for it."
-        " Memory is the workers' PSS: pages they share (the word segmenter's model, loaded once by the"
-        " master) are counted once.",
+        " Workers' memory is given as PSS (pages they share, such as the word segmenter's model loaded"
+        " once by the master, counted once) and as RSS (counted in every worker).",
         "",
-        "| minute | req/s | p50 (ms) | p95 (ms) | errors | workers' memory (MB) | open files | saves so far |",
+        "| minute | req/s | p50 (ms) | p95 (ms) | errors | workers' memory, PSS / RSS (MB) | open files"
+        " | saves so far |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
         *[
-            f"| {m['minute']} | {m['rps']:.0f} | {m['p50']:.0f} | {m['p95']:.0f} | {m['errors']} | {m['rss']:.0f} |"
-            f" {m['fds']} | {m['saves']} |"
+            f"| {m['minute']} | {m['rps']:.0f} | {m['p50']:.0f} | {m['p95']:.0f} | {m['errors']} |"
+            f" {m['pss']:.0f} / {m['rss']:.0f} | {m['fds']} | {m['saves']} |"
             for m in minutes
         ],
         "",
@@ -259,7 +265,8 @@ def write_report(args, base: dict, minutes: list[dict], saver: Saver) -> None:
         f"- The same searches in-process, no server: median {idle['back_to_back']:.1f} ms back to back,"
         f" {idle['after_pause']:.1f} ms each after {base['pause']:.0f} ms idle"
         f" ({idle['after_pause'] / max(idle['back_to_back'], 0.001):.1f}×): the processor, not the load.",
-        f"- Workers' memory: {minutes[0]['rss']:.0f} MB in the first minute, {minutes[-1]['rss']:.0f} MB in the last;"
+        f"- Workers' memory: {minutes[0]['pss']:.0f} MB PSS ({minutes[0]['rss']:.0f} MB RSS) in the first minute,"
+        f" {minutes[-1]['pss']:.0f} MB PSS ({minutes[-1]['rss']:.0f} MB RSS) in the last;"
         f" open files: {minutes[0]['fds']} then {minutes[-1]['fds']}.",
         f"- Saves: {saver.saved} made, {saver.found} found by search right after, {saver.failed} failed.",
     ]

@@ -46,10 +46,14 @@ FACETS = ("field", "province", "unit", "year", "level")
 # Document numbers kept in the per-version memo of word and phrase matches (about 60 bytes
 # each in a Python set): enough for the common words of a large knowledge base.
 MEMO_SIZE = 1_500_000
-# Postings (document number and weight, 8 bytes in arrays) of the terms scored in this
-# version, decoded once: Whoosh decompresses and unpickles a whole block (positions too) for
-# every document it jumps to, again for each query.
-POSTINGS_SIZE = 3_000_000
+# Postings of the terms scored in this version, decoded once: Whoosh decompresses and
+# unpickles a whole block (positions too) for every document it jumps to, again for each
+# query. Measured in 4-byte words: 2 per posting, 2 per title position, 64 per term (its key
+# and objects), so about 24 MB in all.
+POSTINGS_SIZE = 6_000_000
+_TERM_WORDS = 64
+# What one remembered word or phrase costs besides its documents, in documents (its key and set).
+_MATCH_COST = 4
 # Added to the score of entries with every word as typed, then with every word (any
 # diacritics), so they always come before entries with only some of the words.
 FIRST_BONUS = 2000.0
@@ -187,11 +191,15 @@ def _leaves(searcher) -> list[tuple[_Leaf, object]]:
     found = []
     for leaf, offset in searcher.leaf_searchers():
         reader = leaf.reader()
-        segment = reader.segment() if hasattr(reader, "segment") else None
-        name = segment.segment_id() if segment is not None else f"unnamed-{id(reader)}"
         deleted = frozenset(reader.deleted_docs_set) if reader.has_deletions() else frozenset()
-        found.append((_Leaf(name, offset, reader.doc_count_all(), deleted), reader))
+        found.append((_Leaf(_segment_name(reader), offset, reader.doc_count_all(), deleted), reader))
     return found
+
+
+def _segment_name(reader) -> str:
+    """Return the id of a segment reader's segment (unique to the reader if it has none)."""
+    segment = reader.segment() if hasattr(reader, "segment") else None
+    return segment.segment_id() if segment is not None else f"unnamed-{id(reader)}"
 
 
 class _Postings:
@@ -211,8 +219,9 @@ class _Postings:
         self.ends: array | None = array("i") if positions else None
 
     def __len__(self) -> int:
-        """Return the memo's measure of size: documents, plus positions where they are kept."""
-        return len(self.ids) + (len(self.places) if self.places is not None else 0)
+        """Return the memo's measure of size in 4-byte words, the term's own objects included."""
+        positions = len(self.places) + len(self.ends) if self.places is not None else 0
+        return _TERM_WORDS + 2 * len(self.ids) + positions
 
     def add(self, docnum: int, weight: float, places: Iterable[int] = ()) -> None:
         """Append one document's posting (after every one already there)."""
@@ -346,7 +355,7 @@ class Generation:
         self._lock = threading.Lock()
         # Documents of words and phrases already looked up in this version (like Lucene's
         # query cache): common words recur in most queries. Bounded, oldest dropped first.
-        self.memo: dict[str, frozenset[int]] = _BoundedDict(MEMO_SIZE)
+        self.memo: dict[str, frozenset[int]] = _BoundedDict(MEMO_SIZE, _MATCH_COST)
         self.postings: dict[tuple[str, str], _Postings] = _BoundedDict(POSTINGS_SIZE)
         self._lengths: dict[str, list[int]] = {}
         self._heir = self._inheritance(previous) if previous is not None else None
@@ -436,9 +445,12 @@ class Generation:
         return found
 
     def aligned(self, searcher) -> bool:
-        """Return True if the searcher is the version this describes (same segments, same places)."""
-        return [(x.offset, x.size) for x in self.leaves] == [
-            (offset, leaf.doc_count_all()) for leaf, offset in searcher.leaf_searchers()
+        """Return True if the searcher is the version this describes: the same segments at the
+        same places, with as many deletions (they only grow, so the same ones)."""
+        mine = [(x.segment, x.offset, x.size, len(x.deleted)) for x in self.leaves]
+        return mine == [
+            (_segment_name(leaf.reader()), offset, leaf.doc_count_all(), leaf.doc_count_all() - leaf.doc_count())
+            for leaf, offset in searcher.leaf_searchers()
         ]
 
     def bm25(self, searcher, weighting, field: str, text: str) -> tuple | None:
@@ -972,12 +984,17 @@ def similar(searcher, gen: Generation, docnum: int, text: str, field: str, limit
 
 
 class _BoundedDict(dict):
-    """A dict of document sets that forgets its oldest entries beyond a total size (thread-safe)."""
+    """A dict of document sets that forgets its oldest entries beyond a total size (thread-safe).
 
-    def __init__(self, size: int) -> None:
-        """Hold at most size document numbers in all."""
+    An entry costs its len() plus a fixed cost, so even empty entries (words no entry has,
+    typed by users) are bounded.
+    """
+
+    def __init__(self, size: int, cost: int = 0) -> None:
+        """Hold at most size in all, each entry costing len(value) + cost."""
         super().__init__()
         self.size = size
+        self.cost = cost
         self.held = 0
         self._lock = threading.Lock()
 
@@ -985,11 +1002,11 @@ class _BoundedDict(dict):
         """Store, dropping the oldest entries while over the size."""
         with self._lock:
             if key in self:
-                self.held -= len(dict.__getitem__(self, key))
-            while self and self.held + len(value) > self.size:
-                self.held -= len(dict.pop(self, next(iter(self))))
+                self.held -= len(dict.__getitem__(self, key)) + self.cost
+            while self and self.held + len(value) + self.cost > self.size:
+                self.held -= len(dict.pop(self, next(iter(self)))) + self.cost
             dict.__setitem__(self, key, value)
-            self.held += len(value)
+            self.held += len(value) + self.cost
 
     def clear(self) -> None:
         """Forget everything."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from html import escape
 
 from .analysis import Syllable, syllable_forms, syllables
-from .text import SYLLABLE_RE, fold_accents
+from .text import INVISIBLE, SYLLABLE_RE, fold_accents
 
 __all__ = ["Marks", "highlight", "snippet"]
 
@@ -84,7 +84,9 @@ def _candidates(text: str, marks: Marks, complete: bool = False) -> tuple[list[S
     finds the few candidates without analysing every syllable; other text takes the long way.
     """
     folded = fold_accents(text).lower()
-    if complete or len(folded) != len(text):
+    # Folding drops invisible characters (soft hyphens, zero-width spaces) that a syllable may
+    # hold: the offsets would shift, and the pattern would split such a syllable in two.
+    if complete or len(folded) != len(text) or any(c in text for c in INVISIBLE):
         return syllables(text), True
     words = {fold_accents(w) for w in marks.words} | {s for run in marks.runs for s in run}
     ordered = sorted(words, key=len, reverse=True)

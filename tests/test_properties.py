@@ -63,10 +63,26 @@ def test_the_query_parser_never_raises(text):
     assert isinstance(parsed.text, str)
 
 
-SYLLABLES = ["tìm", "tim", "kiếm", "cứu", "nạn", "biên", "biển", "phòng", "đồn", "Tìm", "BĐBP", "an", "ninh", "x1"]
-pieces = st.lists(
-    st.tuples(st.sampled_from(SYLLABLES), st.sampled_from([" ", "  ", ", ", ". ", "-", "\n", " (", "'"])), max_size=40
-)
+SYLLABLES = [
+    "tìm",
+    "tim",
+    "kiếm",
+    "cứu",
+    "nạn",
+    "biên",
+    "biển",
+    "phòng",
+    "đồn",
+    "Tìm",
+    "BĐBP",
+    "an",
+    "ninh",
+    "x1",
+    "biên\u00adphòng",
+    "cứu\u200b",
+]  # a soft hyphen or a zero-width space inside a syllable
+SEPARATORS = [" ", "  ", ", ", ". ", "-", "\n", " (", "'", "\u200b"]
+pieces = st.lists(st.tuples(st.sampled_from(SYLLABLES), st.sampled_from(SEPARATORS)), max_size=40)
 runs_of_syllables = st.lists(st.sampled_from(SYLLABLES), min_size=2, max_size=4)
 
 
