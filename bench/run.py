@@ -400,6 +400,7 @@ def growth(results: dict[int, dict]) -> str:
         ("HTTP req/s, flat out", lambda r: f"{r['http']['api']['rps']:.0f}" if "http" in r else "–"),
         ("Worker memory (MB)", lambda r: f"{r['http']['api']['worker_mb']:.0f}" if "http" in r else "–"),
         ("Index (MB)", lambda r: f"{r['index']['index_bytes'] / 1e6:.1f}"),
+        ("Measured (each size may come from another run)", lambda r: r.get("measured", "–")),
     ]
     head = "| measure | " + " | ".join(f"{s:,}".replace(",", " ") for s in sizes) + " |"
     lines = ["### Growth", "", head, "|---|" + "---:|" * len(sizes)]
