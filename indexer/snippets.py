@@ -84,8 +84,8 @@ def _candidates(text: str, marks: Marks, complete: bool = False) -> tuple[list[S
     finds the few candidates without analysing every syllable; other text takes the long way.
     """
     folded = fold_accents(text).lower()
-    # Folding drops invisible characters (soft hyphens, zero-width spaces) that a syllable may
-    # hold: the offsets would shift, and the pattern would split such a syllable in two.
+    # A syllable may hold invisible characters (soft hyphens, zero-width spaces): the pattern's
+    # word boundaries would split it in two where the syllable analysis keeps it whole.
     if complete or len(folded) != len(text) or any(c in text for c in INVISIBLE):
         return syllables(text), True
     words = {fold_accents(w) for w in marks.words} | {s for run in marks.runs for s in run}
