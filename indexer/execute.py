@@ -456,12 +456,11 @@ class Generation:
     def bm25(self, searcher, weighting, field: str, text: str) -> tuple | None:
         """Return what scores a term as Whoosh's BM25F does: (postings, lengths, idf, avgfl, B, K1).
 
-        None when the weighting or the field is scored some other way, or the searcher is not
-        this version: then Whoosh's own matchers score it.
+        Only for a searcher this Generation describes (callers check aligned() once a query).
+        None when the weighting or the field is scored some other way: then Whoosh's own
+        matchers score it.
         """
         if type(weighting) is not BM25F or field not in searcher.schema or not searcher.schema[field].scorable:
-            return None
-        if not self.aligned(searcher):
             return None
         b = weighting._field_B.get(field, weighting.B)
         avgfl = searcher.avg_field_length(field) or 1
@@ -789,15 +788,21 @@ class _TermScores:
         """
         self.searcher = searcher
         self.context = searcher.context()
-        self.gen = gen
+        self.gen = gen if gen is not None and gen.aligned(searcher) else None
         self.docs = sorted(docs)
-        self.leaves = []
-        for leaf, offset in searcher.leaf_searchers():
-            end = offset + leaf.doc_count_all()
-            local = [d - offset for d in self.docs if offset <= d < end]
-            if local:
-                self.leaves.append((leaf, offset, local))
+        self._leaves: list | None = None  # per segment, in its own numbering: Whoosh's matchers only
         self.memo: dict[tuple[str, str], dict[int, float]] = {}
+
+    def _local(self) -> list:
+        """Return (leaf searcher, offset, the shortlist in the leaf's numbering) per segment."""
+        if self._leaves is None:
+            self._leaves = []
+            for leaf, offset in self.searcher.leaf_searchers():
+                end = offset + leaf.doc_count_all()
+                local = [d - offset for d in self.docs if offset <= d < end]
+                if local:
+                    self._leaves.append((leaf, offset, local))
+        return self._leaves
 
     def term(self, fieldname: str, text: str) -> dict[int, float]:
         """Return the unboosted score of a term in each shortlisted entry that has it."""
@@ -819,7 +824,7 @@ class _TermScores:
                     found[docnum] = bm25(idf, weights[i], lengths[docnum], avgfl, b, k1)
             return found
         query = Term(fieldname, text)
-        for leaf, offset, local in self.leaves:
+        for leaf, offset, local in self._local():
             matcher = query.matcher(leaf, self.context)
             for docnum in local:
                 if not matcher.is_active():
@@ -928,12 +933,13 @@ def _shortlist(searcher, gen, pq, loose, within: set[int], size: int) -> set[int
     syllables = shortlist_terms(pq, loose)
     pairs = [f"{a.folded}_{b.folded}" for a, b in itertools.pairwise(pq.words)]
     cap = max(_TERM_POSTINGS, _TERM_SHARE * searcher.doc_count())
+    decoded = gen.aligned(searcher)  # the version's decoded postings serve this searcher
     for field, boost in _TIERS:
         candidates = pairs if field == "all_p" else syllables
         terms = [t for t in candidates if 0 < gen.frequency(searcher, field, t) <= cap]
         scores: dict[int, float] = {}
         for term in terms:  # walk each short posting list once, scoring what is still wanted
-            known = gen.bm25(searcher, context.weighting, field, term)
+            known = gen.bm25(searcher, context.weighting, field, term) if decoded else None
             if known is not None:  # the version's decoded postings, scored as Whoosh scores them
                 postings, lengths, idf, avgfl, b, k1 = known
                 for docnum, weight in zip(postings.ids, postings.weights, strict=True):

@@ -258,6 +258,7 @@ def test_a_version_never_scores_with_another_versions_postings(index):
     with index._searcher() as after:
         assert not old.aligned(after)
         assert index._generation(after).aligned(after)
+        assert ex._TermScores(after, {0, 1}, old).gen is None  # scored by Whoosh's matchers instead
 
 
 def test_multi_valued_facets_count_the_same_either_way(tmp_path, monkeypatch):
