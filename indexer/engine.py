@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import logging
 import os
 import shutil
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,8 @@ __all__ = [
     "SearchIndex",
     "SearchResults",
 ]
+
+log = logging.getLogger(__name__)
 
 FACETS = ("field", "province", "unit", "year", "level")
 SORTS = ("relevance", "newest", "replicated")
@@ -204,6 +207,11 @@ def _fields_of(doc: Document) -> dict[str, object]:
     }
 
 
+def _reporter(failed: list[tuple[str, str]] | None) -> Callable[[Document, str], None] | None:
+    """Return what notes a document left out of the index in failed, as (slug, reason)."""
+    return None if failed is None else lambda doc, reason: failed.append((doc.slug, reason))
+
+
 def _volatile_fields(doc: Document, fields: dict[str, object]) -> dict[str, object]:
     """Set the ledger's values on a document's analysed fields (fresh or from the cache)."""
     stored = {**fields["stored"], "level": doc.level, "adopted": doc.adopted}
@@ -246,10 +254,13 @@ class SearchIndex:
             return False
         return True
 
-    def build(self, docs: Iterable[Document], expected: int | None = None) -> int:
+    def build(
+        self, docs: Iterable[Document], expected: int | None = None, failed: list[tuple[str, str]] | None = None
+    ) -> int:
         """Index docs into a fresh generation and make it live atomically; return the count.
 
         With many documents expected (or an unknown number), Whoosh writes segments in parallel.
+        A document that cannot be analysed is left out and reported in failed as (slug, reason).
         """
         self.root.mkdir(parents=True, exist_ok=True)
         with self._write_lock():
@@ -259,7 +270,9 @@ class SearchIndex:
                 seen: set[str] = set()
                 with self._cache() as cache:
                     procs = 1 if expected is not None and expected < PARALLEL_WRITE_FROM else os.cpu_count() or 1
-                    analysed = prepare(docs, _fields_of, cache, seen=seen, finish=_volatile_fields)
+                    analysed = prepare(
+                        docs, _fields_of, cache, seen=seen, finish=_volatile_fields, failed=_reporter(failed)
+                    )
                     count = write_documents(ix, analysed, procs=procs)
                     cache.retain(seen)  # what no entry uses any more
                 ix.close()
@@ -270,10 +283,17 @@ class SearchIndex:
             self._switch_to(fresh)
         return count
 
-    def update(self, upserts: Iterable[Document], deletes: Iterable[str] = (), wait: float = 120.0) -> None:
+    def update(
+        self,
+        upserts: Iterable[Document],
+        deletes: Iterable[str] = (),
+        wait: float = 120.0,
+        failed: list[tuple[str, str]] | None = None,
+    ) -> None:
         """Add or replace docs and delete slugs in the live generation, in one commit.
 
-        Raise IndexBusy if another writer holds the index for longer than wait seconds.
+        Raise IndexBusy if another writer holds the index for longer than wait seconds. A
+        document that cannot be analysed keeps its indexed version and is reported in failed.
         """
         with self._write_lock(timeout=wait):
             ix = whoosh_index.open_dir(self._current_dir())
@@ -281,7 +301,8 @@ class SearchIndex:
                 with self._cache() as cache, SegmentWriterPlus(ix, timeout=30.0) as writer:
                     for slug in deletes:
                         writer.delete_by_term("slug", slug)
-                    for fields in prepare(upserts, _fields_of, cache, finish=_volatile_fields):
+                    analysed = prepare(upserts, _fields_of, cache, finish=_volatile_fields, failed=_reporter(failed))
+                    for fields in analysed:
                         writer.update_document(**fields)
             finally:
                 ix.close()
@@ -395,7 +416,7 @@ class SearchIndex:
                 page = max(1, -(-found.total // per_page))
                 found = execute(searcher, gen, pq, filters, statuses, page, per_page, sort)
             marks = found.pq.marks()
-            hits = [self._hit(searcher.stored_fields(d), score, marks) for d, score in found.page]
+            hits = [hit for d, score in found.page if (hit := _shown(searcher, d, score, marks)) is not None]
             suggestion = self._suggest(searcher, found, hits) if not pq.empty else None
         results = SearchResults(
             query=pq.text,
@@ -414,7 +435,8 @@ class SearchIndex:
 
     def _version(self, searcher) -> tuple[str, int]:
         """Return what identifies the index version a searcher reads (its directory and generation)."""
-        return (searcher.kb_generation_dir, searcher.reader().generation())
+        generation = searcher.reader().generation()  # None for an index with no documents at all
+        return (searcher.kb_generation_dir, -1 if generation is None else generation)
 
     def _generation_now(self) -> Generation:
         """Return the precomputed arrays of the live version (for measurements)."""
@@ -509,7 +531,7 @@ class SearchIndex:
         published = Term("status", "published")
         gen = self._generation(searcher)
         alike = similar(searcher, gen, docnum, text, "words_f", limit) if text else []
-        found = [self._hit(searcher.stored_fields(d), score, Marks()) for d, score in alike]
+        found = [hit for d, score in alike if (hit := _shown(searcher, d, score, Marks())) is not None]
         if len(found) < limit and stored.get("fields"):  # few shared words: same field
             same = Or([Term("field", f) for f in stored["fields"]])
             more = searcher.search(same, limit=limit * 2, filter=published, mask={docnum})
@@ -539,6 +561,18 @@ class SearchIndex:
             level=stored.get("level", ""),
             adopted=stored.get("adopted", 0),
         )
+
+
+def _shown(searcher, docnum: int, score: float, marks: Marks) -> Hit | None:
+    """Return a document as a search result, or None (logged) if its stored data cannot be shown.
+
+    One entry's odd data must cost only that entry its place in the results, never the page.
+    """
+    try:
+        return SearchIndex._hit(searcher.stored_fields(docnum), score, marks)
+    except Exception:
+        log.exception("Indexed document %s cannot be shown; left out of the results", docnum)
+        return None
 
 
 def _restore(wanted: list[tuple[Syllable, set[str], bool]], texts: list[str]) -> str | None:

@@ -148,12 +148,9 @@ class _Segment:
                     for docnum in reader.postings(name, term).all_ids():
                         per_doc[docnum].append(value)
             self.values[name] = [tuple(v) for v in per_doc]
-        years = reader.column_reader("year_sort")
-        titles = reader.column_reader("title_sort")
-        has_counts = "adopted_sort" in reader.schema and reader.has_column("adopted_sort")
-        counts = reader.column_reader("adopted_sort") if has_counts else None
-        self.sort_keys = [(-(years[d] or 0), titles[d] or b"") for d in range(size)]
-        self.adopted = [(counts[d] or 0) if counts is not None else 0 for d in range(size)]
+        years, titles, counts = (_column(reader, name) for name in ("year_sort", "title_sort", "adopted_sort"))
+        self.sort_keys = [(-_sort_number(years, d), _sort_text(titles, d)) for d in range(size)]
+        self.adopted = [_sort_number(counts, d) for d in range(size)]
         self.lexicons: dict[str, dict[str, int]] = {}
         self._lengths: dict[str, list[int]] = {}
 
@@ -174,6 +171,35 @@ class _Segment:
                 found = {t.decode("utf-8"): info.doc_frequency() for t, info in reader.iter_field(field)}
             self.lexicons[field] = found
         return found
+
+
+def _column(reader, name: str):
+    """Return a segment's column reader for a sortable field, or None if it has none.
+
+    An empty index (a new unit's first start) has no columns at all, and an index built
+    before a field existed lacks that field's column: both sort as if every value were empty.
+    """
+    if name not in reader.schema or not reader.has_column(name):
+        return None
+    return reader.column_reader(name)
+
+
+def _sort_number(column, docnum: int) -> int:
+    """Return a document's number in a sortable column (0 when absent or unreadable)."""
+    value = column[docnum] if column is not None else 0
+    return value if isinstance(value, int) else 0
+
+
+def _sort_text(column, docnum: int) -> str:
+    """Return a document's text in a sortable column, always as str.
+
+    Whoosh gives a stored value back as str but a missing or empty one as bytes (b""): mixed
+    in one sort, they made every listing fail for everyone because of one entry.
+    """
+    value = column[docnum] if column is not None else ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value if isinstance(value, str) else ""
 
 
 @dataclass(frozen=True)
@@ -199,7 +225,10 @@ def _leaves(searcher) -> list[tuple[_Leaf, object]]:
 def _segment_name(reader) -> str:
     """Return the id of a segment reader's segment (unique to the reader if it has none)."""
     segment = reader.segment() if hasattr(reader, "segment") else None
-    return segment.segment_id() if segment is not None else f"unnamed-{id(reader)}"
+    if segment is not None:
+        return segment.segment_id()
+    # An index with no documents yet has one reader with nothing in it, a new object each time.
+    return "empty" if reader.doc_count_all() == 0 else f"unnamed-{id(reader)}"
 
 
 class _Postings:

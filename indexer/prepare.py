@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,18 @@ class AnalysisCache:
         self.db.close()
 
 
+class _Failed(str):
+    """Why one document's analysis failed (a str, so it crosses from worker processes)."""
+
+
+def _analyse_one(analyse: Callable[[object], Fields], doc: object) -> Fields | _Failed:
+    """Analyse one document; a failure is returned, not raised, so it costs only that document."""
+    try:
+        return analyse(doc)
+    except Exception as exc:  # one entry's odd text must never stop the others being indexed
+        return _Failed(f"{type(exc).__name__}: {exc}"[:300])
+
+
 def prepare(
     docs: Iterable[object],
     analyse: Callable[[object], Fields],
@@ -81,12 +94,15 @@ def prepare(
     procs: int | None = None,
     seen: set[str] | None = None,
     finish: Callable[[object, Fields], Fields] | None = None,
+    failed: Callable[[object, str], None] | None = None,
 ) -> Iterator[Fields]:
     """Yield the fields of each document, in order: from the cache, else analysed in parallel.
 
     The cache keys of the documents go into seen, if given, so the caller can prune the rest.
-    finish(doc, fields), if given, sets what is not analysed (and not cached) on each.
+    finish(doc, fields), if given, sets what is not analysed (and not cached) on each. A
+    document whose analysis raises is left out and passed to failed(doc, reason), if given.
     """
+    one = partial(_analyse_one, analyse)
     procs = procs or os.cpu_count() or 1
     pool = None
     try:
@@ -101,13 +117,18 @@ def prepare(
                 # fork: workers inherit the loaded modules; each loads underthesea once.
                 pool = multiprocessing.get_context("fork").Pool(procs)
             todo = [batch[i] for i in missing]
-            done = pool.map(analyse, todo, chunksize=8) if pool and len(todo) > 1 else [analyse(d) for d in todo]
-            fresh = dict(zip((keys[i] for i in missing), done, strict=False)) if cache else {}
+            done = pool.map(one, todo, chunksize=8) if pool and len(todo) > 1 else [one(d) for d in todo]
+            good = ((keys[i], f) for i, f in zip(missing, done, strict=True) if not isinstance(f, _Failed))
+            fresh = dict(good) if cache else {}
             if cache and fresh:
                 cache.put_many(fresh)
             analysed = dict(zip(missing, done, strict=True))
             for i in range(len(batch)):
                 fields = analysed[i] if i in analysed else known[keys[i]]
+                if isinstance(fields, _Failed):
+                    if failed is not None:
+                        failed(batch[i], str(fields))
+                    continue
                 yield finish(batch[i], fields) if finish else fields
     finally:
         if pool is not None:

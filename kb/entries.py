@@ -32,6 +32,7 @@ __all__ = [
     "scan",
     "scan_entries",
     "split_front_matter",
+    "title_problem",
 ]
 
 # libyaml's loader when PyYAML has it (it does in the usual wheels): several times faster.
@@ -104,6 +105,18 @@ class Entry:
     source: Source | None = None
     contact: str | None = None
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
+
+
+def title_problem(title: str) -> str | None:
+    """Return why a title cannot name an entry, or None if it can.
+
+    A title is what people search, sort and read: one made only of punctuation, symbols or
+    emoji ("???", "—", "😀") names nothing, so it is refused the same way in the form and in
+    `kb check`.
+    """
+    if not any(ch.isalnum() for ch in title):
+        return "tiêu đề phải có ít nhất một chữ cái hoặc chữ số (không thể chỉ gồm dấu câu, ký hiệu hay biểu tượng)"
+    return None
 
 
 def load_fields(path: Path) -> tuple[str, ...]:
@@ -391,6 +404,9 @@ class _Checker:
                 hint = f"; có phải là '{close[0]}'?" if close else ""
                 self.add(str(key), f"khóa lạ '{key}' sẽ bị bỏ qua{hint}", warning=True)
         title = self.text("title", required=True)
+        if title and (problem := title_problem(title)):
+            self.add("title", problem)
+            title = None
         summary = self.text("summary", required=True)
         unit = self.text("unit", required=True)
         fields = self.fields(allowed)

@@ -146,3 +146,19 @@ def test_load_fields_reports_a_broken_list(tmp_path: Path):
     path.write_text("lĩnh vực: Y tế\n", encoding="utf-8")
     with pytest.raises(InvalidEntry, match="danh sách YAML"):
         load_fields(path)
+
+
+@pytest.mark.parametrize(
+    "title", ["???", "—", "😀", "!!! ...", "« »"], ids=["questions", "dash", "emoji", "dots", "quotes"]
+)
+def test_a_title_with_no_letter_or_digit_is_refused(title):
+    text = GOOD.replace("title: Tủ thuốc biên cương", f'title: "{title}"')
+    assert problems_of(text) == [
+        "models/tu-thuoc-bien-cuong.md:2: tiêu đề phải có ít nhất một chữ cái hoặc chữ số "
+        "(không thể chỉ gồm dấu câu, ký hiệu hay biểu tượng)"
+    ]
+
+
+def test_a_title_with_a_letter_or_a_digit_among_symbols_is_kept():
+    text = GOOD.replace("title: Tủ thuốc biên cương", 'title: "5 tốt ⭐"')
+    assert parse_entry(text.encode(), "models/tu-thuoc-bien-cuong.md", FIELDS).title == "5 tốt ⭐"

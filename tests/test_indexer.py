@@ -339,3 +339,47 @@ def test_an_index_from_an_older_schema_counts_as_missing_until_rebuilt(index):
         index.search("tủ thuốc")
     index.build(DOCS)
     assert slugs(index.search("tủ thuốc"))[0] == "tu-thuoc"
+
+
+# Titles no validator would let through: the index must still list, sort and search around them.
+ODD_TITLES = ["???", "—", "😀", "", "\u200b", "\u0301\u0301", "ـ"]
+
+
+@pytest.mark.parametrize("title", ODD_TITLES, ids=[f"title-{i}" for i in range(len(ODD_TITLES))])
+def test_one_entry_with_a_title_that_sorts_as_nothing_breaks_no_listing_for_others(tmp_path, title):
+    ix = SearchIndex(tmp_path / "index")
+    ix.build(DOCS)
+    # Saved later, in a segment of its own, with the same year as others: it must sort among them.
+    ix.update([doc("la", title, "Tủ thuốc của đồn.", summary="Tủ thuốc.", fields=("Y tế",), year=2022)])
+    for sort in ("relevance", "newest", "replicated"):
+        listing = ix.search("", sort=sort)
+        assert listing.total == 5 and "la" in {h.slug for h in listing.hits}, sort
+        assert {h.slug for h in ix.search("tủ thuốc", sort=sort).hits} >= {"tu-thuoc", "la"}, sort
+    assert ix.search("", filters={"year": ["2022"]}, sort="newest").total == 3
+    assert all(h.slug != "tu-thuoc" for h in ix.related("tu-thuoc"))
+
+
+def test_an_empty_index_answers_every_kind_of_search(tmp_path):
+    ix = SearchIndex(tmp_path / "index")
+    ix.build([])  # a new unit's first start: no entry yet
+    for sort in ("relevance", "newest", "replicated"):
+        for query in ("", "tủ thuốc", '"vùng biên"', "-bão"):
+            found = ix.search(query, filters={"field": ["Y tế"]} if query else None, sort=sort)
+            assert (found.total, found.hits) == (0, []), (query, sort)
+    assert ix.suggest_titles("tu") == []
+    assert ix.related("khong-co") == []
+    ix.update([doc("dau-tien", "Mô hình đầu tiên", "Tủ thuốc.", year=2024)])
+    assert [h.slug for h in ix.search("tủ thuốc").hits] == ["dau-tien"]
+
+
+def test_an_entry_whose_analysis_fails_is_reported_and_the_others_are_indexed(tmp_path):
+    ix = SearchIndex(tmp_path / "index")
+    broken = doc("hong", "Hỏng", "Nội dung.", fields=None)  # not a list: analysing it raises
+    failed: list[tuple[str, str]] = []
+    assert ix.build([*DOCS, broken], failed=failed) == len(DOCS)
+    assert [slug for slug, _why in failed] == ["hong"]
+    assert ix.search("tủ thuốc", statuses=("published", "draft")).total == 2
+    failed.clear()
+    ix.update([broken, doc("moi", "Mô hình mới", "Tủ thuốc mới.")], failed=failed)
+    assert [slug for slug, _why in failed] == ["hong"]
+    assert "moi" in {h.slug for h in ix.search("tủ thuốc").hits}

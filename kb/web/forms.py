@@ -19,7 +19,7 @@ from wtforms.validators import URL, DataRequired, Length, Optional, ValidationEr
 
 from ..accounts import NAME_MAX, PASSWORD_MIN, ROLE_LABELS
 from ..editing import Draft
-from ..entries import SUMMARY_MAX
+from ..entries import SUMMARY_MAX, title_problem
 from ..replications import STATUSES, Replication
 
 __all__ = ["EntryForm", "NewUserForm", "PasswordForm", "ReplicationForm", "RoleForm", "SimpleForm"]
@@ -86,6 +86,11 @@ class EntryForm(_Form):
     body = TextAreaField("Nội dung (Markdown)", [DataRequired(REQUIRED), Length(max=200_000)])
     comment = StringField("Ghi chú cho lần sửa này", [Optional(), Length(max=200)], filters=[_strip])
     base_hash = HiddenField()
+
+    def validate_title(self, field) -> None:
+        """Refuse a title with no letter or digit, as `kb check` does."""
+        if field.data and (problem := title_problem(field.data)):
+            raise ValidationError(problem[0].upper() + problem[1:] + ".")
 
     def validate_year(self, field) -> None:
         """Accept a plausible year only."""
