@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 import pytest
+from helpers import login
 
 from kb import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def html_of(client, url: str, status: int = 200) -> str:
@@ -204,3 +209,35 @@ def test_search_page_links_are_written_as_url_for_writes_them(app):
     with app.test_request_context("/search"):
         for args in cases:
             assert search_url(args) == url_for("public.search", **args)
+
+
+@pytest.fixture
+def empty_site(tmp_path):
+    """A new unit's site: fields and places, no entry yet, indexed, with an editor."""
+    from helpers import site_with_accounts
+
+    content = tmp_path / "moi"
+    (content / "models").mkdir(parents=True)
+    shutil.copy(ROOT / "content" / "fields.yml", content / "fields.yml")
+    return site_with_accounts(content, tmp_path / "data", {"bientap": "editor"})
+
+
+def test_a_knowledge_base_with_no_entry_yet_says_so_and_invites_the_first(empty_site):
+    client = empty_site.test_client()
+    for url in ("/", "/search", "/search?q=tủ+thuốc", "/search?q=x&field=Y+tế&sort=newest"):
+        html = html_of(client, url)
+        assert "Chưa có mô hình nào trong kho" in html, url
+        assert 'href="/edit/new"' not in html and "/login?next=%2Fedit%2Fnew" in html, url  # readers may not write
+    found = client.get("/api/search?q=tủ+thuốc").get_json()
+    assert (found["total"], found["results"]) == (0, [])
+    assert client.get("/api/search").get_json()["total"] == 0
+    editor = empty_site.test_client()
+    login(editor, "bientap")
+    html = html_of(editor, "/")
+    assert re.search(r'<a class="button" href="/edit/new">Viết mô hình đầu tiên</a>', html)
+
+
+def test_a_search_with_no_match_in_a_full_knowledge_base_is_not_called_empty(client):
+    html = html_of(client, "/search?q=xqzkhongco")
+    assert "Không tìm thấy mô hình nào" in html
+    assert "Chưa có mô hình nào trong kho" not in html

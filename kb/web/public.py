@@ -94,6 +94,14 @@ def home():
     )
 
 
+def _knowledge_base_empty(params: SearchParams) -> bool:
+    """Return True when no entry is published at all (a new unit's first days), not just no match."""
+    if not params.q and not params.filters:
+        return True  # the search for everything found nothing
+    everything = run_search(SearchParams("", {}, 1, 1))
+    return everything is not None and everything.total == 0
+
+
 @bp.get("/search")
 def search():
     """Show one page of results with facets, or help when nothing matched."""
@@ -106,10 +114,12 @@ def search():
         unfiltered = run_search(SearchParams(params.q, {}, 1, 1))
         if unfiltered and unfiltered.total and not (unfiltered.relaxed or unfiltered.corrected):
             without_filters = unfiltered
+    empty_kb = results is not None and results.total == 0 and _knowledge_base_empty(params)
     if results is not None:
         log_search(current_app.config["KB_DATA_DIR"], params, results)
     return render_template(
         "search.html",
+        empty_kb=empty_kb,
         sorts=[
             {
                 "label": label,
@@ -136,7 +146,8 @@ def entry(slug: str):
     """Show one published entry, rendered, with its metadata and source."""
     # Drafts, entries in review and archived ones exist for editors and admins only.
     editor = current_user.is_authenticated and current_user.is_editor
-    row = get_entry(get_db(), slug, STATUSES if editor else ("published",))
+    statuses = STATUSES if editor else ("published",)
+    row = get_entry(get_db(), slug, statuses)
     if row is None:
         abort(404)
     workflow = None
