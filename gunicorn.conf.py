@@ -43,9 +43,14 @@ def on_starting(server):
 
 
 def post_worker_init(worker):
-    """Warm each new worker (index reader, arrays, the most searched words) before it serves."""
-    from kb.web import warm_up
+    """Repair, then warm each new worker (index reader, arrays, the most searched words) before it serves.
 
+    A worker killed mid-save (by its timeout, or the kernel) may leave a file newer than its
+    row: the replacement worker brings the rows and the index up to date first.
+    """
+    from kb.web import recover_at_start, warm_up
+
+    recover_at_start(worker.wsgi)
     started = time.monotonic()
     try:
         # Within half the timeout, with heartbeats: the master kills a worker silent for longer.

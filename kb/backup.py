@@ -70,8 +70,14 @@ def make_backup(content_dir: Path, data_dir: Path, dest: Path | None = None) -> 
 
 
 def _no_links(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
-    """Leave out links (a symlink could point outside the content folder)."""
-    return None if info.issym() or info.islnk() else info
+    """Leave out links (a symlink could point outside the content folder) and unfinished saves.
+
+    A save killed mid-write leaves its temporary file (".<name>.<random>.tmp") beside the entry.
+    """
+    name = info.name.rsplit("/", 1)[-1]
+    if info.issym() or info.islnk() or (name.startswith(".") and name.endswith(".tmp")):
+        return None
+    return info
 
 
 def restore_backup(archive: Path, content_dir: Path, data_dir: Path) -> dict:

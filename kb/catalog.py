@@ -18,12 +18,35 @@ from indexer import SCHEMA_VERSION, Document, IndexBusy, SearchIndex
 from indexer.locks import file_lock
 
 from .entries import Entry, InvalidEntry, Problem, load_fields, parse_entry, scan
-from .render import plain_text, render_markdown
+from .render import RenderRefused, plain_text, render_bounded
 from .replications import evidence_level, ledger_stats
-from .store import decode_row, delete_entries, get_meta, now_iso, open_db, set_meta, upsert_entries
+from .store import (
+    StoreBusy,
+    decode_row,
+    get_meta,
+    now_iso,
+    open_db,
+    queue_files,
+    set_meta,
+    write_entry_rows,
+    write_transaction,
+)
 from .vocabulary import Vocabulary, load_vocabulary
 
-__all__ = ["CheckReport", "ReindexReport", "check_content", "index_dir", "reindex", "reindex_files"]
+__all__ = [
+    "CheckReport",
+    "ReindexReport",
+    "check_content",
+    "clean_temp_files",
+    "heal_entry",
+    "index_dir",
+    "index_saved",
+    "recover",
+    "reindex",
+    "reindex_files",
+    "render_entry",
+    "write_problems",
+]
 
 # Below this many files to read, starting worker processes costs more than it saves.
 PARALLEL_FROM = 64
@@ -98,11 +121,16 @@ def _duplicate(rel: str, winner: str) -> Problem:
 def _load(raw: bytes, rel: str, allowed: tuple[str, ...]) -> tuple[Entry, str]:
     """Parse an entry and render its body; raise InvalidEntry for either failure."""
     entry = parse_entry(raw, rel, allowed)
+    return entry, render_entry(entry)
+
+
+def render_entry(entry: Entry) -> str:
+    """Render an entry's body within the time and size limits; raise InvalidEntry past them."""
     try:
-        html = render_markdown(entry.body)
-    except Exception as exc:  # e.g. RecursionError on absurdly nested lists
-        raise InvalidEntry([Problem(rel, 1, f"không hiển thị được nội dung Markdown ({type(exc).__name__})")]) from exc
-    return entry, html
+        return render_bounded(entry.body)
+    except RenderRefused as exc:  # pathological Markdown, or absurdly nested lists
+        message = str(exc)
+        raise InvalidEntry([Problem(entry.path, 1, message[0].lower() + message[1:])]) from None
 
 
 def _load_outcome(job: tuple[bytes, str, tuple[str, ...]]) -> tuple[Entry, str, str] | list[Problem]:
@@ -178,6 +206,7 @@ def reindex(content_dir: Path, data_dir: Path, full: bool = False, progress: Pro
     Files saved while it ran were queued as pending; it takes them before it returns.
     """
     started = time.perf_counter()
+    clean_temp_files(content_dir, data_dir)
     with run_lock(data_dir):
         report = _reindex_once(content_dir, data_dir, full, progress)
         for _ in range(5):  # saves keep coming only as fast as people type
@@ -255,21 +284,25 @@ def _reindex_once(content_dir: Path, data_dir: Path, full: bool, progress: Progr
     removed = set(by_slug) - keep - {e.slug for e, _, _ in fresh}
     ledger = ledger_stats(db)
     docs = [to_document(entry, text, vocab, ledger) for entry, _html, text in fresh]
+    failed: list[tuple[str, str]] = []
     if full:
         # Unchanged entries come back from their rows: no parsing, and their analysis is cached.
         carried = (_row_document(row, vocab, ledger) for row in _rows(db, sorted(keep)))
         total = len(docs) + len(keep)
         with (progress or _no_progress)(itertools.chain(docs, carried), total) as items:
-            index.build(items, expected=total)
+            index.build(items, expected=total, failed=failed)
     else:
         with (progress or _no_progress)(docs, len(docs)) as items:
-            index.update(items, deletes=removed)
-    upsert_entries(db, fresh)
-    delete_entries(db, removed)
-    set_meta(db, "config_hash", config)
+            index.update(items, deletes=removed, failed=failed)
+    report.problems += _unindexed(failed, {**{s: r["path"] for s, r in by_slug.items()}, **winners})
     with db.conn:
-        for rel, token in pending.items():  # only as read above: a save queued since stays queued
-            db["pending"].delete_where("path = ? AND token = ?", [rel, token])
+        if by_slug:  # not on the first build: every file is new then, and none has a history yet
+            _record_recovered(db.conn, content_dir, fresh)
+        write_entry_rows(db.conn, fresh)
+        db.conn.executemany("DELETE FROM entries WHERE slug = ?", [(slug,) for slug in removed])
+        # Only as read above: a save queued since stays queued.
+        db.conn.executemany("DELETE FROM pending WHERE path = ? AND token = ?", list(pending.items()))
+    set_meta(db, "config_hash", config)
 
     report.added = sum(1 for e, _, _ in fresh if e.slug not in by_slug)
     report.updated = len(fresh) - report.added
@@ -287,11 +320,53 @@ def _remember_problems(db, problems: list[Problem], read: set[str], files: set[s
     With files (a whole scan), problems of files that are gone or not entries are dropped too.
     """
     with db.conn:
-        for (path,) in db.execute("SELECT DISTINCT path FROM problems").fetchall():
-            if path in read or (files is not None and path not in files):
-                db["problems"].delete_where("path = ?", [path])
-        db["problems"].insert_all(
-            [{"path": p.path, "line": p.line, "message": p.message, "warning": int(p.warning)} for p in problems]
+        write_problems(db.conn, problems, read, files)
+
+
+def write_problems(conn, problems: list[Problem], read: set[str], files: set[str] | None = None) -> None:
+    """Replace the remembered problems of the files read, in the caller's transaction."""
+    for (path,) in conn.execute("SELECT DISTINCT path FROM problems").fetchall():
+        if path in read or (files is not None and path not in files):
+            conn.execute("DELETE FROM problems WHERE path = ?", [path])
+    conn.executemany(
+        "INSERT INTO problems (path, line, message, warning) VALUES (?, ?, ?, ?)",
+        [(p.path, p.line, p.message, int(p.warning)) for p in problems],
+    )
+
+
+def _unindexed(failed: list[tuple[str, str]], paths: dict[str, str]) -> list[Problem]:
+    """Describe the entries the index could not take (their analysis failed); the rest is indexed."""
+    return [Problem(paths.get(slug, slug), 1, f"không lập chỉ mục được ({why}); mục bị bỏ qua") for slug, why in failed]
+
+
+RECOVERED = "Bản trên đĩa, ghi nhận khi lập chỉ mục (sửa tay, hoặc một lần lưu bị ngắt giữa chừng)"
+
+
+def _record_recovered(conn, content_dir: Path, fresh: list[tuple[Entry, str, str]]) -> None:
+    """Give a revision to each file found changed on disk whose text the history does not have yet.
+
+    A hand edit, or a save killed after its file was written but before its transaction ended,
+    leaves a file no revision knows: the history must still hold every text that was served.
+    """
+    for entry, _html, _text in fresh:
+        row = conn.execute("SELECT content_hash FROM entries WHERE slug = ?", [entry.slug]).fetchone()
+        if row is not None and row[0] == entry.content_hash:
+            continue  # the database already describes this very file (a save, or nothing changed)
+        last = conn.execute(
+            "SELECT content_hash FROM revisions WHERE slug = ? ORDER BY id DESC LIMIT 1", [entry.slug]
+        ).fetchone()
+        if last is not None and last[0] == entry.content_hash:
+            continue
+        try:
+            raw = (content_dir / entry.path).read_bytes()
+        except OSError:
+            continue
+        if hashlib.sha256(raw).hexdigest() != entry.content_hash:
+            continue  # changed again since it was read: that change is queued and recorded in turn
+        conn.execute(
+            "INSERT INTO revisions (slug, created_at, author, comment, status, content_hash, text) "
+            "VALUES (?, ?, '', ?, ?, ?, ?)",
+            [entry.slug, now_iso(), RECOVERED, entry.status, entry.content_hash, raw.decode("utf-8", "replace")],
         )
 
 
@@ -302,50 +377,134 @@ def _remember_run(db, report: ReindexReport) -> None:
 
 
 def reindex_files(content_dir: Path, data_dir: Path, rels: list[str], wait: float = 5.0) -> bool:
-    """Index a few files just saved (paths relative to content_dir) now; return False if queued.
+    """Bring a few files (paths relative to content_dir) into the database and the index now.
 
-    The database rows are updated either way, so the entry's page shows the new version. When a
-    reindex runs (or another writer holds the index) for longer than wait, or the fields or
-    province names changed (a full reindex is due), the files are queued as pending: a running
-    reindex takes them before it ends, else the next one does. Nothing is lost. A file that is
-    broken now keeps its last good version, as in reindex().
+    Return False if the index had to queue them (see index_saved). A file that is broken now
+    keeps its last good version, as in reindex(); a file that is gone is removed.
     """
-    db, index = open_db(data_dir), SearchIndex(index_dir(data_dir))
+    db = open_db(data_dir)
     allowed = load_fields(content_dir / "fields.yml")
-    vocab = load_vocabulary(content_dir)
     fresh: list[tuple[Entry, str, str]] = []
     problems: list[Problem] = []
     removed: set[str] = set()
+    for rel in rels:
+        path = content_dir / rel
+        if not path.is_file():
+            removed.add(Path(rel).stem)
+            continue
+        outcome = _load_outcome((path.read_bytes(), rel, allowed))
+        if isinstance(outcome, list):
+            problems += outcome
+        else:
+            problems += outcome[0].warnings
+            fresh.append(outcome)
+    tokens = {rel: secrets.token_hex(8) for rel in rels}
+    with write_transaction(db) as conn:
+        _record_recovered(conn, content_dir, fresh)
+        write_entry_rows(conn, fresh)
+        conn.executemany("DELETE FROM entries WHERE slug = ?", [(slug,) for slug in removed])
+        write_problems(conn, problems, set(rels))
+        queue_files(conn, tokens)
+    return index_saved(content_dir, data_dir, fresh, tokens, removed, wait=wait)
+
+
+def index_saved(
+    content_dir: Path,
+    data_dir: Path,
+    fresh: list[tuple[Entry, str, str]],
+    tokens: dict[str, str],
+    removed: set[str] = frozenset(),
+    wait: float = 5.0,
+) -> bool:
+    """Put entries whose rows are written (and queued with tokens) into the index; return False if queued.
+
+    When a reindex runs (or another writer holds the index) for longer than wait, or the fields
+    or province names changed (a full reindex is due), the files stay queued: a running reindex
+    takes them before it ends, else the next one does. Nothing is lost.
+    """
+    db, index = open_db(data_dir), SearchIndex(index_dir(data_dir))
+    vocab = load_vocabulary(content_dir)
     with run_lock(data_dir, wait=wait) as locked:
-        for rel in rels:
-            path = content_dir / rel
-            if not path.is_file():
-                removed.add(Path(rel).stem)
-                continue
-            outcome = _load_outcome((path.read_bytes(), rel, allowed))
-            if isinstance(outcome, list):
-                problems += outcome
-            else:
-                problems += outcome[0].warnings
-                fresh.append(outcome)
-        indexed = False
-        if locked and get_meta(db, "config_hash") == _config_hash(content_dir) and index.exists():
-            try:
-                # Only the saved entries' counts: a save does not read the whole ledger.
-                saved = [e.slug for e, _html, _text in fresh]
-                ledger = ledger_stats(db, *saved) if saved else {}
-                docs = [to_document(e, text, vocab, ledger) for e, _html, text in fresh]
-                index.update(docs, deletes=removed, wait=wait)
-                indexed = True
-            except IndexBusy:
-                pass
-        if not indexed:
-            with db.conn:
-                db["pending"].upsert_all([{"path": rel, "token": secrets.token_hex(8)} for rel in rels], pk="path")
-        upsert_entries(db, fresh)
-        delete_entries(db, removed)
-        _remember_problems(db, problems, set(rels), None)
-    return indexed
+        if not (locked and get_meta(db, "config_hash") == _config_hash(content_dir) and index.exists()):
+            return False
+        # Only the saved entries' counts: a save does not read the whole ledger.
+        saved = [e.slug for e, _html, _text in fresh]
+        ledger = ledger_stats(db, *saved) if saved else {}
+        docs = [to_document(e, text, vocab, ledger) for e, _html, text in fresh]
+        failed: list[tuple[str, str]] = []
+        try:
+            index.update(docs, deletes=removed, wait=wait, failed=failed)
+        except IndexBusy:
+            return False
+        with db.conn:
+            db.conn.executemany("DELETE FROM pending WHERE path = ? AND token = ?", list(tokens.items()))
+            if failed:
+                paths = {e.slug: e.path for e, _h, _t in fresh}
+                write_problems(db.conn, _unindexed(failed, paths), set())
+    return True
+
+
+def heal_entry(content_dir: Path, data_dir: Path, row: dict) -> bool:
+    """Bring an entry's row and index back in step with its file if they drifted; return True if so.
+
+    A save killed between writing the file and committing (or a hand edit) leaves the database
+    describing an older text. The file is the truth: a valid file changed on disk is indexed
+    at once (with a revision if the history lacks it). A broken file keeps its last good version.
+    """
+    path = (content_dir / row["path"]).resolve()
+    if not path.is_relative_to(content_dir.resolve()) or not path.is_file():
+        return False
+    raw = path.read_bytes()
+    if hashlib.sha256(raw).hexdigest() == row["content_hash"]:
+        return False
+    try:
+        parse_entry(raw, row["path"], load_fields(content_dir / "fields.yml"))
+    except InvalidEntry:
+        return False
+    try:
+        reindex_files(content_dir, data_dir, [row["path"]])
+    except StoreBusy:  # the next visit tries again; this one shows the last good version
+        return False
+    return True
+
+
+def clean_temp_files(content_dir: Path, data_dir: Path) -> int:
+    """Remove the temporary files saves left behind when killed mid-write; return how many.
+
+    Saves write under the content lock, so any temporary file found while holding it is stale.
+    """
+    models = content_dir / "models"
+    if not models.is_dir():
+        return 0
+    data_dir.mkdir(parents=True, exist_ok=True)
+    removed = 0
+    with file_lock(data_dir / "content.lock"):
+        for tmp in models.rglob(".*.tmp"):
+            if tmp.is_file() and not tmp.is_symlink():
+                tmp.unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
+def recover(content_dir: Path, data_dir: Path) -> ReindexReport | None:
+    """Repair what a crash may have left: stale temporary files, and rows behind their files.
+
+    Cheap (an incremental reindex: files are hashed, only changed ones read), so every server
+    process runs it as it starts. Skipped (None) while a reindex runs, or when the index needs a
+    full rebuild, which is `kb reindex`'s job, not a starting server's.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    clean_temp_files(content_dir, data_dir)
+    db = open_db(data_dir)
+    if get_meta(db, "config_hash") != _config_hash(content_dir) or not SearchIndex(index_dir(data_dir)).exists():
+        return None
+    with run_lock(data_dir, wait=0) as locked:
+        if not locked:
+            return None
+        report = _reindex_once(content_dir, data_dir, False, None)
+    if report.added or report.updated or report.removed:
+        _remember_run(db, report)
+    return report
 
 
 def _config_hash(content_dir: Path) -> str:

@@ -11,7 +11,10 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
+import secrets
+import sqlite3
 import tempfile
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,16 +25,20 @@ import yaml
 
 from indexer.locks import file_lock
 
-from .catalog import reindex_files
+from .catalog import index_saved, render_entry, write_problems
 from .entries import InvalidEntry, Problem, load_fields, parse_entry, split_front_matter
+from .render import plain_text
 from .slugs import SLUG_RE, unique_slug
-from .store import now_iso
+from .store import StoreBusy, now_iso, queue_files, write_audit, write_entry_rows, write_transaction
 
 __all__ = [
     "BODY_TEMPLATE",
     "STATUS_LABELS",
     "Draft",
+    "Note",
     "SaveResult",
+    "Who",
+    "apply_proposal",
     "atomic_write",
     "compose",
     "decide_proposal",
@@ -47,6 +54,7 @@ __all__ = [
     "save_entry",
     "save_text",
     "transitions",
+    "with_status_of",
 ]
 
 BODY_TEMPLATE = """## Bối cảnh
@@ -121,7 +129,7 @@ class Draft:
 class SaveResult:
     """What a save did: saved (and whether the index has it), a conflict, or invalid input."""
 
-    outcome: str  # "saved" | "conflict" | "invalid"
+    outcome: str  # "saved" | "proposed" | "conflict" | "invalid" | "busy"
     slug: str = ""
     problems: list[Problem] = field(default_factory=list)
     current_text: str = ""  # the file as it is now, for the conflict page
@@ -248,6 +256,22 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@dataclass(frozen=True)
+class Note:
+    """One line for the audit log, written in the same transaction as the change it describes."""
+
+    action: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who makes a change, and from where: the revision's author and the audit log's actor."""
+
+    name: str
+    address: str = ""
+
+
 def save_entry(
     content_dir: Path,
     data_dir: Path,
@@ -256,12 +280,13 @@ def save_entry(
     *,
     slug: str | None,
     base_hash: str,
-    author: str,
+    author: str | Who,
     comment: str = "",
+    notes: tuple[Note, ...] = (),
 ) -> SaveResult:
     """Save the form of a new entry (slug None) or of an existing one opened at base_hash."""
-    return _save(content_dir, data_dir, db, slug, base_hash, author, comment, lambda old_meta: compose(draft, old_meta),
-                 title=draft.title)  # fmt: skip
+    return _save(content_dir, data_dir, db, slug, base_hash, _who(author), comment,
+                 lambda old_meta: compose(draft, old_meta), title=draft.title, notes=notes)  # fmt: skip
 
 
 def save_text(
@@ -272,22 +297,41 @@ def save_text(
     text: str,
     *,
     base_hash: str,
-    author: str,
+    author: str | Who,
     comment: str = "",
+    notes: tuple[Note, ...] = (),
+    also: Callable[[sqlite3.Connection], None] | None = None,
 ) -> SaveResult:
-    """Save the whole text of an existing entry's file (a restored revision), opened at base_hash."""
-    return _save(content_dir, data_dir, db, slug, base_hash, author, comment, lambda _old: text)
+    """Save the whole text of an existing entry's file (a restored revision), opened at base_hash.
+
+    also(conn), if given, writes more in the save's transaction (e.g. marks a proposal applied).
+    """
+    return _save(content_dir, data_dir, db, slug, base_hash, _who(author), comment, lambda _old: text, notes=notes,
+                 also=also)  # fmt: skip
 
 
-def _save(content_dir, data_dir, db, slug, base_hash, author, comment, make_text, title: str = "") -> SaveResult:
-    """Check, write, record and index one entry file.
+def _who(author: str | Who) -> Who:
+    return author if isinstance(author, Who) else Who(author)
 
-    Returns "invalid" with the problems if the file would not pass `kb check`, "conflict"
-    with the file as it is now if it changed since base_hash, else "saved".
+
+def _save(content_dir, data_dir, db, slug, base_hash, who: Who, comment, make_text, title="", notes=(), also=None):
+    """Check, write, record and index one entry file: all of it, or none of it.
+
+    Returns "invalid" with the problems if the file would not pass `kb check` (or its Markdown
+    cannot be rendered within the limits), "conflict" with the file as it is now if it changed
+    since base_hash, "busy" if the database stayed locked by another process, else "saved".
+
+    Everything that can refuse (checks, rendering, the database's write lock) comes before the
+    file is touched; the file is replaced last, inside the database transaction that records the
+    revision, the entry's row, the audit lines and the index queue. So a refusal changes nothing,
+    and a crash after the file was replaced leaves a file newer than its row, which the next
+    start (or the next visit to the entry) repairs. The index is derived: it follows the commit,
+    and a save it could not take at once stays queued.
     """
     allowed = load_fields(content_dir / "fields.yml")
     with _content_lock(data_dir):
         old_meta: dict[str, Any] = {}
+        current: bytes | None = None
         if slug is None:
             models = content_dir / "models"
             taken = {p.stem for p in models.rglob("*.md")} if models.exists() else set()
@@ -301,24 +345,67 @@ def _save(content_dir, data_dir, db, slug, base_hash, author, comment, make_text
             if changed:
                 text_now = current.decode("utf-8", "replace") if current is not None else ""
                 return SaveResult("conflict", slug, current_text=text_now, current_hash=_digest(current or b""))
-            _record_baseline(db, slug, current)
             old_meta = read_draft(current)[1]
         text = make_text(old_meta)
         data = text.encode("utf-8")
         rel = path.relative_to(content_dir).as_posix()
         try:
             entry = parse_entry(data, rel, allowed)
+            html = render_entry(entry)
         except InvalidEntry as exc:
             return SaveResult("invalid", slug, problems=exc.problems)
-        atomic_write(path, data)
-        with db.conn:
-            db["revisions"].insert(
-                {"slug": slug, "created_at": now_iso(), "author": author, "comment": comment.strip()[:200],
-                 "status": entry.status, "content_hash": _digest(data), "text": text}
-            )  # fmt: skip
+        saved = [(entry, html, plain_text(html))]
+        tokens = {rel: secrets.token_hex(8)}
+        written = False
+        try:
+            with write_transaction(db) as conn:
+                if current is not None:
+                    _record_baseline(conn, slug, current)
+                conn.execute(
+                    "INSERT INTO revisions (slug, created_at, author, comment, status, content_hash, text) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [slug, now_iso(), who.name, comment.strip()[:200], entry.status, _digest(data), text],
+                )
+                write_entry_rows(conn, saved)
+                write_problems(conn, list(entry.warnings), {rel})
+                queue_files(conn, tokens)
+                for note in notes:
+                    write_audit(conn, who.name, note.action, slug, note.detail, who.address)
+                if also is not None:
+                    also(conn)
+                atomic_write(path, data)  # last: a refusal above leaves the file as it was
+                written = True
+        except BaseException as exc:
+            if written:  # the transaction failed after the file was replaced: put the old file back
+                _put_back(path, current)
+            if isinstance(exc, StoreBusy):
+                return SaveResult("busy", slug)
+            raise
         # Still under the lock: two quick saves of one entry reach the index in their order.
-        indexed = reindex_files(content_dir, data_dir, [rel])
+        indexed = index_saved(content_dir, data_dir, saved, tokens)
     return SaveResult("saved", slug, current_hash=_digest(data), indexed=indexed)
+
+
+def _put_back(path: Path, old: bytes | None) -> None:
+    """Restore a file to what it was before a save whose transaction failed (remove a new one)."""
+    if old is None:
+        path.unlink(missing_ok=True)
+    else:
+        atomic_write(path, old)
+
+
+def with_status_of(text: str, current: bytes) -> str:
+    """Return an entry's text with the workflow status of the file as it is now.
+
+    Restoring a revision or applying a proposal changes the words, never the workflow: an
+    old text says "published" even when the entry was archived since.
+    """
+    status = read_draft(current)[0].status
+    draft, meta = read_draft(text.encode("utf-8"))
+    if draft.status == status:
+        return text
+    draft.status = status
+    return compose(draft, meta)
 
 
 def propose(
@@ -329,13 +416,15 @@ def propose(
     *,
     slug: str,
     base_hash: str,
-    author: str,
+    author: str | Who,
     comment: str = "",
 ) -> SaveResult:
     """Keep an editor's change to a published entry for an admin to apply; the file stays as is.
 
-    Returns "proposed", or "conflict" / "invalid" as a save would.
+    Returns "proposed", or "conflict" / "invalid" / "busy" as a save would. The proposal keeps
+    the text it was written against, so an admin can see later what the editor changed.
     """
+    who = _who(author)
     allowed = load_fields(content_dir / "fields.yml")
     with _content_lock(data_dir):
         path = _existing_path(content_dir, db, slug)
@@ -345,15 +434,55 @@ def propose(
             return SaveResult("conflict", slug, current_text=text_now, current_hash=_digest(current or b""))
         text = compose(draft, read_draft(current)[1])
         try:
-            parse_entry(text.encode("utf-8"), path.relative_to(content_dir).as_posix(), allowed)
+            render_entry(parse_entry(text.encode("utf-8"), path.relative_to(content_dir).as_posix(), allowed))
         except InvalidEntry as exc:
             return SaveResult("invalid", slug, problems=exc.problems)
-        with db.conn:
-            db["proposals"].insert(
-                {"slug": slug, "created_at": now_iso(), "author": author, "comment": comment.strip()[:200],
-                 "base_hash": base_hash, "text": text, "state": "open"}
-            )  # fmt: skip
+        try:
+            with write_transaction(db) as conn:
+                conn.execute(
+                    "INSERT INTO proposals (slug, created_at, author, comment, base_hash, base_text, text, state) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'open')",
+                    [slug, now_iso(), who.name, comment.strip()[:200], base_hash, current.decode("utf-8", "replace"),
+                     text],
+                )  # fmt: skip
+                write_audit(conn, who.name, "propose", slug, comment.strip()[:200], who.address)
+        except StoreBusy:
+            return SaveResult("busy", slug)
     return SaveResult("proposed", slug, current_hash=base_hash)
+
+
+def apply_proposal(
+    content_dir: Path,
+    data_dir: Path,
+    db: sqlite_utils.Database,
+    proposal: dict,
+    *,
+    base_hash: str,
+    admin: str | Who,
+) -> SaveResult:
+    """Apply an editor's proposed change as a new revision; the entry keeps its workflow status."""
+    who = _who(admin)
+    state = file_state(content_dir, db, proposal["slug"])
+    if state is None:
+        return SaveResult("conflict", proposal["slug"])
+    try:
+        text = with_status_of(proposal["text"], state[0])
+    except yaml.YAMLError:  # a hand edit broke the file: its workflow status cannot be read, so wait
+        rel = f"models/{proposal['slug']}.md"
+        return SaveResult("invalid", proposal["slug"], problems=[Problem(rel, 1, "tệp hiện tại có lỗi YAML")])
+    comment = f"Áp dụng bản sửa #{proposal['id']} của {proposal['author']}" + (
+        f": {proposal['comment']}" if proposal["comment"] else ""
+    )
+
+    def decided(conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "UPDATE proposals SET state = 'applied', decided_by = ?, decided_at = ? WHERE id = ?",
+            [who.name, now_iso(), proposal["id"]],
+        )
+
+    note = Note("proposal_apply", f"#{proposal['id']} của {proposal['author']}")
+    return save_text(content_dir, data_dir, db, proposal["slug"], text, base_hash=base_hash, author=who,
+                     comment=comment, notes=(note,), also=decided)  # fmt: skip
 
 
 def open_proposals(db: sqlite_utils.Database, slug: str | None = None) -> list[dict]:
@@ -371,9 +500,18 @@ def get_proposal(db: sqlite_utils.Database, slug: str, proposal_id: int) -> dict
     return next(db["proposals"].rows_where("slug = ? AND id = ?", [slug, proposal_id], limit=1), None)
 
 
-def decide_proposal(db: sqlite_utils.Database, proposal_id: int, state: str, admin: str) -> None:
-    """Mark a proposal applied or rejected."""
-    db["proposals"].update(proposal_id, {"state": state, "decided_by": admin, "decided_at": now_iso()})
+def decide_proposal(db: sqlite_utils.Database, proposal_id: int, state: str, admin: str | Who) -> None:
+    """Mark a proposal rejected (or applied), with its audit line, in one transaction."""
+    who = _who(admin)
+    with write_transaction(db) as conn:
+        row = conn.execute("SELECT slug, author FROM proposals WHERE id = ?", [proposal_id]).fetchone()
+        conn.execute(
+            "UPDATE proposals SET state = ?, decided_by = ?, decided_at = ? WHERE id = ?",
+            [state, who.name, now_iso(), proposal_id],
+        )
+        if row is not None:
+            action = "proposal_reject" if state == "rejected" else f"proposal_{state}"
+            write_audit(conn, who.name, action, row[0], f"#{proposal_id} của {row[1]}", who.address)
 
 
 def file_state(content_dir: Path, db: sqlite_utils.Database, slug: str) -> tuple[bytes, str] | None:
@@ -398,16 +536,16 @@ def _existing_path(content_dir: Path, db: sqlite_utils.Database, slug: str) -> P
     return entry_path(content_dir, slug)
 
 
-def _record_baseline(db: sqlite_utils.Database, slug: str, current: bytes) -> None:
+def _record_baseline(conn: sqlite3.Connection, slug: str, current: bytes) -> None:
     """Keep the file as it was before its first save from the browser (or after a hand edit)."""
     digest = _digest(current)
-    last = next(db["revisions"].rows_where("slug = ?", [slug], order_by="id DESC", limit=1), None)
-    if last is None or last["content_hash"] != digest:
-        text = current.decode("utf-8", "replace")
-        db["revisions"].insert(
-            {"slug": slug, "created_at": now_iso(), "author": "", "comment": "Bản trên đĩa trước khi sửa",
-             "status": read_draft(current)[0].status, "content_hash": digest, "text": text}
-        )  # fmt: skip
+    last = conn.execute("SELECT content_hash FROM revisions WHERE slug = ? ORDER BY id DESC LIMIT 1", [slug]).fetchone()
+    if last is None or last[0] != digest:
+        conn.execute(
+            "INSERT INTO revisions (slug, created_at, author, comment, status, content_hash, text) "
+            "VALUES (?, ?, '', 'Bản trên đĩa trước khi sửa', ?, ?, ?)",
+            [slug, now_iso(), read_draft(current)[0].status, digest, current.decode("utf-8", "replace")],
+        )
 
 
 def list_revisions(db: sqlite_utils.Database, slug: str) -> list[dict]:

@@ -1,41 +1,82 @@
-"""Render entry Markdown to safe HTML, and to the plain text that search indexes and quotes."""
+"""Render entry Markdown to safe HTML, and to the plain text that search indexes and quotes.
+
+Python-Markdown takes super-linear time on some inputs (a body of 5 000 "[" took 10 s, of
+20 000 more than a minute and a half), partly inside regular expressions that no signal can
+interrupt. So the site never renders in its own process: render_bounded() hands the text to a
+helper process (one per concurrent render, kept for the next one) and kills it when it runs past
+RENDER_SECONDS. Whatever the input, a web worker waits at most that long, and the input is
+refused with a message instead.
+"""
 
 from __future__ import annotations
 
+import atexit
+import os
 import re
+import select
+import struct
+import subprocess
+import sys
+import threading
+import time
+from contextlib import suppress
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import markdown
 import nh3
 
-__all__ = ["plain_text", "render_markdown"]
+__all__ = ["MAX_SOURCE", "RENDER_SECONDS", "RenderRefused", "plain_text", "render_bounded", "render_markdown"]
 
+# A page of Markdown renders in a few milliseconds, a long report in well under a second.
+RENDER_SECONDS = 2.0
+MAX_SOURCE = 2 * 1024 * 1024  # characters: as large as an entry file may be (entries.MAX_BYTES)
 _EXTENSIONS = ["extra", "sane_lists", "toc"]
 _HEADING_IDS = {f"h{n}": {"id"} for n in range(1, 7)}
 _BLOCKS = {
     "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
     "table", "tr", "blockquote", "pre", "hr", "dt", "dd",
 }  # fmt: skip
+# Local images may show what the site serves as files, never a page: an <img> pointing at
+# /search?q=… would log a search at every view (and could act on a reader's behalf).
+_IMAGE_PATHS = ("/static/", "/media/")
+
+
+class RenderRefused(ValueError):
+    """Markdown that cannot be shown within the limits; the message is for the editor, in Vietnamese."""
 
 
 def _keep_local_media(tag: str, attr: str, value: str) -> str | None:
-    """Keep only image sources on this site: the site must make no outside request."""
+    """Keep only image sources that are files of this site: no other host, no page of the site."""
     if tag == "img" and attr == "src":
         # Browsers drop tabs/newlines, trim spaces and read "\\" as "/" in URLs: do the same first.
         url = re.sub(r"[\x00-\x20\x7f]", "", value).replace("\\", "/")
         parts = urlsplit(url)
         if parts.scheme or parts.netloc or url.startswith("//"):
             return None
+        path = re.sub(r"/+", "/", parts.path)
+        if parts.query or not path.startswith(_IMAGE_PATHS) or "/../" in f"{path}/" or "%" in path:
+            return None
     return value
 
 
 def render_markdown(source: str) -> str:
-    """Render Markdown to HTML with raw HTML sanitised and no remote images."""
+    """Render Markdown to HTML with raw HTML sanitised and no remote images (in this process, unbounded)."""
     md = markdown.Markdown(extensions=_EXTENSIONS, extension_configs=_toc_config(), output_format="html")
     html = md.convert(source)
     attributes = {**nh3.ALLOWED_ATTRIBUTES, **_HEADING_IDS}
     return nh3.clean(html, attributes=attributes, attribute_filter=_keep_local_media)
+
+
+def render_bounded(source: str, seconds: float = RENDER_SECONDS) -> str:
+    """Render Markdown as render_markdown() does, in a helper process stopped after seconds.
+
+    Raise RenderRefused for text too long or too slow to render, or if rendering failed.
+    """
+    if len(source) > MAX_SOURCE:
+        raise RenderRefused(f"Nội dung quá dài để hiển thị ({len(source):,} ký tự; tối đa {MAX_SOURCE:,}).")
+    return _POOL.render(source, seconds)
 
 
 def _toc_config() -> dict[str, dict[str, object]]:
@@ -71,3 +112,139 @@ def plain_text(html: str) -> str:
     collector.close()
     lines = (" ".join(line.split()) for line in "".join(collector.parts).splitlines())
     return "\n".join(line for line in lines if line)
+
+
+# ---- the helper processes --------------------------------------------------------------------
+# A request is a 4-byte length and the UTF-8 text; an answer is a status byte (0: HTML follows,
+# 1: the name of the error), a 4-byte length and the payload.
+
+_LENGTH = struct.Struct("<I")
+_PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class _Renderer:
+    """One helper process that renders Markdown for this process, one text at a time."""
+
+    def __init__(self) -> None:
+        """Start the helper (python -m kb.render) with pipes for its input and output."""
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "kb.render"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=_PROJECT_ROOT,
+            start_new_session=True,  # a Ctrl-C in a terminal reaches the CLI, not its helpers
+        )
+
+    def render(self, source: str, seconds: float) -> str:
+        """Return the helper's HTML for source; raise TimeoutError past seconds, OSError if it died."""
+        deadline = time.monotonic() + seconds
+        data = source.encode("utf-8", "surrogatepass")
+        self.proc.stdin.write(_LENGTH.pack(len(data)) + data)
+        self.proc.stdin.flush()
+        status = self._read(1, deadline)
+        payload = self._read(_LENGTH.unpack(self._read(_LENGTH.size, deadline))[0], deadline)
+        text = payload.decode("utf-8", "surrogatepass")
+        if status != b"\x00":
+            raise RuntimeError(text)
+        return text
+
+    def _read(self, size: int, deadline: float) -> bytes:
+        """Read exactly size bytes of the helper's answer before the deadline."""
+        fd = self.proc.stdout.fileno()
+        chunks, got = [], 0
+        while got < size:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise TimeoutError
+            chunk = os.read(fd, min(size - got, 1 << 20))
+            if not chunk:
+                raise OSError("the Markdown helper process ended")
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
+
+    def stop(self) -> None:
+        """Kill the helper and reap it."""
+        with suppress(OSError):
+            self.proc.kill()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            with suppress(OSError):
+                stream.close()
+        self.proc.wait()
+
+
+class _RendererPool:
+    """The idle helpers of this process; a render takes one (or starts one) and gives it back."""
+
+    KEEP = 4  # idle helpers kept: as many as renders usually run at once in one server process
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: list[_Renderer] = []
+        self._pid = os.getpid()
+
+    def _take(self) -> _Renderer:
+        with self._lock:
+            if self._pid != os.getpid():  # a forked child: the parent's helpers are not ours
+                self._idle, self._pid = [], os.getpid()
+            if self._idle:
+                return self._idle.pop()
+        return _Renderer()
+
+    def _give_back(self, renderer: _Renderer) -> None:
+        with self._lock:
+            if self._pid == os.getpid() and len(self._idle) < self.KEEP:
+                self._idle.append(renderer)
+                return
+        renderer.stop()
+
+    def render(self, source: str, seconds: float) -> str:
+        """Render source in a helper; raise RenderRefused if it is too slow or fails."""
+        renderer = self._take()
+        try:
+            html = renderer.render(source, seconds)
+        except TimeoutError:
+            renderer.stop()
+            limit = f"{seconds:g}".replace(".", ",")
+            raise RenderRefused(
+                f"Nội dung Markdown quá phức tạp để hiển thị (quá {limit} giây). Thường do một chuỗi rất dài "
+                "các ký tự như [ ! * _ ` hoặc các dòng gạch liền nhau: hãy xóa hoặc tách bớt chúng."
+            ) from None
+        except (OSError, ValueError, struct.error):  # the helper died (or could not start)
+            renderer.stop()
+            raise RenderRefused("Không hiển thị được nội dung Markdown (trình hiển thị bị lỗi); hãy thử lại.") from None
+        except RuntimeError as exc:  # Markdown raised on this text, e.g. RecursionError on deep nesting
+            self._give_back(renderer)
+            raise RenderRefused(f"Không hiển thị được nội dung Markdown ({exc}).") from None
+        self._give_back(renderer)
+        return html
+
+    def close(self) -> None:
+        """Stop every idle helper (at exit)."""
+        with self._lock:
+            idle, self._idle = (self._idle, []) if self._pid == os.getpid() else ([], [])
+        for renderer in idle:
+            renderer.stop()
+
+
+_POOL = _RendererPool()
+atexit.register(_POOL.close)
+
+
+def _serve(stdin, stdout) -> None:
+    """Render texts from stdin to stdout until stdin closes (the helper process's loop)."""
+    while header := stdin.read(_LENGTH.size):
+        if len(header) < _LENGTH.size:
+            return
+        source = stdin.read(_LENGTH.unpack(header)[0]).decode("utf-8", "surrogatepass")
+        try:
+            status, payload = b"\x00", render_markdown(source)
+        except Exception as exc:  # reported to the caller as the refusal's reason
+            status, payload = b"\x01", type(exc).__name__
+        data = payload.encode("utf-8", "surrogatepass")
+        stdout.write(status + _LENGTH.pack(len(data)) + data)
+        stdout.flush()
+
+
+if __name__ == "__main__":
+    _serve(sys.stdin.buffer, sys.stdout.buffer)

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 from dataclasses import dataclass
 
 import sqlite_utils
 
 from indexer import normalize_text
 
-from .store import now_iso
+from .store import now_iso, queue_files, write_audit, write_transaction
 
 __all__ = [
     "LEVELS",
     "STATUSES",
+    "Change",
     "Replication",
     "add_replication",
     "adopted_by_same_units",
@@ -107,28 +109,59 @@ def _row(rep: Replication) -> dict:
     }
 
 
-def add_replication(db: sqlite_utils.Database, slug: str, rep: Replication, author: str) -> int:
+def add_replication(db: sqlite_utils.Database, slug: str, rep: Replication, change: Change) -> int:
     """Record that a unit adopted the model slug; return the record's id."""
-    now = now_iso()
-    with db.conn:
-        row = {**_row(rep), "created_by": author, "created_at": now, "updated_by": author, "updated_at": now}
-        return db["replications"].insert({"slug": slug, **row}).last_pk
+    now, author = now_iso(), change.actor
+    row = {"slug": slug, **_row(rep), "created_by": author, "created_at": now, "updated_by": author, "updated_at": now}
+    with write_transaction(db) as conn:
+        record_id = conn.execute(
+            f"INSERT INTO replications ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
+        ).lastrowid
+        _log(conn, slug, change, "replication_add", as_json(_get(conn, record_id)))
+    return record_id
 
 
-def update_replication(db: sqlite_utils.Database, record_id: int, rep: Replication, author: str) -> dict:
-    """Correct a record; return it as it was before (for the audit log)."""
-    before = get_replication(db, record_id)
-    with db.conn:
-        db["replications"].update(record_id, {**_row(rep), "updated_by": author, "updated_at": now_iso()})
-    return before or {}
+def update_replication(db: sqlite_utils.Database, record_id: int, rep: Replication, change: Change) -> dict:
+    """Correct a record; return it as it was before."""
+    with write_transaction(db) as conn:
+        before = _get(conn, record_id) or {}
+        values = {**_row(rep), "updated_by": change.actor, "updated_at": now_iso()}
+        sets = ", ".join(f"{name} = ?" for name in values)
+        conn.execute(f"UPDATE replications SET {sets} WHERE id = ?", [*values.values(), record_id])
+        detail = f"trước: {as_json(before)} — sau: {as_json(_get(conn, record_id))}"
+        _log(conn, before.get("slug", ""), change, "replication_edit", detail)
+    return before
 
 
-def delete_replication(db: sqlite_utils.Database, record_id: int) -> dict:
+def delete_replication(db: sqlite_utils.Database, record_id: int, change: Change) -> dict:
     """Remove a record; return it (the audit log keeps it whole)."""
-    before = get_replication(db, record_id)
-    with db.conn:
-        db["replications"].delete_where("id = ?", [record_id])
-    return before or {}
+    with write_transaction(db) as conn:
+        before = _get(conn, record_id) or {}
+        conn.execute("DELETE FROM replications WHERE id = ?", [record_id])
+        _log(conn, before.get("slug", ""), change, "replication_delete", as_json(before))
+    return before
+
+
+@dataclass(frozen=True)
+class Change:
+    """Who changes the ledger, from where, and which entry file must reach the index again."""
+
+    actor: str
+    address: str = ""
+    path: str = ""  # the entry's file: its evidence level and count are indexed with it
+
+
+def _log(conn, slug: str, change: Change, action: str, detail: str) -> None:
+    """Write the audit line and queue the entry for the index, in the ledger change's transaction."""
+    write_audit(conn, change.actor, action, slug, detail, change.address)
+    if change.path:
+        queue_files(conn, {change.path: secrets.token_hex(8)})
+
+
+def _get(conn, record_id: int) -> dict | None:
+    cursor = conn.execute("SELECT * FROM replications WHERE id = ?", [record_id])
+    row = cursor.fetchone()
+    return dict(zip([c[0] for c in cursor.description], row, strict=True)) if row else None
 
 
 def get_replication(db: sqlite_utils.Database, record_id: int) -> dict | None:

@@ -6,6 +6,8 @@ import datetime as dt
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from .entries import Entry
 
 __all__ = [
     "DB_NAME",
+    "StoreBusy",
     "decode_row",
     "delete_entries",
     "get_entry",
@@ -26,8 +29,12 @@ __all__ = [
     "now_iso",
     "open_db",
     "published_only",
+    "queue_files",
     "set_meta",
     "upsert_entries",
+    "write_audit",
+    "write_entry_rows",
+    "write_transaction",
 ]
 
 DB_NAME = "kb.sqlite3"
@@ -123,6 +130,8 @@ def _create_tables(db: sqlite_utils.Database) -> None:
             pk="id", not_null={"slug", "text", "state"},
         )  # fmt: skip
         db["proposals"].create_index(["state", "slug"])
+    if "base_text" not in db["proposals"].columns_dict:  # the text a proposal was written against
+        db["proposals"].add_column("base_text", str)
     if "jobs" not in names:
         db["jobs"].create(
             {"id": int, "kind": str, "status": str, "phase": str, "done": int, "total": int, "pid": int,
@@ -153,21 +162,90 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
+class StoreBusy(RuntimeError):
+    """Another process holds the database for writing longer than a request may wait."""
+
+
+def _locked(exc: sqlite3.OperationalError) -> bool:
+    """Return True if SQLite refused because another connection holds the write lock."""
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+@contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
+    """Hold the database's write lock for the block: everything in it is committed together, or nothing.
+
+    The lock is taken first (BEGIN IMMEDIATE, waiting as long as the connection's timeout), so
+    a block that starts is never refused half-way for want of it. Raise StoreBusy if another
+    process keeps the lock longer. Write with plain SQL on the connection inside the block:
+    sqlite-utils' table methods commit on their own.
+    """
+    conn = db.conn
+    if conn.in_transaction:  # something earlier left a transaction open: it is not ours to keep
+        conn.commit()
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if _locked(exc):
+            raise StoreBusy(str(exc)) from None
+        raise
+    try:
+        yield conn
+        conn.commit()
+    except BaseException as exc:
+        if conn.in_transaction:
+            conn.rollback()
+        if isinstance(exc, sqlite3.OperationalError) and _locked(exc):
+            raise StoreBusy(str(exc)) from None
+        raise
+
+
 def upsert_entries(db: sqlite_utils.Database, entries: list[tuple[Entry, str, str]]) -> None:
     """Insert or replace rows for (entry, body HTML, body text) triples, keeping updated_at honest."""
-    now = _now()
-    table = db["entries"]
     with db.conn:
-        for entry, body_html, body_text in entries:
-            old = next(table.rows_where("slug = ?", [entry.slug], limit=1), None)
-            changed = old is None or old["content_hash"] != entry.content_hash
-            # A moved file keeps its slug; free its new path from any stale row first.
-            table.delete_where("path = ? AND slug != ?", [entry.path, entry.slug])
-            row = _row(entry, body_html, now if changed else old["updated_at"], now)
-            # When it first went public (for the feed): kept while it stays published.
-            was = (old.get("published_at") or old["updated_at"]) if old and old["status"] == "published" else None
-            published_at = (was or now) if entry.status == "published" else None
-            table.upsert({**row, "body_text": body_text, "published_at": published_at}, pk="slug")
+        write_entry_rows(db.conn, entries)
+
+
+def write_entry_rows(conn: sqlite3.Connection, entries: list[tuple[Entry, str, str]]) -> None:
+    """Write the rows of (entry, body HTML, body text) triples in the caller's transaction."""
+    now = _now()
+    for entry, body_html, body_text in entries:
+        old = conn.execute(
+            "SELECT content_hash, updated_at, published_at, status FROM entries WHERE slug = ?", [entry.slug]
+        ).fetchone()
+        changed = old is None or old[0] != entry.content_hash
+        # A moved file keeps its slug; free its new path from any stale row first.
+        conn.execute("DELETE FROM entries WHERE path = ? AND slug != ?", [entry.path, entry.slug])
+        row = _row(entry, body_html, now if changed else old[1], now)
+        # When it first went public (for the feed): kept while it stays published.
+        was = (old[2] or old[1]) if old and old[3] == "published" else None
+        row |= {"body_text": body_text, "published_at": (was or now) if entry.status == "published" else None}
+        names = ", ".join(row)
+        updates = ", ".join(f"{name} = excluded.{name}" for name in row if name != "slug")
+        conn.execute(
+            f"INSERT INTO entries ({names}) VALUES ({', '.join('?' * len(row))}) "
+            f"ON CONFLICT(slug) DO UPDATE SET {updates}",
+            list(row.values()),
+        )
+
+
+def queue_files(conn: sqlite3.Connection, tokens: dict[str, str]) -> None:
+    """Mark files as waiting for the index (path -> a new token), in the caller's transaction.
+
+    The mark is written with the change that needs it, so a process killed before the index
+    took the files leaves them queued: the next reindex (or server start) takes them.
+    """
+    conn.executemany("INSERT OR REPLACE INTO pending (path, token) VALUES (?, ?)", list(tokens.items()))
+
+
+def write_audit(
+    conn: sqlite3.Connection, actor: str | None, action: str, target: str = "", detail: str = "", address: str = ""
+) -> None:
+    """Append one line to the audit log, in the caller's transaction."""
+    conn.execute(
+        "INSERT INTO audit (at, actor, action, target, detail, address) VALUES (?, ?, ?, ?, ?, ?)",
+        [_now(), actor or "", action, target, detail, address],
+    )
 
 
 def _row(entry: Entry, body_html: str, updated_at: str, indexed_at: str) -> dict[str, Any]:
@@ -198,8 +276,7 @@ def _row(entry: Entry, body_html: str, updated_at: str, indexed_at: str) -> dict
 def delete_entries(db: sqlite_utils.Database, slugs: set[str]) -> None:
     """Delete the rows of the given slugs."""
     with db.conn:
-        for slug in slugs:
-            db["entries"].delete_where("slug = ?", [slug])
+        db.conn.executemany("DELETE FROM entries WHERE slug = ?", [(slug,) for slug in slugs])
 
 
 def decode_row(row: dict[str, Any]) -> dict[str, Any]:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import html
 import os
 import re
+import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -447,3 +450,113 @@ def test_a_malformed_slug_is_a_404_not_an_error(site):
     editor = signed_in(site, "bientap")
     for url in ("/models/Hoa..Binh/edit", "/models/ABC/history", "/models/x%2F..%2Fy/edit"):
         assert editor.get(url).status_code == 404
+
+
+def _saved_state(content_dir: Path, data_dir: Path, slug: str) -> tuple:
+    """Return what a save touches: the file, its row's hash, the revisions and the audit lines."""
+    path = content_dir / "models" / f"{slug}.md"
+    db = open_db(data_dir)
+    row = next(db["entries"].rows_where("slug = ?", [slug]), None)
+    return (
+        path.read_bytes() if path.exists() else None,
+        row["content_hash"] if row else None,
+        db["revisions"].count_where("slug = ?", [slug]),
+        db["audit"].count_where("target = ? AND action != 'save_conflict'", [slug]),
+    )
+
+
+def test_markdown_too_slow_to_render_is_refused_and_nothing_is_half_saved(site, content_dir, data_dir):
+    editor = signed_in(site, "bientap")
+    response = post_form(editor, "/edit/new", {**FORM, "body": "[" * 20_000})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "quá phức tạp để hiển thị" in page
+    assert html.unescape(page).count("[" * 20_000) == 1  # what was typed comes back, once, in the form
+    assert not (content_dir / "models" / "goc-doc-sach-bien-cuong.md").exists()
+    assert _saved_state(content_dir, data_dir, "goc-doc-sach-bien-cuong") == (None, None, 0, 0)
+    before = _saved_state(content_dir, data_dir, "ban-nhap-thu-nghiem")
+    edited = {**FORM, "title": "Bản nháp thử nghiệm", "body": "![" * 10_000}
+    assert post_form(editor, "/models/ban-nhap-thu-nghiem/edit", edited).status_code == 422
+    assert _saved_state(content_dir, data_dir, "ban-nhap-thu-nghiem") == before
+    retried = post_form(editor, "/edit/new", FORM)  # the same title again, now fine: no "-2"
+    assert retried.headers["Location"].endswith("/models/goc-doc-sach-bien-cuong")
+
+
+def test_previews_of_pathological_markdown_say_so_and_do_not_hold_up_readers(site):
+    editor = signed_in(site, "bientap")
+    page = editor.get("/edit/new").get_data(as_text=True)
+    data = {**FORM, "body": "[" * 20_000, "csrf_token": token(page)}
+    with ThreadPoolExecutor(4) as pool:
+        previews = [pool.submit(editor.post, "/edit/preview", data=data) for _ in range(3)]
+        reader = pool.submit(site.test_client().get, "/search?q=tu+thuoc")
+        # The three previews run in helper processes: a reader is answered while they run.
+        assert reader.result(timeout=60).status_code == 200
+        for preview in previews:
+            assert "Không xem trước được nội dung" in preview.result(timeout=60).get_data(as_text=True)
+
+
+@pytest.fixture
+def write_locked(data_dir):
+    """Hold the database's write lock from another connection, as another process would."""
+    other = sqlite3.connect(data_dir / "kb.sqlite3", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    yield other
+    other.execute("ROLLBACK")
+    other.close()
+
+
+def test_a_save_while_the_database_is_locked_keeps_the_text_and_writes_nothing(site, content_dir, data_dir, request):
+    editor = signed_in(site, "bientap")
+    page = editor.get("/models/ban-nhap-thu-nghiem/edit").get_data(as_text=True)
+    before = _saved_state(content_dir, data_dir, "ban-nhap-thu-nghiem")
+    values = {**FORM, "title": "Bản nháp thử nghiệm", "body": "Nội dung mới xqzbandau.", "csrf_token": token(page)}
+    values["base_hash"] = re.search(r'name="base_hash" type="hidden" value="([^"]*)"', page).group(1)
+    request.getfixturevalue("write_locked")
+    busy = editor.post("/models/ban-nhap-thu-nghiem/edit", data=values)
+    text = html.unescape(busy.get_data(as_text=True))
+    assert busy.status_code == 503 and busy.headers["Retry-After"]
+    assert "Hệ thống đang bận" in text and "Nội dung mới xqzbandau." in text  # typed text comes back
+    assert _saved_state(content_dir, data_dir, "ban-nhap-thu-nghiem") == before
+    assert editor.post("/edit/new", data={**FORM, "csrf_token": token(page)}).status_code == 503
+    assert not (content_dir / "models" / "goc-doc-sach-bien-cuong.md").exists()
+
+
+def test_a_save_after_the_lock_is_released_lands_whole(site, content_dir, data_dir, request):
+    editor = signed_in(site, "bientap")
+    page = editor.get("/edit/new").get_data(as_text=True)
+    write_locked = request.getfixturevalue("write_locked")
+    assert editor.post("/edit/new", data={**FORM, "csrf_token": token(page)}).status_code == 503
+    write_locked.execute("ROLLBACK")
+    write_locked.execute("BEGIN")  # the fixture's ROLLBACK needs an open transaction
+    slug = create(editor)
+    file, row_hash, revisions, audits = _saved_state(content_dir, data_dir, slug)
+    assert hashlib.sha256(file).hexdigest() == row_hash and revisions == 1 and audits == 1
+    row = next(open_db(data_dir)["entries"].rows_where("slug = ?", [slug]))
+    assert row["status"] == "draft" and slug not in public_slugs(site.test_client(), "góc đọc sách")
+
+
+def _propose_then_archive(site, data_dir) -> tuple:
+    """An editor proposes a change to a published entry; an admin archives the entry before deciding."""
+    post_form(signed_in(site, "bientap"), "/models/thap-sang-vung-bien/edit",
+              {**FORM, "title": "Thắp sáng vùng biên", "body": "Đề xuất xqzcu."})  # fmt: skip
+    proposal_id = next(open_db(data_dir)["proposals"].rows)["id"]
+    admin = signed_in(site, "quantri")
+    assert change_status(admin, "thap-sang-vung-bien", "archived").status_code == 302
+    return admin, proposal_id
+
+
+def test_applying_an_old_proposal_changes_the_words_never_the_workflow(site, content_dir, data_dir):
+    admin, proposal_id = _propose_then_archive(site, data_dir)
+    review = admin.get(f"/models/thap-sang-vung-bien/proposals/{proposal_id}").get_data(as_text=True)
+    assert "được viết trên một phiên bản cũ hơn" in review
+    assert "Những gì người đề xuất đã sửa" in review and "Đề xuất xqzcu." in review
+    base = re.search(r'name="base_hash" value="([^"]+)"', review).group(1)
+    applied = admin.post(f"/models/thap-sang-vung-bien/proposals/{proposal_id}/apply",
+                         data={"csrf_token": token(review), "base_hash": base})  # fmt: skip
+    assert applied.status_code == 302
+    text = (content_dir / "models" / "thap-sang-vung-bien.md").read_text(encoding="utf-8")
+    assert "Đề xuất xqzcu." in text and "status: archived" in text
+    assert public_slugs(site.test_client(), "xqzcu") == []  # still archived: not public
+    assert site.test_client().get("/models/thap-sang-vung-bien").status_code == 404
+    db = open_db(data_dir)
+    assert next(db["proposals"].rows)["state"] == "applied"
+    assert db["audit"].count_where("action = 'proposal_apply' AND actor = 'quantri'") == 1

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import random
+import re
 import signal
 import subprocess
 import sys
+import tarfile
 import threading
 import time
 from pathlib import Path
@@ -16,7 +20,9 @@ from helpers import PASSWORD, login, token
 from indexer import SearchIndex
 from kb import create_app
 from kb.accounts import create_user
-from kb.catalog import index_dir, reindex
+from kb.backup import make_backup
+from kb.catalog import RECOVERED, index_dir, recover, reindex
+from kb.editing import atomic_write
 from kb.store import open_db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,3 +148,75 @@ def test_concurrent_saves_of_one_entry_give_one_save_and_one_conflict(site, cont
     assert sorted(results.values()) == [302, 409]
     winner = "Bản một." if results[0] == 302 else "Bản hai."
     assert winner in (content_dir / "models" / "thap-sang-vung-bien.md").read_text(encoding="utf-8")
+
+
+SAVER = """
+import hashlib, sys
+from pathlib import Path
+from kb.editing import read_draft, save_text
+content, data = Path(sys.argv[1]), Path(sys.argv[2])
+path = content / "models" / "thap-sang-vung-bien.md"
+n = 0
+while True:
+    raw = path.read_bytes()
+    draft, _meta = read_draft(raw)
+    word = "xqz" + "".join("abcdefghij"[int(d)] for d in str(n))
+    text = raw.decode().split("\\n---\\n", 1)[0] + f"\\n---\\n\\nLần lưu {word}.\\n"
+    from kb.store import open_db
+    result = save_text(content, data, open_db(data), "thap-sang-vung-bien", text,
+                       base_hash=hashlib.sha256(raw).hexdigest(), author="bientap", comment=word)
+    assert result.outcome == "saved", result
+    if n == 0:
+        print("ready", flush=True)
+    n += 1
+"""
+
+
+def test_saves_killed_at_random_points_are_repaired_at_the_next_start(content_dir, data_dir):
+    reindex(content_dir, data_dir)
+    path = content_dir / "models" / "thap-sang-vung-bien.md"
+    rng = random.Random(8)
+    for _ in range(8):
+        saver = subprocess.Popen([sys.executable, "-c", SAVER, str(content_dir), str(data_dir)], cwd=ROOT,
+                                 stdout=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
+        assert saver.stdout.readline().strip() == "ready"  # one whole save first: the model is loaded
+        time.sleep(rng.uniform(0, 0.6))
+        os.killpg(saver.pid, signal.SIGKILL)  # the saver and its Markdown helper
+        saver.wait()
+        recover(content_dir, data_dir)  # what every server process runs as it starts
+        raw = path.read_bytes()
+        digest = hashlib.sha256(raw).hexdigest()
+        db = open_db(data_dir)
+        assert not list(path.parent.glob(".*.tmp"))
+        assert next(db["entries"].rows_where("slug = ?", ["thap-sang-vung-bien"]))["content_hash"] == digest
+        assert db["revisions"].count_where("slug = ? AND content_hash = ?", ["thap-sang-vung-bien", digest]) >= 1
+        assert db["pending"].count == 0
+        word = re.search(r"Lần lưu (xqz[a-j]+)\.", raw.decode()).group(1)
+        found = SearchIndex(index_dir(data_dir)).search(word)
+        assert [h.slug for h in found.hits] == ["thap-sang-vung-bien"], word
+
+
+def test_a_file_newer_than_its_row_is_repaired_when_its_entry_is_visited(content_dir, data_dir):
+    reindex(content_dir, data_dir)
+    app = create_app({"TESTING": True, "KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir})
+    path = content_dir / "models" / "thap-sang-vung-bien.md"
+    # What a save killed between replacing the file and committing leaves: the new file only.
+    atomic_write(path, path.read_bytes().replace(b"An ninh", b"Xqzsauvu an ninh"))
+    reader = app.test_client()
+    assert "Xqzsauvu" in reader.get("/models/thap-sang-vung-bien").get_data(as_text=True)
+    assert [r["slug"] for r in reader.get("/api/search?q=xqzsauvu").get_json()["results"]] == ["thap-sang-vung-bien"]
+    recovered = next(open_db(data_dir)["revisions"].rows_where("slug = ?", ["thap-sang-vung-bien"]))
+    assert recovered["comment"] == RECOVERED and "Xqzsauvu" in recovered["text"]
+    reader.get("/models/thap-sang-vung-bien")
+    assert open_db(data_dir)["revisions"].count_where("slug = ?", ["thap-sang-vung-bien"]) == 1  # once
+
+
+def test_temporary_files_of_killed_saves_are_cleaned_never_indexed_or_backed_up(content_dir, data_dir, tmp_path):
+    stale = content_dir / "models" / ".thap-sang-vung-bien.md.k2j4.tmp"
+    stale.write_text("---\ntitle: Nửa chừng\n", encoding="utf-8")
+    reindex(content_dir, data_dir)
+    assert not stale.exists()
+    stale.write_text("---\ntitle: Nửa chừng\n", encoding="utf-8")
+    archive, _manifest = make_backup(content_dir, data_dir, tmp_path / "saoluu")
+    with tarfile.open(archive) as tar:
+        assert not [name for name in tar.getnames() if name.endswith(".tmp")]

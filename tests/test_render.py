@@ -1,6 +1,14 @@
-"""Markdown rendering: safe HTML, no outside requests, readable plain text."""
+"""Markdown rendering: safe HTML, no outside requests, readable plain text, bounded time."""
 
-from kb.render import plain_text, render_markdown
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from kb.render import MAX_SOURCE, RENDER_SECONDS, RenderRefused, plain_text, render_bounded, render_markdown
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_raw_html_is_sanitised():
@@ -33,3 +41,45 @@ def test_tricks_that_reach_other_hosts_are_dropped():
                 "HTTPS://evil.example/d.png", "data:image/png;base64,AAAA"]:  # fmt: skip
         html = render_markdown(f'<img src="{src}" alt="x">')
         assert "evil" not in html and "data:" not in html, src
+
+
+def test_images_may_show_only_the_sites_own_files_never_its_pages():
+    # An <img> pointing at a page would run it at every view: a search logged, or worse.
+    for src in ["/search?q=spam", "/api/search?q=spam", "../search?q=spam", "search?q=x", "/models/x/edit",
+                "/static/../search", "/static/%2e%2e/search", "/static/a.png?q=1", "anh.png"]:  # fmt: skip
+        html = render_markdown(f'<img src="{src}" alt="x"> ![y]({src})')
+        assert "src=" not in html, src
+    assert 'src="/static/favicon.svg"' in render_markdown("![logo](/static/favicon.svg)")
+
+
+@pytest.mark.parametrize("body", ["[" * 20_000, "![" * 10_000], ids=["brackets", "image-brackets"])  # 94 s and more
+def test_markdown_that_would_take_minutes_is_refused_within_the_bound(body):
+    started = time.monotonic()
+    with pytest.raises(RenderRefused) as refused:
+        render_bounded(body)
+    # Refused by the time limit, not rendered in full (which takes minutes): a generous margin
+    # over RENDER_SECONDS for a loaded machine, far below what the render would take.
+    assert time.monotonic() - started < RENDER_SECONDS + 10
+    assert "quá phức tạp" in str(refused.value)
+    assert (
+        render_bounded("Sau đó vẫn **hiển thị** bình thường.")
+        == "<p>Sau đó vẫn <strong>hiển thị</strong> bình thường.</p>"
+    )
+
+
+def test_the_bounded_render_is_the_same_as_the_direct_one():
+    source = (ROOT / "content" / "models" / "tu-thuoc-bien-cuong.md").read_text(encoding="utf-8")
+    assert render_bounded(source) == render_markdown(source)
+    with pytest.raises(RenderRefused):
+        render_bounded("x" * (MAX_SOURCE + 1))
+
+
+def test_renders_that_run_at_once_do_not_wait_for_each_other():
+    slow, fast = "[" * 20_000, "Một đoạn **ngắn**."
+    with ThreadPoolExecutor(4) as pool:
+        stuck = [pool.submit(render_bounded, slow) for _ in range(3)]
+        assert (
+            pool.submit(render_bounded, fast).result(timeout=RENDER_SECONDS) == "<p>Một đoạn <strong>ngắn</strong>.</p>"
+        )
+        for future in stuck:
+            assert isinstance(future.exception(), RenderRefused)

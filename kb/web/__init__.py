@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 
-from flask import Flask, current_app, g, render_template, request
+from flask import Flask, current_app, g, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from indexer import IndexMissing, SearchIndex
 
 from ..catalog import index_dir
-from ..store import open_db
+from ..store import StoreBusy, open_db
 from ..vocabulary import load_vocabulary
 
-__all__ = ["get_db", "get_index", "init_app"]
+__all__ = ["get_db", "get_index", "init_app", "recover_at_start", "warm_up"]
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +61,28 @@ def _error_page(exc: HTTPException):
     return render_template("error.html", code=exc.code, message=message), exc.code
 
 
+BUSY = "Hệ thống đang bận ghi dữ liệu khác. Không có gì bị mất hay bị thay đổi; vui lòng thử lại sau vài giây."
+
+
 def _server_error(exc: Exception):
-    """Log an unexpected error and answer with a Vietnamese page, never a traceback."""
-    log.exception("Unhandled error on %s", request.path, exc_info=exc)
-    message = "Đã có lỗi trong hệ thống. Vui lòng thử lại sau."
+    """Log an unexpected error and answer with a Vietnamese page, never a traceback.
+
+    A database kept locked by another process (a long reindex, a backup, a hand-run query) is
+    no error of the site's: the request is answered "busy, try again" (503), not 500.
+    """
+    if isinstance(exc, StoreBusy) or (isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)):
+        log.warning("Database busy on %s: %s", request.path, exc)
+        code, message = 503, BUSY
+    else:
+        log.exception("Unhandled error on %s", request.path, exc_info=exc)
+        code, message = 500, "Đã có lỗi trong hệ thống. Vui lòng thử lại sau."
     if _wants_json():
-        return {"error": message, "status": 500}, 500
-    return render_template("error.html", code=500, message=message), 500
+        response = make_response({"error": message, "status": code}, code)
+    else:
+        response = make_response(render_template("error.html", code=code, message=message), code)
+    if code == 503:
+        response.headers["Retry-After"] = "5"
+    return response
 
 
 def _user_context() -> dict:
@@ -133,6 +149,19 @@ def init_app(app: Flask) -> None:
     app.context_processor(_user_context)
     app.register_error_handler(HTTPException, _error_page)
     app.register_error_handler(Exception, _server_error)
+
+
+def recover_at_start(app: Flask) -> None:
+    """Repair what a crash may have left before this process serves (see kb.catalog.recover)."""
+    from ..catalog import recover
+
+    try:
+        report = recover(app.config["KB_CONTENT_DIR"], app.config["KB_DATA_DIR"])
+    except Exception:  # a process that cannot repair still serves the last good versions
+        log.exception("Checking the entries against the database at start failed")
+        return
+    if report is not None and (report.added or report.updated or report.removed):
+        log.warning("Entries found changed on disk at start and brought up to date: %s", report.summary())
 
 
 def warm_up(

@@ -21,9 +21,13 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from ..accounts import audit
+from ..catalog import heal_entry
 from ..editing import (
     STATUS_LABELS,
     Draft,
+    Note,
+    Who,
+    apply_proposal,
     compose,
     decide_proposal,
     diff_lines,
@@ -37,9 +41,11 @@ from ..editing import (
     save_entry,
     save_text,
     transitions,
+    with_status_of,
 )
-from ..entries import InvalidEntry, load_fields, parse_entry
-from ..render import render_markdown
+from ..entries import STATUSES, InvalidEntry, load_fields, parse_entry
+from ..render import RenderRefused, render_bounded
+from ..store import StoreBusy, get_entry
 from . import get_db
 from .auth import actor, client_address, role_required
 from .forms import EntryForm, SimpleForm
@@ -67,8 +73,12 @@ def _places() -> list[tuple[str, str]]:
 
 
 def _preview_entry(draft: Draft) -> dict:
-    """Return what the entry page shows for a draft, rendered the same way."""
+    """Return what the entry page shows for a draft, rendered the same way (within the limits)."""
     vocab = current_app.extensions["kb_vocabulary"]
+    try:
+        body_html, refused = render_bounded(draft.body), ""
+    except RenderRefused as exc:
+        body_html, refused = "", str(exc)
     url = draft.source_url if draft.source_url.lower().startswith(("http://", "https://")) else ""  # never javascript:
     source = {"title": draft.source_title, "url": url} if draft.source_title or url else None
     return {
@@ -81,7 +91,8 @@ def _preview_entry(draft: Draft) -> dict:
         "tags": draft.tags,
         "contact": draft.contact,
         "source": source,
-        "body_html": render_markdown(draft.body),
+        "body_html": body_html,
+        "refused": refused,
         "region": vocab.region(draft.province or None),
         "status": draft.status,
     }
@@ -96,19 +107,23 @@ def _next_status(action: str, status: str) -> str:
 
 
 def _save(form: EntryForm, slug: str | None, status: str):
-    """Save a valid form; return a redirect, or a page (conflict, problems) to show instead."""
+    """Save a valid form; return a redirect, or a page (conflict, problems, busy) to show instead."""
     content_dir, data_dir = _dirs()
     db = get_db()
     action = request.form.get("action", "save")
     new_status = _next_status(action, status)
     draft = form.to_draft(new_status)
+    who = Who(actor(), client_address())
+    comment = form.comment.data or ""
     # An editor's change to a published entry goes live only when an admin applies it.
-    proposing = slug is not None and status == "published" and not current_user.is_admin
-    save = propose if proposing else save_entry
-    result = save(
-        content_dir, data_dir, db, draft, slug=slug, base_hash=form.base_hash.data or "", author=actor(),
-        comment=form.comment.data or "",
-    )  # fmt: skip
+    if slug is not None and status == "published" and not current_user.is_admin:
+        result = propose(content_dir, data_dir, db, draft, slug=slug, base_hash=form.base_hash.data or "", author=who,
+                         comment=comment)  # fmt: skip
+    else:
+        detail = f"{STATUS_LABELS.get(status, status)} → {STATUS_LABELS[new_status]}" if new_status != status else ""
+        notes = (Note("create" if slug is None else "save", detail),) + ((Note("status", detail),) if detail else ())
+        result = save_entry(content_dir, data_dir, db, draft, slug=slug, base_hash=form.base_hash.data or "",
+                            author=who, comment=comment, notes=notes)  # fmt: skip
     if result.outcome == "conflict":
         audit(db, actor(), "save_conflict", slug or "", address=client_address())
         mine = compose(draft, read_draft(result.current_text.encode())[1] if result.current_text else {})
@@ -121,19 +136,29 @@ def _save(form: EntryForm, slug: str | None, status: str):
         return make_response(page, 409), None
     if result.outcome == "invalid":
         return None, result.problems
+    if result.outcome == "busy":
+        flash(BUSY_MESSAGE)
+        page, code = _edit_page(form, slug, status, code=503)
+        return _retry_later(make_response(page, code)), None
     if result.outcome == "proposed":
-        audit(db, actor(), "propose", result.slug, form.comment.data or "", address=client_address())
         flash("Đã gửi bản sửa để quản trị viên duyệt. Mục đang xuất bản giữ nguyên cho tới khi được duyệt.")
         session["kb_clear_draft"] = request.path
         return redirect(url_for("public.entry", slug=result.slug)), None
-    action_name = "create" if slug is None else "save"
-    detail = f"{STATUS_LABELS.get(status, status)} → {STATUS_LABELS[new_status]}" if new_status != status else ""
-    audit(db, actor(), action_name, result.slug, detail, address=client_address())
-    if new_status != status:
-        audit(db, actor(), "status", result.slug, detail, address=client_address())
     flash("Đã lưu." + _busy_note(result.indexed))
     session["kb_clear_draft"] = request.path  # the browser may forget its copy of what was typed
     return redirect(url_for("public.entry", slug=result.slug)), None
+
+
+BUSY_MESSAGE = (
+    "Hệ thống đang bận ghi dữ liệu khác nên chưa lưu được. Nội dung bạn gõ vẫn còn nguyên dưới đây: "
+    "hãy đợi vài giây rồi bấm Lưu lại."
+)
+
+
+def _retry_later(response):
+    """Tell the browser (and any proxy) the refusal is momentary."""
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 def _busy_note(indexed: bool) -> str:
@@ -166,6 +191,9 @@ def new():
 @role_required("editor")
 def edit(slug: str):
     """Edit an existing entry, opened at the version on disk."""
+    row = get_entry(get_db(), slug, STATUSES)
+    if row is not None:
+        heal_entry(*_dirs(), row)  # a file newer than its row (a save cut short): search follows it now
     state = file_state(_dirs()[0], get_db(), slug)
     if state is None:
         abort(404)
@@ -228,18 +256,20 @@ def change_status(slug: str):
     if wanted not in allowed:
         abort(403)
     draft.status = wanted
+    detail = f"{STATUS_LABELS.get(old_status, old_status)} → {STATUS_LABELS[wanted]}"
     result = save_entry(
-        content_dir, data_dir, db, draft, slug=slug, base_hash=form.base_hash.data or "", author=actor(),
-        comment=allowed[wanted],
+        content_dir, data_dir, db, draft, slug=slug, base_hash=form.base_hash.data or "",
+        author=Who(actor(), client_address()), comment=allowed[wanted], notes=(Note("status", detail),),
     )  # fmt: skip
     if result.outcome == "conflict":
         flash("Mục vừa được người khác sửa; hãy xem lại rồi thực hiện lại.")
         return redirect(url_for("public.entry", slug=slug))
+    if result.outcome == "busy":
+        flash("Hệ thống đang bận ghi dữ liệu khác nên chưa đổi được trạng thái; hãy thử lại sau vài giây.")
+        return redirect(url_for("public.entry", slug=slug))
     if result.outcome == "invalid":
         flash("Không đổi được trạng thái: " + "; ".join(p.message for p in result.problems))
         return redirect(url_for("editor.edit", slug=slug))
-    detail = f"{STATUS_LABELS.get(old_status, old_status)} → {STATUS_LABELS[wanted]}"
-    audit(db, actor(), "status", slug, detail, address=client_address())
     flash(f"Đã chuyển sang trạng thái: {STATUS_LABELS[wanted]}." + _busy_note(result.indexed))
     return redirect(url_for("public.entry", slug=slug))
 
@@ -313,25 +343,24 @@ def restore(slug: str, revision_id: int):
         abort(400)
     text = rev["text"]
     if state is not None:
-        current_status = read_draft(state[0])[0].status
-        old_draft, old_meta = read_draft(text.encode("utf-8"))
-        if old_draft.status != current_status:  # restore the words, not the workflow state
-            old_draft.status = current_status
-            text = compose(old_draft, old_meta)
+        with suppress(yaml.YAMLError):  # restore the words, not the workflow state
+            text = with_status_of(text, state[0])
     if not form.base_hash.data:
         abort(400)  # the version the admin looked at: without it a restore could overwrite unseen work
     base = form.base_hash.data
     result = save_text(
-        content_dir, data_dir, db, slug, text, base_hash=base, author=actor(),
-        comment=f"Khôi phục phiên bản #{revision_id}",
+        content_dir, data_dir, db, slug, text, base_hash=base, author=Who(actor(), client_address()),
+        comment=f"Khôi phục phiên bản #{revision_id}", notes=(Note("restore", f"phiên bản #{revision_id}"),),
     )  # fmt: skip
     if result.outcome == "conflict":
         flash("Mục vừa được sửa trong lúc bạn xem; hãy xem lại lịch sử rồi khôi phục lại.")
         return redirect(url_for(".history", slug=slug))
+    if result.outcome == "busy":
+        flash("Hệ thống đang bận ghi dữ liệu khác nên chưa khôi phục được; hãy thử lại sau vài giây.")
+        return redirect(url_for(".history", slug=slug))
     if result.outcome == "invalid":
         flash("Không khôi phục được: " + "; ".join(str(p) for p in result.problems))
         return redirect(url_for(".history", slug=slug))
-    audit(db, actor(), "restore", slug, f"phiên bản #{revision_id}", address=client_address())
     flash(f"Đã khôi phục phiên bản #{revision_id}." + _busy_note(result.indexed))
     return redirect(url_for("public.entry", slug=slug))
 
@@ -367,10 +396,21 @@ def proposal(slug: str, proposal_id: int):
     if found is None or state is None:
         abort(404)
     current = state[0].decode("utf-8", "replace")
+    moved = state[1] != found["base_hash"]
+    base = found.get("base_text") or _revision_text(db, slug, found["base_hash"])
     return render_template(
         "proposal.html", slug=slug, proposal=found, diff=diff_lines(current, found["text"]), base_hash=state[1],
-        moved=state[1] != found["base_hash"], form=SimpleForm(), title=_title(db, slug),
+        moved=moved, own_diff=diff_lines(base, found["text"]) if moved and base is not None else None,
+        form=SimpleForm(), title=_title(db, slug),
     )  # fmt: skip
+
+
+def _revision_text(db, slug: str, content_hash: str) -> str | None:
+    """Return the text of an entry's revision with this hash (what an old proposal was written against)."""
+    row = db.execute(
+        "SELECT text FROM revisions WHERE slug = ? AND content_hash = ? ORDER BY id DESC LIMIT 1", [slug, content_hash]
+    ).fetchone()
+    return row[0] if row else None
 
 
 @bp.post("/models/<slug>/proposals/<int:proposal_id>/<decision>")
@@ -389,25 +429,26 @@ def decide(slug: str, proposal_id: int, decision: str):
         flash("Bản sửa này đã được xử lý.")
         return redirect(url_for("public.entry", slug=slug))
     if decision == "reject":
-        decide_proposal(db, proposal_id, "rejected", actor())
-        audit(db, actor(), "proposal_reject", slug, f"#{proposal_id} của {found['author']}", address=client_address())
+        try:
+            decide_proposal(db, proposal_id, "rejected", Who(actor(), client_address()))
+        except StoreBusy:
+            flash("Hệ thống đang bận ghi dữ liệu khác nên chưa từ chối được; hãy thử lại sau vài giây.")
+            return redirect(url_for(".proposal", slug=slug, proposal_id=proposal_id))
         flash("Đã từ chối bản sửa.")
         return redirect(url_for("public.entry", slug=slug))
     # The admin saw the difference against the version whose hash the form carries.
-    comment = f"Áp dụng bản sửa #{proposal_id} của {found['author']}" + (
-        f": {found['comment']}" if found["comment"] else ""
-    )
-    result = save_text(
-        content_dir, data_dir, db, slug, found["text"], base_hash=form.base_hash.data, author=actor(), comment=comment
+    result = apply_proposal(
+        content_dir, data_dir, db, found, base_hash=form.base_hash.data, admin=Who(actor(), client_address())
     )
     if result.outcome == "conflict":
         flash("Mục vừa thay đổi trong lúc bạn xem; hãy xem lại khác biệt rồi áp dụng lại.")
         return redirect(url_for(".proposal", slug=slug, proposal_id=proposal_id))
+    if result.outcome == "busy":
+        flash("Hệ thống đang bận ghi dữ liệu khác nên chưa áp dụng được; hãy thử lại sau vài giây.")
+        return redirect(url_for(".proposal", slug=slug, proposal_id=proposal_id))
     if result.outcome == "invalid":
         flash("Không áp dụng được: " + "; ".join(str(p) for p in result.problems))
         return redirect(url_for(".proposal", slug=slug, proposal_id=proposal_id))
-    decide_proposal(db, proposal_id, "applied", actor())
-    audit(db, actor(), "proposal_apply", slug, f"#{proposal_id} của {found['author']}", address=client_address())
     flash("Đã áp dụng bản sửa." + _busy_note(result.indexed))
     return redirect(url_for("public.entry", slug=slug))
 

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
-from ..accounts import audit
 from ..catalog import reindex_files
 from ..entries import STATUSES
 from ..replications import (
+    Change,
     add_replication,
-    as_json,
     check,
     delete_replication,
     get_replication,
     update_replication,
 )
-from ..store import get_entry
+from ..store import StoreBusy, get_entry
 from . import get_db
 from .auth import actor, client_address, role_required
 from .forms import ReplicationForm, SimpleForm
@@ -42,10 +43,20 @@ def _record_or_404(slug: str, record_id: int) -> tuple[dict, object, dict]:
     return row, db, record
 
 
+def _change(row: dict) -> Change:
+    """Describe a ledger change by the signed-in account to an entry (queued for the index with it)."""
+    return Change(actor(), client_address(), row["path"])
+
+
 def _reindex(row: dict) -> None:
-    """Give the entry its new evidence level and count in search at once (queued if busy)."""
+    """Give the entry its new evidence level and count in search at once.
+
+    The change itself queued the entry for the index: if the database or the index is busy
+    now, the next reindex (or server start) takes it.
+    """
     config = current_app.config
-    reindex_files(config["KB_CONTENT_DIR"], config["KB_DATA_DIR"], [row["path"]])
+    with suppress(StoreBusy):
+        reindex_files(config["KB_CONTENT_DIR"], config["KB_DATA_DIR"], [row["path"]])
 
 
 def _page(form, row, record=None, problems=None, code=200):
@@ -70,8 +81,7 @@ def new(slug: str):
         problems = check(record)
         if valid and not problems:
             db = get_db()
-            record_id = add_replication(db, slug, record, actor())
-            audit(db, actor(), "replication_add", slug, as_json(get_replication(db, record_id)), client_address())
+            add_replication(db, slug, record, _change(row))
             _reindex(row)
             flash(f"Đã ghi nhận: {record.unit} áp dụng mô hình này.")
             return redirect(url_for("public.entry", slug=slug) + "#nhan-rong")
@@ -89,9 +99,7 @@ def edit(slug: str, record_id: int):
         valid, new_record = form.validate(), form.to_record()
         problems = check(new_record)
         if valid and not problems:
-            before = update_replication(db, record_id, new_record, actor())
-            detail = f"trước: {as_json(before)} — sau: {as_json(get_replication(db, record_id))}"
-            audit(db, actor(), "replication_edit", slug, detail, client_address())
+            update_replication(db, record_id, new_record, _change(row))
             _reindex(row)
             flash("Đã sửa bản ghi nhân rộng.")
             return redirect(url_for("public.entry", slug=slug) + "#nhan-rong")
@@ -106,8 +114,7 @@ def delete(slug: str, record_id: int):
     row, db, _record = _record_or_404(slug, record_id)
     if not SimpleForm().validate():
         abort(400)
-    before = delete_replication(db, record_id)
-    audit(db, actor(), "replication_delete", slug, as_json(before), client_address())
+    before = delete_replication(db, record_id, _change(row))
     _reindex(row)
     flash(f"Đã xóa bản ghi: {before.get('unit', '')}.")
     return redirect(url_for("public.entry", slug=slug) + "#nhan-rong")

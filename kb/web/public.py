@@ -11,6 +11,7 @@ from werkzeug.datastructures import iter_multi_items
 
 from indexer import IndexMissing, SearchResults
 
+from ..catalog import heal_entry
 from ..editing import STATUS_LABELS, file_state, open_proposals, transitions
 from ..entries import STATUSES
 from ..replications import adopted_by_same_units, evidence_level, ledger_stats, list_replications
@@ -148,6 +149,8 @@ def entry(slug: str):
     editor = current_user.is_authenticated and current_user.is_editor
     statuses = STATUSES if editor else ("published",)
     row = get_entry(get_db(), slug, statuses)
+    if row is not None and heal_entry(current_app.config["KB_CONTENT_DIR"], current_app.config["KB_DATA_DIR"], row):
+        row = get_entry(get_db(), slug, statuses)  # the file had changed on disk: as it is now
     if row is None:
         abort(404)
     workflow = None
