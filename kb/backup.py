@@ -24,6 +24,13 @@ __all__ = ["BackupError", "make_backup", "restore_backup"]
 
 MANIFEST = "kho-mo-hinh-hay.json"
 FORMAT = 1
+# What a restore may unpack before it refuses. A knowledge base is text: the largest one measured
+# (50 000 entries, bench/RESULTS.md) has about 150 MB of Markdown, and its database, with each
+# entry's rendered text and every revision, a few times that. 4 GiB is room for many years of
+# growth, yet a hostile archive can no longer fill the disk (gzip turns 1 MB into 1 GiB of zeros).
+# `kb restore --max-size` raises it for a backup known to be larger.
+MAX_UNPACKED_BYTES = 4 * 1024**3
+MAX_MEMBERS = 200_000  # files and folders: 50 000 entries fit four times over
 
 
 class BackupError(RuntimeError):
@@ -74,7 +81,13 @@ def _no_links(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
     return None if info.issym() or info.islnk() else info
 
 
-def restore_backup(archive: Path, content_dir: Path, data_dir: Path) -> dict:
+def restore_backup(
+    archive: Path,
+    content_dir: Path,
+    data_dir: Path,
+    max_bytes: int = MAX_UNPACKED_BYTES,
+    max_members: int = MAX_MEMBERS,
+) -> dict:
     """Unpack an archive into an empty content folder and an empty data folder; return its manifest."""
     # A fresh data folder may already hold the session key the app made on start: that is fine.
     in_use = {
@@ -89,6 +102,10 @@ def restore_backup(archive: Path, content_dir: Path, data_dir: Path) -> dict:
     except (OSError, tarfile.TarError) as exc:
         raise BackupError(f"Không đọc được tệp sao lưu {archive}: {exc}") from None
     with tar, tempfile.TemporaryDirectory() as tmp:
+        try:
+            _check_members(tar, archive, max_bytes, max_members)  # headers only: nothing is unpacked yet
+        except (OSError, EOFError, tarfile.TarError) as exc:
+            raise BackupError(f"Tệp sao lưu {archive} bị hỏng: {exc}") from None
         try:
             manifest = json.load(tar.extractfile(MANIFEST))
         except (KeyError, ValueError, TypeError, AttributeError, tarfile.TarError):
@@ -111,6 +128,42 @@ def restore_backup(archive: Path, content_dir: Path, data_dir: Path) -> dict:
         db.execute("UPDATE jobs SET status = 'interrupted' WHERE status IN ('queued', 'running')")
         db.execute("DELETE FROM pending")  # the full reindex after a restore takes every file
     return manifest
+
+
+def _check_members(tar: tarfile.TarFile, archive: Path, max_bytes: int, max_members: int) -> None:
+    """Raise BackupError at the first link, special file, or member past the bounds of size and count.
+
+    Reading stops at that member's header, before its data is decompressed. Links are refused even
+    when they point inside the archive: once moved, a `content/models` link to `../instance`
+    would let the next save write into the data folder. Backups made by `kb backup` hold none.
+    """
+    total = 0
+    for count, member in enumerate(tar, 1):
+        if member.issym() or member.islnk():
+            raise BackupError(
+                f"Tệp sao lưu {archive} chứa liên kết {member.name} → {member.linkname}; "
+                "bản sao lưu của Kho mô hình hay không có liên kết nào, nên không khôi phục tệp này."
+            )
+        if not (member.isfile() or member.isdir()):
+            raise BackupError(
+                f"Tệp sao lưu {archive} chứa {member.name}, không phải tệp hay thư mục thường; không khôi phục."
+            )
+        total += member.size
+        if total > max_bytes:
+            raise BackupError(
+                f"Tệp sao lưu {archive} giải nén ra hơn {_gib(max_bytes)} (đến {member.name}); không khôi phục. "
+                "Nếu đúng là bản sao lưu của bạn và đĩa còn đủ chỗ, chạy lại với --max-size <số GiB>."
+            )
+        if count > max_members:
+            raise BackupError(
+                f"Tệp sao lưu {archive} có hơn {max_members} tệp và thư mục (đến {member.name}); không khôi phục. "
+                "Nếu đúng là bản sao lưu của bạn, chạy lại với --max-files <số tệp>."
+            )
+
+
+def _gib(size: int) -> str:
+    """Write a size in GiB the Vietnamese way (decimal comma)."""
+    return f"{size / 1024**3:.3g} GiB".replace(".", ",")
 
 
 def _check_unpacked(folder: Path, archive: Path) -> None:
