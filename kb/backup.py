@@ -13,9 +13,10 @@ import json
 import os
 import shutil
 import sqlite3
+import stat
 import tarfile
 import tempfile
-from contextlib import closing
+from contextlib import closing, suppress
 from pathlib import Path
 
 from .store import DB_NAME
@@ -42,6 +43,7 @@ def _snapshot(data_dir: Path, target: Path) -> dict[str, int]:
     source = data_dir / DB_NAME
     if not source.exists():
         raise BackupError(f"Không tìm thấy cơ sở dữ liệu {source}.")
+    _create_private(target)  # archived with its mode: a restored database is the owner's only
     with closing(sqlite3.connect(source, timeout=30)) as src, closing(sqlite3.connect(target)) as dst:
         src.backup(dst)
         tables = {r[0] for r in dst.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -52,6 +54,8 @@ def _snapshot(data_dir: Path, target: Path) -> dict[str, int]:
 def make_backup(content_dir: Path, data_dir: Path, dest: Path | None = None) -> tuple[Path, dict]:
     """Write a .tar.gz with content/ and data/kb.sqlite3; return its path and the manifest."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    if dest is None:  # the default folder holds every account's password hash: its owner's only
+        _owner_only(data_dir / "backups", folder=True)
     dest = dest or data_dir / "backups" / f"kho-mo-hinh-hay-{stamp}.tar.gz"
     if dest.is_dir() or not dest.name.endswith((".tar.gz", ".tgz")):  # a folder to put it in
         dest = dest / f"kho-mo-hinh-hay-{stamp}.tar.gz"
@@ -65,6 +69,7 @@ def make_backup(content_dir: Path, data_dir: Path, dest: Path | None = None) -> 
         manifest = {"format": FORMAT, "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                     "content_files": files, "rows": counts}  # fmt: skip
         partial = Path(tmp) / "archive.tar.gz"
+        _create_private(partial)  # it holds the password hashes; the mode survives the rename
         with tarfile.open(partial, "w:gz") as tar:
             data = json.dumps(manifest, ensure_ascii=False, indent=1).encode()
             info = tarfile.TarInfo(MANIFEST)
@@ -74,6 +79,21 @@ def make_backup(content_dir: Path, data_dir: Path, dest: Path | None = None) -> 
             tar.add(snapshot, arcname=f"data/{DB_NAME}")
         os.replace(partial, dest)  # the archive appears whole or not at all
     return dest, manifest
+
+
+def _create_private(path: Path) -> None:
+    """Create an empty file readable by its owner only (0600, or stricter if the umask says so)."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def _owner_only(path: Path, folder: bool = False) -> None:
+    """Take group and others' access from a file or folder (creating the folder 0700 if missing)."""
+    if folder:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        with suppress(PermissionError):  # another account's: not this process's to change
+            os.chmod(path, mode & (0o700 if folder else 0o600))
 
 
 def _no_links(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
@@ -124,6 +144,7 @@ def restore_backup(
         for item in (Path(tmp) / "content").iterdir():
             shutil.move(str(item), content_dir / item.name)
         shutil.move(str(Path(tmp) / "data" / DB_NAME), data_dir / DB_NAME)
+        _owner_only(data_dir / DB_NAME)  # an archive from an older version stored it 0644
     with sqlite3.connect(data_dir / DB_NAME) as db:  # jobs that ran on the old machine run no more
         db.execute("UPDATE jobs SET status = 'interrupted' WHERE status IN ('queued', 'running')")
         db.execute("DELETE FROM pending")  # the full reindex after a restore takes every file

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import re
+import stat
 import tarfile
 from pathlib import Path
 
@@ -170,3 +171,28 @@ def test_restore_bounds_unpacked_size_and_member_count(tmp_path):
     result, content, data = _restore(tmp_path, zeros, "--max-size", "1")  # the same archive, within bounds
     assert result.exit_code == 0, result.output
     assert (content / "models" / "khong.md").stat().st_size == 3 * 1024 * 1024
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_backups_and_a_restored_database_are_readable_by_their_owner_only(content_dir, data_dir, tmp_path, usual_umask):
+    reindex(content_dir, data_dir)
+    app = create_app({"TESTING": True, "KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir})
+    assert app.test_cli_runner().invoke(args=["kb", "backup"]).exit_code == 0
+    archive = next((data_dir / "backups").glob("*.tar.gz"))
+    assert _mode(data_dir / "backups") == 0o700 and _mode(archive) == 0o600
+    elsewhere, _manifest = make_backup(content_dir, data_dir, tmp_path / "bk")
+    assert _mode(elsewhere) == 0o600
+    with tarfile.open(elsewhere) as tar:
+        assert tar.getmember("data/kb.sqlite3").mode == 0o600
+        members = [(m, tar.extractfile(m).read() if m.isfile() else None) for m in tar.getmembers()]
+    older = tmp_path / "cu.tar.gz"  # as an older version made them: the database stored 0644
+    with tarfile.open(older, "w:gz") as tar:
+        for info, payload in members:
+            info.mode = 0o644 if info.isfile() else info.mode
+            tar.addfile(info, io.BytesIO(payload) if payload is not None else None)
+    result, _content, data = _restore(tmp_path, older)
+    assert result.exit_code == 0, result.output
+    assert _mode(data / "kb.sqlite3") == 0o600
