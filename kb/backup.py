@@ -25,11 +25,12 @@ __all__ = ["BackupError", "make_backup", "restore_backup"]
 
 MANIFEST = "kho-mo-hinh-hay.json"
 FORMAT = 1
-# What a restore may unpack before it refuses. A knowledge base is text: the largest one measured
-# (50 000 entries, bench/RESULTS.md) has about 150 MB of Markdown, and its database, with each
-# entry's rendered text and every revision, a few times that. 4 GiB is room for many years of
-# growth, yet a hostile archive can no longer fill the disk (gzip turns 1 MB into 1 GiB of zeros).
-# `kb restore --max-size` raises it for a backup known to be larger.
+# What a restore may unpack before it refuses. A knowledge base is text: a backup of 1 000 entries
+# of bench/corpus.py unpacks to 9.3 MB (3 MB of Markdown, a 6 MB database; measured 2026-12-02),
+# so the 50 000 entries of the largest benchmark come to about 470 MB, and each revision adds its
+# text (~3 KB). 4 GiB leaves room for those with some twenty revisions each, yet a hostile archive
+# can no longer fill the disk (gzip turns 1 MB into 1 GiB of zeros). `kb restore --max-size`
+# raises it for a backup known to be larger.
 MAX_UNPACKED_BYTES = 4 * 1024**3
 MAX_MEMBERS = 200_000  # files and folders: 50 000 entries fit four times over
 
