@@ -14,7 +14,7 @@ from flask.cli import AppGroup
 from indexer import IndexBusy
 
 from .accounts import ROLES, AccountError, audit, create_user, has_admin
-from .backup import BackupError, make_backup, restore_backup
+from .backup import MAX_MEMBERS, MAX_UNPACKED_BYTES, BackupError, make_backup, restore_backup
 from .catalog import check_content, reindex
 from .entries import InvalidEntry
 from .store import open_db
@@ -125,11 +125,19 @@ def backup_command(dest: Path | None) -> None:
 
 @kb_cli.command("restore")
 @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def restore_command(archive: Path) -> None:
+@click.option(
+    "--max-size", type=click.FloatRange(min=0, min_open=True), default=MAX_UNPACKED_BYTES / 1024**3,
+    show_default=True, help="Dung lượng giải nén tối đa (GiB); lớn hơn thì từ chối.",
+)  # fmt: skip
+@click.option(
+    "--max-files", type=click.IntRange(min=1), default=MAX_MEMBERS, show_default=True,
+    help="Số tệp và thư mục tối đa trong bản sao lưu; nhiều hơn thì từ chối.",
+)  # fmt: skip
+def restore_command(archive: Path, max_size: float, max_files: int) -> None:
     """Khôi phục ARCHIVE vào thư mục nội dung và dữ liệu mới (trống), rồi lập chỉ mục toàn bộ."""
     content_dir, data_dir = _dirs()
     try:
-        manifest = restore_backup(archive, content_dir, data_dir)
+        manifest = restore_backup(archive, content_dir, data_dir, int(max_size * 1024**3), max_files)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     report = reindex(content_dir, data_dir, full=True, progress=_progress)

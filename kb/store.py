@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,6 +59,7 @@ def open_db(data_dir: Path) -> sqlite_utils.Database:
     if path in _READY and path.exists():
         return sqlite_utils.Database(path)
     data_dir.mkdir(parents=True, exist_ok=True)
+    _owner_only(path)
     db = sqlite_utils.Database(path)
     # WAL lets the web workers read while a reindex writes.
     db.enable_wal()
@@ -74,6 +78,22 @@ def open_db(data_dir: Path) -> sqlite_utils.Database:
     _create_tables(db)
     _READY.add(path)
     return db
+
+
+def _owner_only(path: Path) -> None:
+    """Create the database readable by its owner only, and take group and others' access from an older one.
+
+    It holds password hashes and the audit log. SQLite creates the -wal and -shm files with the
+    database's own mode, so a database made 0600 keeps them 0600 too; the umask may be stricter.
+    """
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # SQLite takes an empty file
+    for file in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+        # Missing, or owned by another account (not this process's to change): leave it.
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            mode = stat.S_IMODE(file.stat().st_mode)
+            if mode & 0o077:  # made 0644 by an older version
+                os.chmod(file, mode & 0o600)
 
 
 def _create_tables(db: sqlite_utils.Database) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -90,6 +91,14 @@ def content_dir(tmp_path: Path) -> Path:
 def data_dir(tmp_path: Path) -> Path:
     """Return an empty data directory."""
     return tmp_path / "instance"
+
+
+@pytest.fixture
+def usual_umask():
+    """Run with the umask of most systems (022), under which a file is made readable by everyone."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
 
 
 @pytest.fixture

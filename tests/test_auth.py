@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import stat
+
 import pytest
+import sqlite_utils
 from helpers import PASSWORD, login, token
 
 from kb import create_app
@@ -194,6 +197,29 @@ def test_the_secret_key_is_generated_once_into_the_data_dir(content_dir, data_di
         create_app({"KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir}).config["SECRET_KEY"]
         == "tu-bien-moi-truong"
     )
+
+
+DATABASE_FILES = ("kb.sqlite3", "kb.sqlite3-wal", "kb.sqlite3-shm")
+
+
+def _modes(folder, names=DATABASE_FILES) -> dict[str, int]:
+    return {name: stat.S_IMODE((folder / name).stat().st_mode) for name in names}
+
+
+def test_the_database_of_password_hashes_is_readable_by_its_owner_only(data_dir, usual_umask):
+    db = open_db(data_dir)
+    create_user(db, "quantri", PASSWORD, "admin")
+    assert _modes(data_dir) == dict.fromkeys(DATABASE_FILES, 0o600)  # the WAL files too, while in use
+
+
+def test_a_database_an_older_version_made_readable_by_everyone_becomes_private(data_dir, usual_umask):
+    data_dir.mkdir()
+    older = sqlite_utils.Database(data_dir / "kb.sqlite3")  # as before: SQLite's default mode
+    older.enable_wal()
+    older["users"].insert({"name": "cu"})
+    assert _modes(data_dir) == dict.fromkeys(DATABASE_FILES, 0o644)
+    assert open_db(data_dir)["users"].count == 1
+    assert _modes(data_dir) == dict.fromkeys(DATABASE_FILES, 0o600)
 
 
 def test_the_last_admin_can_never_be_disabled_and_two_admins_cannot_lock_each_other_out(csrf_app, data_dir):

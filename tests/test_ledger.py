@@ -10,11 +10,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import yaml
 from helpers import login, site_with_accounts, token, write_entry
 
 from kb.catalog import reindex
 from kb.replications import MODEL, NEW, SPREAD, evidence_level
 from kb.store import open_db
+from kb.web.insight import xml_safe
 
 ROOT = Path(__file__).resolve().parent.parent
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -271,3 +273,33 @@ def test_a_member_sees_no_drafts(site):
     member = signed_in(site, "thanhvien")
     assert member.get("/models/ban-nhap-thu-nghiem").status_code == 404
     assert "Biên tập" not in member.get("/").get_data(as_text=True).split("</header>")[0]
+
+
+def test_the_feed_stays_valid_xml_when_an_entry_holds_control_characters(site, content_dir):
+    # Text pasted from Word brings vertical tabs; terminals bring ESC; a broken tool, NUL.
+    fields = [*yaml.safe_load((content_dir / "fields.yml").read_text(encoding="utf-8")), "Biên\x1b giới"]
+    (content_dir / "fields.yml").write_text(yaml.safe_dump(fields, allow_unicode=True), encoding="utf-8")
+    write_entry(content_dir, "dan-tu-word", "Đoạn\x0b một\x1b[0m của bài\x00 viết.\n\nĐoạn\x0c hai.",
+                title="Dán\x1b từ Word\x08", summary="Tóm\x0b tắt\x1b có\x00 ký tự lạ.", unit="Đồn\x1b Bắc",
+                fields=["Biên\x1b giới"])  # fmt: skip
+    reindex(content_dir, site.config["KB_DATA_DIR"])
+    response = site.test_client().get("/feed.xml")
+    assert response.status_code == 200
+    root = ET.fromstring(response.data)  # an invalid character would raise ParseError here
+    entry = next(e for e in root.findall(f"{ATOM}entry") if e.find(f"{ATOM}title").text.startswith("Dán"))
+    assert entry.find(f"{ATOM}title").text == "Dán từ Word"
+    assert "Tóm" in entry.find(f"{ATOM}summary").text and "ký tự lạ." in entry.find(f"{ATOM}summary").text
+    assert entry.find(f"{ATOM}author/{ATOM}name").text == "Đồn Bắc"
+    assert entry.find(f"{ATOM}category").get("term") == "Biên giới"
+    content = entry.find(f"{ATOM}content").text
+    assert "một[0m của bài viết." in content and "hai." in content
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [("a\x00b\x08c\x0bd\x0ce\x1bf\x7f", "abcdef\x7f"), ("tab\tLF\nCR\r", "tab\tLF\nCR\r"),
+     ("lone\ud800 \udfffsurrogates", "lone surrogates"), ("x\ufffe\uffffy", "xy"),
+     ("Biên giới 😀\ue000", "Biên giới 😀\ue000")],
+)  # fmt: skip
+def test_xml_safe_removes_exactly_what_xml_1_0_forbids(text, kept):
+    assert xml_safe(text) == kept

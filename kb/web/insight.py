@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 from flask import Blueprint, Response, abort, current_app, render_template, url_for
+from markupsafe import Markup
 
 from ..replications import evidence_level, ledger_stats
 from ..stats import all_tables
@@ -18,6 +20,9 @@ bp = Blueprint("insight", __name__)
 
 FEED_SIZE = 30
 TOP_QUERIES = 30
+# Everything outside XML 1.0's Char production: C0 controls but tab, LF and CR; lone surrogates;
+# U+FFFE and U+FFFF. One of them anywhere makes the whole document unreadable to a feed reader.
+_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _tables():
@@ -66,6 +71,29 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def xml_safe(text: str) -> str:
+    """Remove the characters XML 1.0 forbids (control characters from Word or a terminal, NUL…)."""
+    return _NOT_XML_CHAR.sub("", text)
+
+
+def _xml_output(value: object) -> object:
+    """Make every {{ … }} of an XML template XML-safe, keeping text already marked safe as such."""
+    if not isinstance(value, str):
+        return value
+    cleaned = xml_safe(value)
+    return Markup(cleaned) if isinstance(value, Markup) else cleaned
+
+
+def render_xml(name: str, **context) -> str:
+    """Render an XML template: every value written is cleaned, so no field can be forgotten."""
+    app = current_app._get_current_object()
+    env = app.extensions.get("kb_xml_templates")
+    if env is None:  # the app's environment (loader, filters, url_for), finalising each output
+        env = app.extensions["kb_xml_templates"] = app.jinja_env.overlay(finalize=_xml_output)
+    app.update_template_context(context)
+    return env.get_template(name).render(context)
+
+
 @bp.get("/feed.xml")
 def feed():
     """An Atom feed of the models most recently published."""
@@ -78,7 +106,7 @@ def feed():
         )
     ]
     updated = max((r["updated_at"] or r["published_at"] or "" for r in rows), default="") or now_iso()
-    xml = render_template("feed.xml", rows=rows, updated=updated)
+    xml = render_xml("feed.xml", rows=rows, updated=updated)
     return Response(xml, mimetype="application/atom+xml")
 
 
