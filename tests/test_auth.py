@@ -62,6 +62,30 @@ def test_sign_in_goes_back_where_the_user_was_but_never_to_another_site(csrf_app
     assert login(client, "bientap", next_url="/%5Cevil.example").headers["Location"] == "/"
 
 
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        "/%0d%0aSet-Cookie:x",
+        "/%0aLocation:%20http://evil.example",
+        "/%09/evil.example",
+        "/edit%00",
+        "/%7f",
+        "/%c2%85",
+        "%2F%2Fevil.example",
+        "https://evil.example/",
+        "javascript:alert(1)",
+        "evil.example/x",
+        "%20/edit",
+        "/%5C%5Cevil.example",
+    ],
+)
+def test_sign_in_with_a_hostile_next_goes_home(csrf_app, next_url):
+    response = login(csrf_app.test_client(), "bientap", next_url=next_url)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert "Set-Cookie: x" not in str(response.headers)
+
+
 def test_repeated_failures_pause_the_account_even_with_the_right_password(csrf_app, data_dir):
     client = csrf_app.test_client()
     for _ in range(FAILURES_PER_ACCOUNT):

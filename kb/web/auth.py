@@ -60,10 +60,17 @@ def role_required(role: str) -> Callable:
 
 
 def _safe_next(target: str | None) -> str:
-    """Return target if it is a path on this site, else the home page (no open redirects)."""
+    """Return target if it is a plain path on this site, else the home page (never another site)."""
+    home = url_for("public.home")
+    # A control character has no place in a path: CR/LF would break the Location header, and
+    # browsers drop tabs and newlines from URLs, so "/\t/host" would be read as "//host".
+    if not target or any(ord(c) < 32 or 127 <= ord(c) < 160 for c in target):
+        return home
+    parts = urlsplit(target)
     # "//host" and "/\\host" are read by browsers as another site; backslashes never belong here.
-    local = target and target.startswith("/") and not target.startswith("//") and "\\" not in target
-    return target if local and not urlsplit(target).netloc else url_for("public.home")
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return home
+    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
