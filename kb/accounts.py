@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
+import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import sqlite_utils
@@ -21,6 +23,7 @@ __all__ = [
     "audit",
     "authenticate",
     "create_user",
+    "end_session",
     "end_sessions",
     "find_user",
     "get_user",
@@ -31,6 +34,7 @@ __all__ = [
     "set_disabled",
     "set_password",
     "set_role",
+    "start_session",
     "throttled",
 ]
 
@@ -43,6 +47,8 @@ NAME_MAX = 64
 FAILURES_PER_ACCOUNT = 5
 FAILURES_PER_ADDRESS = 20
 WINDOW_S = 15 * 60
+# A session's "last seen" time is written at most this often, not at every request.
+SEEN_EVERY_S = 60
 # Hashed once, checked when the account does not exist, so both answers take as long.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
 
@@ -61,6 +67,7 @@ class User:
     disabled: bool = False
     created_at: str | None = None
     session_version: int = 0  # bumped to end every session of the account
+    session: str = ""  # the token of the browser session this object was loaded for
 
     # Flask-Login's user protocol.
     is_anonymous = False
@@ -95,8 +102,8 @@ class User:
         return ROLE_LABELS.get(self.role, self.role)
 
     def get_id(self) -> str:
-        """Return what the session stores: the id and the session version, so old sessions end."""
-        return f"{self.id}:{self.session_version}"
+        """Return what the session cookie stores: this browser's token, looked up on every request."""
+        return self.session
 
 
 def _key(name: str) -> str:
@@ -165,19 +172,80 @@ def get_user(db: sqlite_utils.Database, user_id: int | str) -> User | None:
     return _user(row) if row else None
 
 
-def session_user(db: sqlite_utils.Database, session_id: str) -> User | None:
-    """Return the active account a session belongs to, or None if it was ended since."""
-    user_id, _, version = str(session_id).partition(":")
-    user = get_user(db, user_id)
-    if user is None or not user.is_active or str(user.session_version) != version:
+def _digest(token: str) -> str:
+    """Return what the sessions table keeps of a token: its hash, so a copy of the database opens no session."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(db: sqlite_utils.Database, user: User, idle_s: float, lifetime_s: float) -> User:
+    """Open a session for a browser that just signed in; return the user carrying its token."""
+    token, now = secrets.token_urlsafe(32), time.time()
+    with db.conn:
+        db.execute(
+            "INSERT INTO sessions (id, user_id, version, created, seen) VALUES (?, ?, ?, ?, ?)",
+            [_digest(token), user.id, user.session_version, now, now],
+        )
+        db.execute("DELETE FROM sessions WHERE seen < ? OR created < ?", [now - idle_s, now - lifetime_s])
+    return replace(user, session=token)
+
+
+def end_session(db: sqlite_utils.Database, token: str) -> None:
+    """Sign one browser out: its token no longer opens anything, whoever replays the cookie."""
+    with db.conn:
+        db.execute("DELETE FROM sessions WHERE id = ?", [_digest(token)])
+
+
+def session_user(
+    db: sqlite_utils.Database, token: str, idle_s: float, lifetime_s: float, now: float | None = None
+) -> User | None:
+    """Return the account a session token belongs to, or None if it was ended, expired or disabled since.
+
+    A session ends when the browser signs out, after idle_s without a request, lifetime_s after
+    signing in, and when the account's session version moves (new password, role or disabling).
+    """
+    now = time.time() if now is None else now
+    row = next(
+        db.query(
+            "SELECT s.version AS s_version, s.created AS s_created, s.seen AS s_seen, u.* "
+            "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?",
+            [_digest(str(token))],
+        ),
+        None,
+    )
+    if row is None:
         return None
+    user = replace(_user(row), session=str(token))
+    alive = now - row["s_seen"] <= idle_s and now - row["s_created"] <= lifetime_s
+    if not alive or not user.is_active or row["s_version"] != user.session_version:
+        _best_effort(db, "DELETE FROM sessions WHERE id = ?", [_digest(user.session)])
+        return None
+    if now - row["s_seen"] >= SEEN_EVERY_S:
+        _best_effort(db, "UPDATE sessions SET seen = ? WHERE id = ?", [now, _digest(user.session)])
     return user
+
+
+def _best_effort(db: sqlite_utils.Database, sql: str, params: list) -> None:
+    """Run a small write that may be skipped: while another process holds the write lock, give up at once.
+
+    Reading a page must not wait the connection's full busy timeout for bookkeeping: a "last
+    seen" time missed now is written at the next request.
+    """
+    (previous,) = db.execute("PRAGMA busy_timeout").fetchone()
+    try:
+        db.execute("PRAGMA busy_timeout = 100")
+        with db.conn:
+            db.execute(sql, params)
+    except sqlite3.OperationalError:
+        pass
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {int(previous)}")
 
 
 def end_sessions(db: sqlite_utils.Database, user: User) -> None:
     """Sign the account out everywhere (after a password change, a new role, or disabling)."""
-    db.execute("UPDATE users SET session_version = coalesce(session_version, 0) + 1 WHERE id = ?", [user.id])
-    db.conn.commit()
+    with db.conn:
+        db.execute("UPDATE users SET session_version = coalesce(session_version, 0) + 1 WHERE id = ?", [user.id])
+        db.execute("DELETE FROM sessions WHERE user_id = ?", [user.id])
 
 
 def list_users(db: sqlite_utils.Database) -> list[User]:

@@ -85,6 +85,9 @@ def _create_tables(db: sqlite_utils.Database) -> None:
         db["login_attempts"].create({"name_key": str, "address": str, "at": float, "ok": int})
         db["login_attempts"].create_index(["name_key", "at"])
         db["login_attempts"].create_index(["address", "at"])
+    if "sessions" not in names:  # one row per signed-in browser; its cookie holds the token hashed into id
+        db["sessions"].create({"id": str, "user_id": int, "version": int, "created": float, "seen": float}, pk="id")
+        db["sessions"].create_index(["user_id"])
     if "audit" not in names:
         db["audit"].create(
             {"id": int, "at": str, "actor": str, "action": str, "target": str, "detail": str, "address": str},

@@ -1,6 +1,9 @@
-"""Accounts and sign-in: hashing, throttling, CSRF, cookies, role boundaries, the CLI."""
+"""Accounts and sign-in: hashing, throttling, sessions, CSRF, cookies, role boundaries, the CLI."""
 
 from __future__ import annotations
+
+import shutil
+import time
 
 import pytest
 from helpers import PASSWORD, login, token
@@ -60,6 +63,57 @@ def test_sign_in_goes_back_where_the_user_was_but_never_to_another_site(csrf_app
     assert login(client, "bientap", next_url="//evil.example/x").headers["Location"] == "/"
     client = csrf_app.test_client()
     assert login(client, "bientap", next_url="/%5Cevil.example").headers["Location"] == "/"
+
+
+def _sessions(data_dir, sql: str, params=()) -> None:
+    """Change the stored sessions directly, as time passing would."""
+    db = open_db(data_dir)
+    with db.conn:
+        db.execute(sql, list(params))
+
+
+def test_a_copy_of_the_cookie_opens_nothing_after_sign_out_and_other_browsers_stay_signed_in(csrf_app):
+    office, border_post = csrf_app.test_client(), csrf_app.test_client()
+    login(office, "bientap")
+    login(border_post, "bientap")
+    copied = office.get_cookie("session").value
+    office.post("/logout", data={"csrf_token": token(office.get("/").get_data(as_text=True))})
+    replay = csrf_app.test_client()
+    replay.set_cookie("session", copied)
+    response = replay.get("/edit")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert "Đăng xuất" not in replay.get("/").get_data(as_text=True)
+    assert border_post.get("/edit").status_code == 200  # signing out one browser leaves the others
+
+
+def test_a_session_ends_after_its_idle_time_and_its_lifetime(csrf_app, data_dir):
+    idle_s = csrf_app.config["KB_SESSION_IDLE_MINUTES"] * 60
+    lifetime_s = csrf_app.config["KB_SESSION_MAX_HOURS"] * 3600
+    assert (idle_s, lifetime_s) == (8 * 3600, 24 * 3600)  # the documented defaults
+    client = csrf_app.test_client()
+    login(client, "bientap")
+    _sessions(data_dir, "UPDATE sessions SET seen = ?", [time.time() - idle_s + 60])
+    assert client.get("/edit").status_code == 200  # a request within the idle time keeps it open
+    _sessions(data_dir, "UPDATE sessions SET seen = ?", [time.time() - idle_s - 60])
+    response = client.get("/edit")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    login(client, "bientap")
+    assert client.get("/edit").status_code == 200
+    _sessions(data_dir, "UPDATE sessions SET created = ?", [time.time() - lifetime_s - 60])
+    assert client.get("/edit").status_code == 302  # however busy, a session ends a day after signing in
+
+
+def test_the_last_seen_time_is_written_at_most_once_a_minute(csrf_app, data_dir):
+    client = csrf_app.test_client()
+    login(client, "bientap")
+    seen = time.time() - 30
+    _sessions(data_dir, "UPDATE sessions SET seen = ?", [seen])
+    for _ in range(5):
+        assert client.get("/edit").status_code == 200
+    assert open_db(data_dir).execute("SELECT seen FROM sessions").fetchone()[0] == seen
+    _sessions(data_dir, "UPDATE sessions SET seen = ?", [time.time() - 90])
+    client.get("/edit")
+    assert open_db(data_dir).execute("SELECT seen FROM sessions").fetchone()[0] > time.time() - 60
 
 
 @pytest.mark.parametrize(
@@ -249,3 +303,22 @@ def test_readers_get_no_cookie(csrf_app):
     client = csrf_app.test_client()
     for url in ("/", "/search?q=tủ+thuốc", "/models/tu-thuoc-bien-cuong"):
         assert "Set-Cookie" not in client.get(url).headers
+
+
+def test_restoring_a_backup_never_brings_back_a_session_signed_out_since(csrf_app, content_dir, data_dir, tmp_path):
+    from kb.backup import make_backup, restore_backup
+
+    client = csrf_app.test_client()
+    login(client, "bientap")
+    copied = client.get_cookie("session").value
+    archive, _manifest = make_backup(content_dir, data_dir, tmp_path / "bk")
+    client.post("/logout", data={"csrf_token": token(client.get("/").get_data(as_text=True))})
+    new_content, new_data = tmp_path / "restored" / "content", tmp_path / "restored" / "instance"
+    new_data.mkdir(parents=True)
+    shutil.copy(data_dir / "secret_key", new_data / "secret_key")  # the same machine, the same key
+    restore_backup(archive, new_content, new_data)
+    restored = create_app({"TESTING": True, "KB_CONTENT_DIR": new_content, "KB_DATA_DIR": new_data})
+    replay = restored.test_client()
+    replay.set_cookie("session", copied)
+    assert replay.get("/edit").status_code == 302
+    assert login(restored.test_client(), "bientap").status_code == 302  # accounts came back

@@ -15,7 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from ..accounts import audit, authenticate, load_secret_key, session_user, throttled
+from ..accounts import audit, authenticate, end_session, load_secret_key, session_user, start_session, throttled
 from . import get_db
 
 __all__ = ["actor", "bp", "client_address", "init_auth", "role_required"]
@@ -73,6 +73,12 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+def _session_limits() -> tuple[float, float]:
+    """Return how long a session lives without a request, and at most, in seconds."""
+    config = current_app.config
+    return config["KB_SESSION_IDLE_MINUTES"] * 60, config["KB_SESSION_MAX_HOURS"] * 3600
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Sign in. A wrong name or password gets one message, whichever it was."""
@@ -94,7 +100,7 @@ def login():
                 audit(db, form.name.data, "login_failed", form.name.data, address=address)
                 status = 401
             else:
-                login_user(user)
+                login_user(start_session(db, user, *_session_limits()))
                 audit(db, user.name, "login", user.name, address=address)
                 return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
@@ -104,9 +110,15 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out (a POST with its CSRF token, so no other site can sign anyone out)."""
+    """Sign out this browser (a POST with its CSRF token, so no other site can sign anyone out).
+
+    The session ends on the server: a copy of the cookie opens nothing afterwards. Other
+    browsers signed in to the same account stay signed in.
+    """
     if current_user.is_authenticated:
-        audit(get_db(), current_user.name, "logout", current_user.name, address=client_address())
+        db = get_db()
+        end_session(db, current_user.session)
+        audit(db, current_user.name, "logout", current_user.name, address=client_address())
     logout_user()
     flash("Bạn đã đăng xuất.")
     return redirect(url_for("public.home"))
@@ -163,6 +175,6 @@ def init_auth(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def _load_user(session_id: str):
-    """Return the signed-in account, or None if it was disabled or its sessions were ended."""
-    return session_user(get_db(), session_id)
+def _load_user(token: str):
+    """Return the signed-in account, or None if its session ended, expired or the account was disabled."""
+    return session_user(get_db(), token, *_session_limits())
