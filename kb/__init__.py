@@ -42,6 +42,9 @@ def create_app(test_config: dict[str, Any] | None = None):
         # A session ends after this long without a request, and this long after signing in.
         KB_SESSION_IDLE_MINUTES=_env_int("KB_SESSION_IDLE_MINUTES", 8 * 60),
         KB_SESSION_MAX_HOURS=_env_int("KB_SESSION_MAX_HOURS", 24),
+        # Days the audit log and the search log are kept (0: forever).
+        KB_AUDIT_RETENTION_DAYS=_env_int("KB_AUDIT_RETENTION_DAYS", 730),
+        KB_SEARCH_LOG_RETENTION_DAYS=_env_int("KB_SEARCH_LOG_RETENTION_DAYS", 730),
         JSON_AS_ASCII=False,
     )
     if test_config:

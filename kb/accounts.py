@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import secrets
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -19,6 +22,7 @@ __all__ = [
     "PASSWORD_MIN",
     "ROLES",
     "AccountError",
+    "SignIn",
     "User",
     "audit",
     "authenticate",
@@ -35,7 +39,6 @@ __all__ = [
     "set_password",
     "set_role",
     "start_session",
-    "throttled",
 ]
 
 ROLES = ("member", "editor", "admin")
@@ -104,6 +107,14 @@ class User:
     def get_id(self) -> str:
         """Return what the session cookie stores: this browser's token, looked up on every request."""
         return self.session
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """What became of a sign-in attempt: the account, or the seconds to wait before trying again."""
+
+    user: User | None = None
+    wait: int = 0
 
 
 def _key(name: str) -> str:
@@ -295,38 +306,90 @@ def set_password(db: sqlite_utils.Database, user: User, password: str) -> None:
     end_sessions(db, user)
 
 
-def throttled(db: sqlite_utils.Database, name: str, address: str, now: float | None = None) -> int:
-    """Return the seconds to wait before this name or address may try again (0: may try now)."""
-    now = time.time() if now is None else now
-    since = now - WINDOW_S
-    waits = []
-    limits = (("name_key", _key(name), FAILURES_PER_ACCOUNT), ("address", address, FAILURES_PER_ADDRESS))
+@contextmanager
+def _immediate(db: sqlite_utils.Database) -> Iterator[None]:
+    """Run a block in one write transaction taken at once (BEGIN IMMEDIATE), across processes."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.commit()
+
+
+def _wait(db: sqlite_utils.Database, key: str, address: str, now: float) -> tuple[int, str]:
+    """Return the seconds to wait before this name or address may try again, and which one is paused."""
+    waits = {}
+    limits = (("name_key", key, FAILURES_PER_ACCOUNT), ("address", address, FAILURES_PER_ADDRESS))
     for column, value, limit in limits:
         rows = db.execute(
             f"SELECT at FROM login_attempts WHERE {column} = ? AND at > ? AND ok = 0 ORDER BY at DESC LIMIT ?",
-            [value, since, limit],
+            [value, now - WINDOW_S, limit],
         ).fetchall()
         if len(rows) >= limit:
-            waits.append(int(rows[-1][0] + WINDOW_S - now) + 1)
-    return max(waits, default=0)
+            waits[column] = int(rows[-1][0] + WINDOW_S - now) + 1
+    if not waits:
+        return 0, ""
+    return max(waits.values()), "address" if "address" in waits else "name_key"
 
 
-def authenticate(db: sqlite_utils.Database, name: str, password: str, address: str) -> User | None:
-    """Check a sign-in and record the attempt; return the user, or None for any failure.
+def authenticate(db: sqlite_utils.Database, name: str, password: str, address: str) -> SignIn:
+    """Check a sign-in under the throttle and record it; the answer never says whether an account exists.
 
-    The caller checks throttled() first. A wrong password, an unknown name and a disabled
-    account all fail the same way, so the answer never says whether an account exists.
+    One BEGIN IMMEDIATE transaction counts the recent failures and records this attempt as one
+    before any password is compared, so parallel attempts (threads, or gunicorn's worker
+    processes) never compare more passwords than the limit. A paused attempt compares nothing
+    and adds to one audit row per account (or address) and window rather than a row of its own.
+    A wrong password, an unknown name and a disabled account all fail the same way.
     """
-    row = next(db["users"].rows_where("name_key = ?", [_key(name)], limit=1), None)
-    good = check_password_hash(row["password_hash"] if row else _DUMMY_HASH, password)
-    ok = bool(row and good and not row["disabled"])
-    now = time.time()
-    with db.conn:
-        db["login_attempts"].insert({"name_key": _key(name), "address": address, "at": now, "ok": int(ok)})
-        if ok:  # a success clears the account's failures
-            db.execute("DELETE FROM login_attempts WHERE name_key = ? AND ok = 0", [_key(name)])
+    key, now = _key(name), time.time()
+    with _immediate(db):
+        wait, paused = _wait(db, key, address, now)
+        if wait:
+            if paused == "address":  # any name from there: one row for the address
+                _audit_repeat(db, "", "login_throttled_address", "", f"tên gần nhất: {name}", address, now)
+            else:
+                _audit_repeat(db, name, "login_throttled", key, "", address, now)
+            return SignIn(wait=wait)
+        attempt = db.execute(
+            "INSERT INTO login_attempts (name_key, address, at, ok) VALUES (?, ?, ?, 0)", [key, address, now]
+        ).lastrowid
         db.execute("DELETE FROM login_attempts WHERE at < ?", [now - 24 * 3600])
-    return _user(row) if ok and row else None
+    row = next(db["users"].rows_where("name_key = ?", [key], limit=1), None)
+    good = check_password_hash(row["password_hash"] if row else _DUMMY_HASH, password)
+    if not (row and good and not row["disabled"]):
+        return SignIn()
+    with db.conn:  # a success clears the account's failures
+        db.execute("UPDATE login_attempts SET ok = 1 WHERE rowid = ?", [attempt])
+        db.execute("DELETE FROM login_attempts WHERE name_key = ? AND ok = 0", [key])
+    return SignIn(user=_user(row))
+
+
+def _iso(seconds: float) -> str:
+    """Return a Unix time as the audit log writes times (UTC, ISO 8601, to the second)."""
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).replace(microsecond=0).isoformat()
+
+
+def _audit_repeat(
+    db: sqlite_utils.Database, actor: str, action: str, target: str, detail: str, address: str, now: float
+) -> None:
+    """Count an event in the audit row that started it within the window, or start one (in a transaction)."""
+    found = db.execute(
+        "SELECT id FROM audit WHERE at > ? AND action = ? AND target = ? AND address = ? ORDER BY id DESC LIMIT 1",
+        [_iso(now - WINDOW_S), action, target, address],
+    ).fetchone()
+    if found:
+        db.execute(
+            "UPDATE audit SET repeats = repeats + 1, last_at = ?, detail = ? WHERE id = ?",
+            [_iso(now), detail, found[0]],
+        )
+    else:
+        db.execute(
+            "INSERT INTO audit (at, actor, action, target, detail, address, repeats, last_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
+            [_iso(now), actor, action, target, detail, address, _iso(now)],
+        )
 
 
 def audit(

@@ -1,15 +1,25 @@
-"""Accounts and sign-in: hashing, throttling, sessions, CSRF, cookies, role boundaries, the CLI."""
+"""Accounts and sign-in: hashing, throttling, sessions, CSRF, cookies, role boundaries, logs, the CLI."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
+import threading
 import time
 
 import pytest
 from helpers import PASSWORD, login, token
 
 from kb import create_app
-from kb.accounts import FAILURES_PER_ACCOUNT, AccountError, create_user, find_user, has_admin, set_disabled
+from kb.accounts import (
+    FAILURES_PER_ACCOUNT,
+    FAILURES_PER_ADDRESS,
+    AccountError,
+    create_user,
+    find_user,
+    has_admin,
+    set_disabled,
+)
 from kb.store import open_db
 
 
@@ -322,3 +332,84 @@ def test_restoring_a_backup_never_brings_back_a_session_signed_out_since(csrf_ap
     replay.set_cookie("session", copied)
     assert replay.get("/edit").status_code == 302
     assert login(restored.test_client(), "bientap").status_code == 302  # accounts came back
+
+
+def test_parallel_wrong_passwords_never_check_more_than_the_limit(csrf_app, data_dir):
+    attempts = 40
+    ready = threading.Barrier(attempts)
+    statuses = []
+
+    def attempt() -> None:
+        client = csrf_app.test_client()
+        page = client.get("/login").get_data(as_text=True)
+        ready.wait()
+        form = {"name": "bientap", "password": "sai-mat-khau-roi", "csrf_token": token(page)}
+        statuses.append(client.post("/login", data=form).status_code)
+
+    threads = [threading.Thread(target=attempt) for _ in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(statuses) == attempts
+    # 401: the password was compared and was wrong; 429: paused, nothing compared.
+    assert statuses.count(401) == FAILURES_PER_ACCOUNT
+    assert statuses.count(429) == attempts - FAILURES_PER_ACCOUNT
+    failed = open_db(data_dir)["audit"].count_where("action = 'login_failed'")
+    assert failed == FAILURES_PER_ACCOUNT
+
+
+@pytest.mark.parametrize(("one_name", "limit"), [(True, FAILURES_PER_ACCOUNT), (False, FAILURES_PER_ADDRESS)])
+def test_a_flood_of_paused_sign_ins_is_counted_in_one_audit_line(csrf_app, data_dir, one_name, limit):
+    client = csrf_app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+
+    def attempt(i: int):
+        name = "bientap" if one_name else f"ten-{i}"
+        return client.post("/login", data={"name": name, "password": "sai-mat-khau-roi", "csrf_token": token(page)})
+
+    assert [attempt(i).status_code for i in range(limit)] == [401] * limit
+    assert {attempt(limit + i).status_code for i in range(200)} == {429}
+    rows = list(open_db(data_dir)["audit"].rows_where("action LIKE 'login_throttled%'"))
+    assert len(rows) == 1 and rows[0]["repeats"] == 200
+    admin = csrf_app.test_client()
+    admin.environ_base["REMOTE_ADDR"] = "10.0.0.2"  # another machine: this one is paused
+    login(admin, "quantri")
+    assert "200 lần" in admin.get("/admin/audit").get_data(as_text=True)
+
+
+def _site(content_dir, data_dir, **config):
+    """Return the app with extra configuration, and one editor."""
+    from kb.catalog import reindex
+
+    reindex(content_dir, data_dir)
+    app = create_app({"TESTING": True, "KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir, **config})
+    create_user(open_db(data_dir), "bientap", PASSWORD, "editor")
+    return app
+
+
+@pytest.mark.parametrize("keep_days", [730, 30])
+def test_audit_and_search_log_lines_past_their_retention_are_forgotten(content_dir, data_dir, keep_days):
+    app = _site(content_dir, data_dir, KB_AUDIT_RETENTION_DAYS=keep_days, KB_SEARCH_LOG_RETENTION_DAYS=keep_days)
+    now = dt.datetime.now(dt.UTC)
+    old, recent = ((now - dt.timedelta(days=d)).isoformat() for d in (keep_days + 1, keep_days - 1))
+    db = open_db(data_dir)
+    with db.conn:
+        for at in (old, recent):
+            db["audit"].insert({"at": at, "actor": "cu", "action": "save", "target": at})
+        # The log forgets old searches every thousandth one: the next search is number 1000.
+        db["search_log"].insert_all([{"id": 998, "at": old, "query": "cu"}, {"id": 999, "at": recent, "query": "moi"}])
+    login(app.test_client(), "bientap")  # a sign-in prunes both logs
+    assert [r["target"] for r in db["audit"].rows_where("actor = 'cu'")] == [recent]
+    db["search_log"].insert({"id": 997, "at": old, "query": "cu"})  # written after the sign-in
+    app.test_client().get("/search?q=tủ+thuốc")
+    assert [r["query"] for r in db["search_log"].rows_where("id < 1000")] == ["moi"]
+
+
+def test_a_retention_of_zero_keeps_the_logs(content_dir, data_dir):
+    app = _site(content_dir, data_dir, KB_AUDIT_RETENTION_DAYS=0, KB_SEARCH_LOG_RETENTION_DAYS=0)
+    db = open_db(data_dir)
+    with db.conn:
+        db["audit"].insert({"at": "2001-01-01T00:00:00+00:00", "actor": "cu", "action": "save"})
+    login(app.test_client(), "bientap")
+    assert db["audit"].count_where("actor = 'cu'") == 1

@@ -15,7 +15,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from ..accounts import audit, authenticate, end_session, load_secret_key, session_user, start_session, throttled
+from ..accounts import User, audit, authenticate, end_session, load_secret_key, session_user, start_session
+from ..store import prune_logs
 from . import get_db
 
 __all__ = ["actor", "bp", "client_address", "init_auth", "role_required"]
@@ -79,6 +80,15 @@ def _session_limits() -> tuple[float, float]:
     return config["KB_SESSION_IDLE_MINUTES"] * 60, config["KB_SESSION_MAX_HOURS"] * 3600
 
 
+def _sign_in(user: User, address: str) -> None:
+    """Open a session for this browser, record the sign-in, and forget logs past their retention."""
+    db, config = get_db(), current_app.config
+    login_user(start_session(db, user, *_session_limits()))
+    audit(db, user.name, "login", user.name, address=address)
+    with db.conn:  # every sign-in is often enough: what the audit log records needs one
+        prune_logs(db.conn, config["KB_AUDIT_RETENTION_DAYS"], config["KB_SEARCH_LOG_RETENTION_DAYS"])
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Sign in. A wrong name or password gets one message, whichever it was."""
@@ -87,22 +97,18 @@ def login():
     status = 200
     if form.validate_on_submit():
         db, address = get_db(), client_address()
-        wait = throttled(db, form.name.data, address)
-        if wait:
-            minutes = max(1, -(-wait // 60))
+        attempt = authenticate(db, form.name.data, form.password.data, address)
+        if attempt.wait:
+            minutes = max(1, -(-attempt.wait // 60))
             error = f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút."
-            audit(db, form.name.data, "login_throttled", form.name.data, address=address)
             status = 429
+        elif attempt.user is None:
+            error = "Tên tài khoản hoặc mật khẩu không đúng."
+            audit(db, form.name.data, "login_failed", form.name.data, address=address)
+            status = 401
         else:
-            user = authenticate(db, form.name.data, form.password.data, address)
-            if user is None:
-                error = "Tên tài khoản hoặc mật khẩu không đúng."
-                audit(db, form.name.data, "login_failed", form.name.data, address=address)
-                status = 401
-            else:
-                login_user(start_session(db, user, *_session_limits()))
-                audit(db, user.name, "login", user.name, address=address)
-                return redirect(_safe_next(request.args.get("next")))
+            _sign_in(attempt.user, address)
+            return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
         status = 400
     return render_template("login.html", form=form, error=error), status

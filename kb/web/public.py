@@ -107,7 +107,9 @@ def search():
         if unfiltered and unfiltered.total and not (unfiltered.relaxed or unfiltered.corrected):
             without_filters = unfiltered
     if results is not None:
-        log_search(current_app.config["KB_DATA_DIR"], params, results)
+        log_search(
+            current_app.config["KB_DATA_DIR"], params, results, current_app.config["KB_SEARCH_LOG_RETENTION_DAYS"]
+        )
     return render_template(
         "search.html",
         sorts=[
