@@ -11,6 +11,17 @@ __all__ = ["create_app"]
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def _env_int(name: str, default: int) -> int:
+    """Return a whole-number setting from the environment, or default when it is unset."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name} phải là một số nguyên, không phải {value!r}.") from None
+
+
 def create_app(test_config: dict[str, Any] | None = None):
     """Create the Flask app: defaults, then the environment, then test_config."""
     from flask import Flask
@@ -28,6 +39,12 @@ def create_app(test_config: dict[str, Any] | None = None):
         KB_PER_PAGE=10,
         # Keep recent result pages per index version (turned off to measure raw search speed).
         KB_RESULT_CACHE=os.environ.get("KB_RESULT_CACHE", "1") not in ("0", "false", "no"),
+        # A session ends after this long without a request, and this long after signing in.
+        KB_SESSION_IDLE_MINUTES=_env_int("KB_SESSION_IDLE_MINUTES", 8 * 60),
+        KB_SESSION_MAX_HOURS=_env_int("KB_SESSION_MAX_HOURS", 24),
+        # Days the audit log and the search log are kept (0: forever).
+        KB_AUDIT_RETENTION_DAYS=_env_int("KB_AUDIT_RETENTION_DAYS", 730),
+        KB_SEARCH_LOG_RETENTION_DAYS=_env_int("KB_SEARCH_LOG_RETENTION_DAYS", 730),
         JSON_AS_ASCII=False,
     )
     if test_config:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import os
 import secrets
+import sqlite3
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import sqlite_utils
@@ -17,10 +22,12 @@ __all__ = [
     "PASSWORD_MIN",
     "ROLES",
     "AccountError",
+    "SignIn",
     "User",
     "audit",
     "authenticate",
     "create_user",
+    "end_session",
     "end_sessions",
     "find_user",
     "get_user",
@@ -31,7 +38,7 @@ __all__ = [
     "set_disabled",
     "set_password",
     "set_role",
-    "throttled",
+    "start_session",
 ]
 
 ROLES = ("member", "editor", "admin")
@@ -43,6 +50,8 @@ NAME_MAX = 64
 FAILURES_PER_ACCOUNT = 5
 FAILURES_PER_ADDRESS = 20
 WINDOW_S = 15 * 60
+# A session's "last seen" time is written at most this often, not at every request.
+SEEN_EVERY_S = 60
 # Hashed once, checked when the account does not exist, so both answers take as long.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
 
@@ -61,6 +70,7 @@ class User:
     disabled: bool = False
     created_at: str | None = None
     session_version: int = 0  # bumped to end every session of the account
+    session: str = ""  # the token of the browser session this object was loaded for
 
     # Flask-Login's user protocol.
     is_anonymous = False
@@ -95,8 +105,16 @@ class User:
         return ROLE_LABELS.get(self.role, self.role)
 
     def get_id(self) -> str:
-        """Return what the session stores: the id and the session version, so old sessions end."""
-        return f"{self.id}:{self.session_version}"
+        """Return what the session cookie stores: this browser's token, looked up on every request."""
+        return self.session
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """What became of a sign-in attempt: the account, or the seconds to wait before trying again."""
+
+    user: User | None = None
+    wait: int = 0
 
 
 def _key(name: str) -> str:
@@ -165,19 +183,80 @@ def get_user(db: sqlite_utils.Database, user_id: int | str) -> User | None:
     return _user(row) if row else None
 
 
-def session_user(db: sqlite_utils.Database, session_id: str) -> User | None:
-    """Return the active account a session belongs to, or None if it was ended since."""
-    user_id, _, version = str(session_id).partition(":")
-    user = get_user(db, user_id)
-    if user is None or not user.is_active or str(user.session_version) != version:
+def _digest(token: str) -> str:
+    """Return what the sessions table keeps of a token: its hash, so a copy of the database opens no session."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(db: sqlite_utils.Database, user: User, idle_s: float, lifetime_s: float) -> User:
+    """Open a session for a browser that just signed in; return the user carrying its token."""
+    token, now = secrets.token_urlsafe(32), time.time()
+    with db.conn:
+        db.execute(
+            "INSERT INTO sessions (id, user_id, version, created, seen) VALUES (?, ?, ?, ?, ?)",
+            [_digest(token), user.id, user.session_version, now, now],
+        )
+        db.execute("DELETE FROM sessions WHERE seen < ? OR created < ?", [now - idle_s, now - lifetime_s])
+    return replace(user, session=token)
+
+
+def end_session(db: sqlite_utils.Database, token: str) -> None:
+    """Sign one browser out: its token no longer opens anything, whoever replays the cookie."""
+    with db.conn:
+        db.execute("DELETE FROM sessions WHERE id = ?", [_digest(token)])
+
+
+def session_user(
+    db: sqlite_utils.Database, token: str, idle_s: float, lifetime_s: float, now: float | None = None
+) -> User | None:
+    """Return the account a session token belongs to, or None if it was ended, expired or disabled since.
+
+    A session ends when the browser signs out, after idle_s without a request, lifetime_s after
+    signing in, and when the account's session version moves (new password, role or disabling).
+    """
+    now = time.time() if now is None else now
+    row = next(
+        db.query(
+            "SELECT s.version AS s_version, s.created AS s_created, s.seen AS s_seen, u.* "
+            "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?",
+            [_digest(str(token))],
+        ),
+        None,
+    )
+    if row is None:
         return None
+    user = replace(_user(row), session=str(token))
+    alive = now - row["s_seen"] <= idle_s and now - row["s_created"] <= lifetime_s
+    if not alive or not user.is_active or row["s_version"] != user.session_version:
+        _best_effort(db, "DELETE FROM sessions WHERE id = ?", [_digest(user.session)])
+        return None
+    if now - row["s_seen"] >= SEEN_EVERY_S:
+        _best_effort(db, "UPDATE sessions SET seen = ? WHERE id = ?", [now, _digest(user.session)])
     return user
+
+
+def _best_effort(db: sqlite_utils.Database, sql: str, params: list) -> None:
+    """Run a small write that may be skipped: while another process holds the write lock, give up at once.
+
+    Reading a page must not wait the connection's full busy timeout for bookkeeping: a "last
+    seen" time missed now is written at the next request.
+    """
+    (previous,) = db.execute("PRAGMA busy_timeout").fetchone()
+    try:
+        db.execute("PRAGMA busy_timeout = 100")
+        with db.conn:
+            db.execute(sql, params)
+    except sqlite3.OperationalError:
+        pass
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {int(previous)}")
 
 
 def end_sessions(db: sqlite_utils.Database, user: User) -> None:
     """Sign the account out everywhere (after a password change, a new role, or disabling)."""
-    db.execute("UPDATE users SET session_version = coalesce(session_version, 0) + 1 WHERE id = ?", [user.id])
-    db.conn.commit()
+    with db.conn:
+        db.execute("UPDATE users SET session_version = coalesce(session_version, 0) + 1 WHERE id = ?", [user.id])
+        db.execute("DELETE FROM sessions WHERE user_id = ?", [user.id])
 
 
 def list_users(db: sqlite_utils.Database) -> list[User]:
@@ -227,38 +306,90 @@ def set_password(db: sqlite_utils.Database, user: User, password: str) -> None:
     end_sessions(db, user)
 
 
-def throttled(db: sqlite_utils.Database, name: str, address: str, now: float | None = None) -> int:
-    """Return the seconds to wait before this name or address may try again (0: may try now)."""
-    now = time.time() if now is None else now
-    since = now - WINDOW_S
-    waits = []
-    limits = (("name_key", _key(name), FAILURES_PER_ACCOUNT), ("address", address, FAILURES_PER_ADDRESS))
+@contextmanager
+def _immediate(db: sqlite_utils.Database) -> Iterator[None]:
+    """Run a block in one write transaction taken at once (BEGIN IMMEDIATE), across processes."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.commit()
+
+
+def _wait(db: sqlite_utils.Database, key: str, address: str, now: float) -> tuple[int, str]:
+    """Return the seconds to wait before this name or address may try again, and which one is paused."""
+    waits = {}
+    limits = (("name_key", key, FAILURES_PER_ACCOUNT), ("address", address, FAILURES_PER_ADDRESS))
     for column, value, limit in limits:
         rows = db.execute(
             f"SELECT at FROM login_attempts WHERE {column} = ? AND at > ? AND ok = 0 ORDER BY at DESC LIMIT ?",
-            [value, since, limit],
+            [value, now - WINDOW_S, limit],
         ).fetchall()
         if len(rows) >= limit:
-            waits.append(int(rows[-1][0] + WINDOW_S - now) + 1)
-    return max(waits, default=0)
+            waits[column] = int(rows[-1][0] + WINDOW_S - now) + 1
+    if not waits:
+        return 0, ""
+    return max(waits.values()), "address" if "address" in waits else "name_key"
 
 
-def authenticate(db: sqlite_utils.Database, name: str, password: str, address: str) -> User | None:
-    """Check a sign-in and record the attempt; return the user, or None for any failure.
+def authenticate(db: sqlite_utils.Database, name: str, password: str, address: str) -> SignIn:
+    """Check a sign-in under the throttle and record it; the answer never says whether an account exists.
 
-    The caller checks throttled() first. A wrong password, an unknown name and a disabled
-    account all fail the same way, so the answer never says whether an account exists.
+    One BEGIN IMMEDIATE transaction counts the recent failures and records this attempt as one
+    before any password is compared, so parallel attempts (threads, or gunicorn's worker
+    processes) never compare more passwords than the limit. A paused attempt compares nothing
+    and adds to one audit row per account (or address) and window rather than a row of its own.
+    A wrong password, an unknown name and a disabled account all fail the same way.
     """
-    row = next(db["users"].rows_where("name_key = ?", [_key(name)], limit=1), None)
-    good = check_password_hash(row["password_hash"] if row else _DUMMY_HASH, password)
-    ok = bool(row and good and not row["disabled"])
-    now = time.time()
-    with db.conn:
-        db["login_attempts"].insert({"name_key": _key(name), "address": address, "at": now, "ok": int(ok)})
-        if ok:  # a success clears the account's failures
-            db.execute("DELETE FROM login_attempts WHERE name_key = ? AND ok = 0", [_key(name)])
+    key, now = _key(name), time.time()
+    with _immediate(db):
+        wait, paused = _wait(db, key, address, now)
+        if wait:
+            if paused == "address":  # any name from there: one row for the address
+                _audit_repeat(db, "", "login_throttled_address", "", f"tên gần nhất: {name}", address, now)
+            else:
+                _audit_repeat(db, name, "login_throttled", key, "", address, now)
+            return SignIn(wait=wait)
+        attempt = db.execute(
+            "INSERT INTO login_attempts (name_key, address, at, ok) VALUES (?, ?, ?, 0)", [key, address, now]
+        ).lastrowid
         db.execute("DELETE FROM login_attempts WHERE at < ?", [now - 24 * 3600])
-    return _user(row) if ok and row else None
+    row = next(db["users"].rows_where("name_key = ?", [key], limit=1), None)
+    good = check_password_hash(row["password_hash"] if row else _DUMMY_HASH, password)
+    if not (row and good and not row["disabled"]):
+        return SignIn()
+    with db.conn:  # a success clears the account's failures
+        db.execute("UPDATE login_attempts SET ok = 1 WHERE rowid = ?", [attempt])
+        db.execute("DELETE FROM login_attempts WHERE name_key = ? AND ok = 0", [key])
+    return SignIn(user=_user(row))
+
+
+def _iso(seconds: float) -> str:
+    """Return a Unix time as the audit log writes times (UTC, ISO 8601, to the second)."""
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).replace(microsecond=0).isoformat()
+
+
+def _audit_repeat(
+    db: sqlite_utils.Database, actor: str, action: str, target: str, detail: str, address: str, now: float
+) -> None:
+    """Count an event in the audit row that started it within the window, or start one (in a transaction)."""
+    found = db.execute(
+        "SELECT id FROM audit WHERE at > ? AND action = ? AND target = ? AND address = ? ORDER BY id DESC LIMIT 1",
+        [_iso(now - WINDOW_S), action, target, address],
+    ).fetchone()
+    if found:
+        db.execute(
+            "UPDATE audit SET repeats = repeats + 1, last_at = ?, detail = ? WHERE id = ?",
+            [_iso(now), detail, found[0]],
+        )
+    else:
+        db.execute(
+            "INSERT INTO audit (at, actor, action, target, detail, address, repeats, last_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
+            [_iso(now), actor, action, target, detail, address, _iso(now)],
+        )
 
 
 def audit(

@@ -48,6 +48,9 @@ def _snapshot(data_dir: Path, target: Path) -> dict[str, int]:
     with closing(sqlite3.connect(source, timeout=30)) as src, closing(sqlite3.connect(target)) as dst:
         src.backup(dst)
         tables = {r[0] for r in dst.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "sessions" in tables:  # restoring a backup must never bring back a session signed out since
+            with dst:
+                dst.execute("DELETE FROM sessions")
         wanted = ("entries", "revisions", "users", "replications", "proposals", "audit")
         return {t: dst.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in wanted if t in tables}
 

@@ -31,6 +31,7 @@ __all__ = [
     "newest_entries",
     "now_iso",
     "open_db",
+    "prune_logs",
     "published_only",
     "queue_files",
     "set_meta",
@@ -41,6 +42,8 @@ __all__ = [
 ]
 
 DB_NAME = "kb.sqlite3"
+# How long the audit log and the search log are kept, in days, unless configured (0: forever).
+KEEP_DAYS = 730
 
 _ENTRY_COLUMNS = {
     "slug": str, "title": str, "summary": str, "unit": str, "province": str,
@@ -112,12 +115,18 @@ def _create_tables(db: sqlite_utils.Database) -> None:
         db["login_attempts"].create({"name_key": str, "address": str, "at": float, "ok": int})
         db["login_attempts"].create_index(["name_key", "at"])
         db["login_attempts"].create_index(["address", "at"])
+    if "sessions" not in names:  # one row per signed-in browser; its cookie holds the token hashed into id
+        db["sessions"].create({"id": str, "user_id": int, "version": int, "created": float, "seen": float}, pk="id")
+        db["sessions"].create_index(["user_id"])
     if "audit" not in names:
         db["audit"].create(
             {"id": int, "at": str, "actor": str, "action": str, "target": str, "detail": str, "address": str},
             pk="id",
         )
         db["audit"].create_index(["at"])
+    if "repeats" not in db["audit"].columns_dict:  # a repeated event (a paused sign-in) counts in one row
+        db["audit"].add_column("repeats", int, not_null_default=1)
+        db["audit"].add_column("last_at", str)
     if "revisions" not in names:
         db["revisions"].create(
             {"id": int, "slug": str, "created_at": str, "author": str, "comment": str, "status": str,
@@ -143,6 +152,7 @@ def _create_tables(db: sqlite_utils.Database) -> None:
     if "search_log" not in names:  # public searches, without who made them
         db["search_log"].create({"id": int, "at": str, "query": str, "filters": str, "results": int}, pk="id")
         db["search_log"].create_index(["query"])
+    db["search_log"].create_index(["at"], if_not_exists=True)  # pruning by age reads only what it deletes
     if "proposals" not in names:  # an editor's change to a published entry, waiting for an admin
         db["proposals"].create(
             {"id": int, "slug": str, "created_at": str, "author": str, "comment": str, "base_hash": str,
@@ -349,7 +359,22 @@ def _log_connection(data_dir: Path) -> sqlite3.Connection:
     return conn
 
 
-def log_search(data_dir: Path, params: Any, found: Any) -> None:
+def _days_ago(days: int) -> str:
+    """Return the time days ago as the logs write times."""
+    return (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).replace(microsecond=0).isoformat()
+
+
+def _prune(conn: sqlite3.Connection, table: str, days: int) -> int:
+    """Delete the rows of a log older than days (0: keep them all); return how many."""
+    return conn.execute(f"DELETE FROM {table} WHERE at < ?", [_days_ago(days)]).rowcount if days > 0 else 0
+
+
+def prune_logs(conn: sqlite3.Connection, audit_days: int = KEEP_DAYS, search_days: int = KEEP_DAYS) -> int:
+    """Forget audit lines older than audit_days and searches older than search_days (0: keep); return how many."""
+    return _prune(conn, "audit", audit_days) + _prune(conn, "search_log", search_days)
+
+
+def log_search(data_dir: Path, params: Any, found: Any, keep_days: int = KEEP_DAYS) -> None:
     """Remember a public search: its normalised words, filters and result count, never who made it.
 
     Only first pages with words or filters count: paging through results is one search. A search
@@ -368,9 +393,8 @@ def log_search(data_dir: Path, params: Any, found: Any) -> None:
                 "INSERT INTO search_log (at, query, filters, results) VALUES (?, ?, ?, ?)",
                 [_now(), query, filters, results],
             ).lastrowid
-            if row_id % 1000 == 0:  # now and then, forget searches older than two years
-                cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(days=730)).replace(microsecond=0).isoformat()
-                conn.execute("DELETE FROM search_log WHERE at < ?", [cutoff])
+            if row_id % 1000 == 0:  # now and then, forget searches older than keep_days
+                _prune(conn, "search_log", keep_days)
     except sqlite3.Error:  # a busy database never costs a reader the results
         pass
 

@@ -1,15 +1,27 @@
-"""Accounts and sign-in: hashing, throttling, CSRF, cookies, role boundaries, the CLI."""
+"""Accounts and sign-in: hashing, throttling, sessions, CSRF, cookies, role boundaries, logs, the CLI."""
 
 from __future__ import annotations
 
+import datetime as dt
+import shutil
 import stat
+import threading
+import time
 
 import pytest
 import sqlite_utils
 from helpers import PASSWORD, login, token
 
 from kb import create_app
-from kb.accounts import FAILURES_PER_ACCOUNT, AccountError, create_user, find_user, has_admin, set_disabled
+from kb.accounts import (
+    FAILURES_PER_ACCOUNT,
+    FAILURES_PER_ADDRESS,
+    AccountError,
+    create_user,
+    find_user,
+    has_admin,
+    set_disabled,
+)
 from kb.store import open_db
 
 
@@ -63,6 +75,81 @@ def test_sign_in_goes_back_where_the_user_was_but_never_to_another_site(csrf_app
     assert login(client, "bientap", next_url="//evil.example/x").headers["Location"] == "/"
     client = csrf_app.test_client()
     assert login(client, "bientap", next_url="/%5Cevil.example").headers["Location"] == "/"
+
+
+def _sessions(data_dir, sql: str, params=()) -> None:
+    """Change the stored sessions directly, as time passing would."""
+    db = open_db(data_dir)
+    with db.conn:
+        db.execute(sql, list(params))
+
+
+def test_a_copy_of_the_cookie_opens_nothing_after_sign_out_and_other_browsers_stay_signed_in(csrf_app):
+    office, border_post = csrf_app.test_client(), csrf_app.test_client()
+    login(office, "bientap")
+    login(border_post, "bientap")
+    copied = office.get_cookie("session").value
+    office.post("/logout", data={"csrf_token": token(office.get("/").get_data(as_text=True))})
+    replay = csrf_app.test_client()
+    replay.set_cookie("session", copied)
+    response = replay.get("/edit")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert "Đăng xuất" not in replay.get("/").get_data(as_text=True)
+    assert border_post.get("/edit").status_code == 200  # signing out one browser leaves the others
+
+
+def test_a_session_ends_after_its_idle_time_and_its_lifetime(csrf_app, data_dir):
+    idle_s = csrf_app.config["KB_SESSION_IDLE_MINUTES"] * 60
+    lifetime_s = csrf_app.config["KB_SESSION_MAX_HOURS"] * 3600
+    assert (idle_s, lifetime_s) == (8 * 3600, 24 * 3600)  # the documented defaults
+    client = csrf_app.test_client()
+    login(client, "bientap")
+    _sessions(data_dir, "UPDATE sessions SET seen = ?", [time.time() - idle_s + 60])
+    assert client.get("/edit").status_code == 200  # a request within the idle time keeps it open
+    _sessions(data_dir, "UPDATE sessions SET seen = ?", [time.time() - idle_s - 60])
+    response = client.get("/edit")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    login(client, "bientap")
+    assert client.get("/edit").status_code == 200
+    _sessions(data_dir, "UPDATE sessions SET created = ?", [time.time() - lifetime_s - 60])
+    assert client.get("/edit").status_code == 302  # however busy, a session ends a day after signing in
+
+
+def test_the_last_seen_time_is_written_at_most_once_a_minute(csrf_app, data_dir):
+    client = csrf_app.test_client()
+    login(client, "bientap")
+    seen = time.time() - 30
+    _sessions(data_dir, "UPDATE sessions SET seen = ?", [seen])
+    for _ in range(5):
+        assert client.get("/edit").status_code == 200
+    assert open_db(data_dir).execute("SELECT seen FROM sessions").fetchone()[0] == seen
+    _sessions(data_dir, "UPDATE sessions SET seen = ?", [time.time() - 90])
+    client.get("/edit")
+    assert open_db(data_dir).execute("SELECT seen FROM sessions").fetchone()[0] > time.time() - 60
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        "/%0d%0aSet-Cookie:x",
+        "/%0aLocation:%20http://evil.example",
+        "/%09/evil.example",
+        "/edit%00",
+        "/%7f",
+        "/%c2%85",
+        "%2F%2Fevil.example",
+        "https://evil.example/",
+        "javascript:alert(1)",
+        "evil.example/x",
+        "%20/edit",
+        "/%5C%5Cevil.example",
+    ],
+)
+def test_sign_in_with_a_hostile_next_goes_home(csrf_app, next_url):
+    response = login(csrf_app.test_client(), "bientap", next_url=next_url)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert "Set-Cookie: x" not in str(response.headers)
 
 
 def test_repeated_failures_pause_the_account_even_with_the_right_password(csrf_app, data_dir):
@@ -251,3 +338,103 @@ def test_readers_get_no_cookie(csrf_app):
     client = csrf_app.test_client()
     for url in ("/", "/search?q=tủ+thuốc", "/models/tu-thuoc-bien-cuong"):
         assert "Set-Cookie" not in client.get(url).headers
+
+
+def test_restoring_a_backup_never_brings_back_a_session_signed_out_since(csrf_app, content_dir, data_dir, tmp_path):
+    from kb.backup import make_backup, restore_backup
+
+    client = csrf_app.test_client()
+    login(client, "bientap")
+    copied = client.get_cookie("session").value
+    archive, _manifest = make_backup(content_dir, data_dir, tmp_path / "bk")
+    client.post("/logout", data={"csrf_token": token(client.get("/").get_data(as_text=True))})
+    new_content, new_data = tmp_path / "restored" / "content", tmp_path / "restored" / "instance"
+    new_data.mkdir(parents=True)
+    shutil.copy(data_dir / "secret_key", new_data / "secret_key")  # the same machine, the same key
+    restore_backup(archive, new_content, new_data)
+    restored = create_app({"TESTING": True, "KB_CONTENT_DIR": new_content, "KB_DATA_DIR": new_data})
+    replay = restored.test_client()
+    replay.set_cookie("session", copied)
+    assert replay.get("/edit").status_code == 302
+    assert login(restored.test_client(), "bientap").status_code == 302  # accounts came back
+
+
+def test_parallel_wrong_passwords_never_check_more_than_the_limit(csrf_app, data_dir):
+    attempts = 40
+    ready = threading.Barrier(attempts)
+    statuses = []
+
+    def attempt() -> None:
+        client = csrf_app.test_client()
+        page = client.get("/login").get_data(as_text=True)
+        ready.wait()
+        form = {"name": "bientap", "password": "sai-mat-khau-roi", "csrf_token": token(page)}
+        statuses.append(client.post("/login", data=form).status_code)
+
+    threads = [threading.Thread(target=attempt) for _ in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(statuses) == attempts
+    # 401: the password was compared and was wrong; 429: paused, nothing compared.
+    assert statuses.count(401) == FAILURES_PER_ACCOUNT
+    assert statuses.count(429) == attempts - FAILURES_PER_ACCOUNT
+    failed = open_db(data_dir)["audit"].count_where("action = 'login_failed'")
+    assert failed == FAILURES_PER_ACCOUNT
+
+
+@pytest.mark.parametrize(("one_name", "limit"), [(True, FAILURES_PER_ACCOUNT), (False, FAILURES_PER_ADDRESS)])
+def test_a_flood_of_paused_sign_ins_is_counted_in_one_audit_line(csrf_app, data_dir, one_name, limit):
+    client = csrf_app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+
+    def attempt(i: int):
+        name = "bientap" if one_name else f"ten-{i}"
+        return client.post("/login", data={"name": name, "password": "sai-mat-khau-roi", "csrf_token": token(page)})
+
+    assert [attempt(i).status_code for i in range(limit)] == [401] * limit
+    assert {attempt(limit + i).status_code for i in range(200)} == {429}
+    rows = list(open_db(data_dir)["audit"].rows_where("action LIKE 'login_throttled%'"))
+    assert len(rows) == 1 and rows[0]["repeats"] == 200
+    admin = csrf_app.test_client()
+    admin.environ_base["REMOTE_ADDR"] = "10.0.0.2"  # another machine: this one is paused
+    login(admin, "quantri")
+    assert "200 lần" in admin.get("/admin/audit").get_data(as_text=True)
+
+
+def _site(content_dir, data_dir, **config):
+    """Return the app with extra configuration, and one editor."""
+    from kb.catalog import reindex
+
+    reindex(content_dir, data_dir)
+    app = create_app({"TESTING": True, "KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir, **config})
+    create_user(open_db(data_dir), "bientap", PASSWORD, "editor")
+    return app
+
+
+@pytest.mark.parametrize("keep_days", [730, 30])
+def test_audit_and_search_log_lines_past_their_retention_are_forgotten(content_dir, data_dir, keep_days):
+    app = _site(content_dir, data_dir, KB_AUDIT_RETENTION_DAYS=keep_days, KB_SEARCH_LOG_RETENTION_DAYS=keep_days)
+    now = dt.datetime.now(dt.UTC)
+    old, recent = ((now - dt.timedelta(days=d)).isoformat() for d in (keep_days + 1, keep_days - 1))
+    db = open_db(data_dir)
+    with db.conn:
+        for at in (old, recent):
+            db["audit"].insert({"at": at, "actor": "cu", "action": "save", "target": at})
+        # The log forgets old searches every thousandth one: the next search is number 1000.
+        db["search_log"].insert_all([{"id": 998, "at": old, "query": "cu"}, {"id": 999, "at": recent, "query": "moi"}])
+    login(app.test_client(), "bientap")  # a sign-in prunes both logs
+    assert [r["target"] for r in db["audit"].rows_where("actor = 'cu'")] == [recent]
+    db["search_log"].insert({"id": 997, "at": old, "query": "cu"})  # written after the sign-in
+    app.test_client().get("/search?q=tủ+thuốc")
+    assert [r["query"] for r in db["search_log"].rows_where("id < 1000")] == ["moi"]
+
+
+def test_a_retention_of_zero_keeps_the_logs(content_dir, data_dir):
+    app = _site(content_dir, data_dir, KB_AUDIT_RETENTION_DAYS=0, KB_SEARCH_LOG_RETENTION_DAYS=0)
+    db = open_db(data_dir)
+    with db.conn:
+        db["audit"].insert({"at": "2001-01-01T00:00:00+00:00", "actor": "cu", "action": "save"})
+    login(app.test_client(), "bientap")
+    assert db["audit"].count_where("actor = 'cu'") == 1

@@ -27,6 +27,7 @@ ACTION_LABELS = {
     "login": "Đăng nhập",
     "login_failed": "Đăng nhập thất bại",
     "login_throttled": "Đăng nhập bị tạm chặn",
+    "login_throttled_address": "Đăng nhập bị tạm chặn theo địa chỉ",
     "logout": "Đăng xuất",
     "create": "Tạo mục",
     "save": "Lưu mục",

@@ -21,7 +21,7 @@ def search():
     results = run_search(params)
     if results is None:
         return {"error": "Chưa có chỉ mục tìm kiếm; cần chạy 'flask --app app kb reindex'.", "status": 503}, 503
-    log_search(current_app.config["KB_DATA_DIR"], params, results)
+    log_search(current_app.config["KB_DATA_DIR"], params, results, current_app.config["KB_SEARCH_LOG_RETENTION_DAYS"])
     return {
         "query": results.query,
         "total": results.total,

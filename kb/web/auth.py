@@ -15,7 +15,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from ..accounts import audit, authenticate, load_secret_key, session_user, throttled
+from ..accounts import User, audit, authenticate, end_session, load_secret_key, session_user, start_session
+from ..store import prune_logs
 from . import get_db
 
 __all__ = ["actor", "bp", "client_address", "init_auth", "role_required"]
@@ -60,10 +61,32 @@ def role_required(role: str) -> Callable:
 
 
 def _safe_next(target: str | None) -> str:
-    """Return target if it is a path on this site, else the home page (no open redirects)."""
+    """Return target if it is a plain path on this site, else the home page (never another site)."""
+    home = url_for("public.home")
+    # A control character has no place in a path: CR/LF would break the Location header, and
+    # browsers drop tabs and newlines from URLs, so "/\t/host" would be read as "//host".
+    if not target or any(ord(c) < 32 or 127 <= ord(c) < 160 for c in target):
+        return home
+    parts = urlsplit(target)
     # "//host" and "/\\host" are read by browsers as another site; backslashes never belong here.
-    local = target and target.startswith("/") and not target.startswith("//") and "\\" not in target
-    return target if local and not urlsplit(target).netloc else url_for("public.home")
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return home
+    return target
+
+
+def _session_limits() -> tuple[float, float]:
+    """Return how long a session lives without a request, and at most, in seconds."""
+    config = current_app.config
+    return config["KB_SESSION_IDLE_MINUTES"] * 60, config["KB_SESSION_MAX_HOURS"] * 3600
+
+
+def _sign_in(user: User, address: str) -> None:
+    """Open a session for this browser, record the sign-in, and forget logs past their retention."""
+    db, config = get_db(), current_app.config
+    login_user(start_session(db, user, *_session_limits()))
+    audit(db, user.name, "login", user.name, address=address)
+    with db.conn:  # every sign-in is often enough: what the audit log records needs one
+        prune_logs(db.conn, config["KB_AUDIT_RETENTION_DAYS"], config["KB_SEARCH_LOG_RETENTION_DAYS"])
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -74,22 +97,18 @@ def login():
     status = 200
     if form.validate_on_submit():
         db, address = get_db(), client_address()
-        wait = throttled(db, form.name.data, address)
-        if wait:
-            minutes = max(1, -(-wait // 60))
+        attempt = authenticate(db, form.name.data, form.password.data, address)
+        if attempt.wait:
+            minutes = max(1, -(-attempt.wait // 60))
             error = f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút."
-            audit(db, form.name.data, "login_throttled", form.name.data, address=address)
             status = 429
+        elif attempt.user is None:
+            error = "Tên tài khoản hoặc mật khẩu không đúng."
+            audit(db, form.name.data, "login_failed", form.name.data, address=address)
+            status = 401
         else:
-            user = authenticate(db, form.name.data, form.password.data, address)
-            if user is None:
-                error = "Tên tài khoản hoặc mật khẩu không đúng."
-                audit(db, form.name.data, "login_failed", form.name.data, address=address)
-                status = 401
-            else:
-                login_user(user)
-                audit(db, user.name, "login", user.name, address=address)
-                return redirect(_safe_next(request.args.get("next")))
+            _sign_in(attempt.user, address)
+            return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
         status = 400
     return render_template("login.html", form=form, error=error), status
@@ -97,9 +116,15 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out (a POST with its CSRF token, so no other site can sign anyone out)."""
+    """Sign out this browser (a POST with its CSRF token, so no other site can sign anyone out).
+
+    The session ends on the server: a copy of the cookie opens nothing afterwards. Other
+    browsers signed in to the same account stay signed in.
+    """
     if current_user.is_authenticated:
-        audit(get_db(), current_user.name, "logout", current_user.name, address=client_address())
+        db = get_db()
+        end_session(db, current_user.session)
+        audit(db, current_user.name, "logout", current_user.name, address=client_address())
     logout_user()
     flash("Bạn đã đăng xuất.")
     return redirect(url_for("public.home"))
@@ -156,6 +181,6 @@ def init_auth(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def _load_user(session_id: str):
-    """Return the signed-in account, or None if it was disabled or its sessions were ended."""
-    return session_user(get_db(), session_id)
+def _load_user(token: str):
+    """Return the signed-in account, or None if its session ended, expired or the account was disabled."""
+    return session_user(get_db(), token, *_session_limits())

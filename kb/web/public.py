@@ -117,7 +117,9 @@ def search():
             without_filters = unfiltered
     empty_kb = results is not None and results.total == 0 and _knowledge_base_empty(params)
     if results is not None:
-        log_search(current_app.config["KB_DATA_DIR"], params, results)
+        log_search(
+            current_app.config["KB_DATA_DIR"], params, results, current_app.config["KB_SEARCH_LOG_RETENTION_DAYS"]
+        )
     return render_template(
         "search.html",
         empty_kb=empty_kb,
