@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from flask import Flask, current_app, g, render_template, request
+from flask import Flask, current_app, g, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from indexer import IndexMissing, SearchIndex
@@ -14,6 +14,7 @@ from indexer import IndexMissing, SearchIndex
 from ..catalog import index_dir
 from ..store import open_db
 from ..vocabulary import load_vocabulary
+from .params import SearchParams, SearchTooLarge
 
 __all__ = ["get_db", "get_index", "init_app"]
 
@@ -58,6 +59,16 @@ def _error_page(exc: HTTPException):
     if _wants_json():
         return {"error": message, "status": exc.code}, exc.code
     return render_template("error.html", code=exc.code, message=message), exc.code
+
+
+def _search_too_large(exc: SearchTooLarge):
+    """Refuse a search past the filter bounds: say why, and offer it again without filters."""
+    if _wants_json():
+        return {"error": exc.message, "status": 400}, 400
+    retry = SearchParams(exc.query, {}, 1, 1)
+    return render_template(
+        "error.html", code=400, message=exc.message, params=retry, retry_url=url_for("public.search", **retry.args())
+    ), 400
 
 
 def _server_error(exc: Exception):
@@ -132,6 +143,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(insight.bp)
     app.context_processor(_user_context)
     app.register_error_handler(HTTPException, _error_page)
+    app.register_error_handler(SearchTooLarge, _search_too_large)
     app.register_error_handler(Exception, _server_error)
 
 
