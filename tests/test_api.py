@@ -55,6 +55,19 @@ def test_unknown_model_and_drafts_are_json_404(client):
         assert response.get_json()["error"] == "Không tìm thấy trang này."
 
 
+def test_search_with_too_many_filter_values_is_a_json_400(client):
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    flood = "&".join([f"unit={a}{b}" for a in letters for b in letters][:505])
+    response = client.get(f"/api/search?q=x&{flood}")
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "error": "Quá nhiều bộ lọc: tối đa 20 giá trị cho mỗi mục lọc (mục “Đơn vị” đang có 505).",
+        "status": 400,
+    }
+    at_bound = "&".join(f"unit=a{b}" for b in "abcdefghijklmnopqrst")
+    assert client.get(f"/api/search?q=x&{at_bound}").status_code == 200
+
+
 def test_search_without_index_is_503(content_dir, tmp_path):
     from kb import create_app
 

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
+import string
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
+from conftest import write_samples
 from helpers import login
 
 from kb import create_app
+from kb.catalog import reindex
+from kb.web.params import MAX_FILTER_VALUES, MAX_QUERY_LENGTH, MAX_VALUES_PER_FACET
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -241,3 +247,87 @@ def test_a_search_with_no_match_in_a_full_knowledge_base_is_not_called_empty(cli
     html = html_of(client, "/search?q=xqzkhongco")
     assert "Không tìm thấy mô hình nào" in html
     assert "Chưa có mô hình nào trong kho" not in html
+
+
+# 505 values of two letters: a 4 KB address that made a 6.4 MB page (each value's link carried all the others).
+FLOOD = [("unit", "".join(pair)) for pair in itertools.product(string.ascii_lowercase, repeat=2)][:505]
+UNITS = [("unit", f"Đồn {i}") for i in range(21)]
+PROVINCES = [("province", f"Tỉnh {i}") for i in range(20)]
+LONG_UNITS = [("unit", "Đồn Biên phòng " + "ư" * 180 + str(i)) for i in range(5)]
+TOO_LONG = "Yêu cầu tìm kiếm quá dài: tối đa 4096 ký tự"
+
+
+@pytest.mark.parametrize(
+    ("pairs", "words"),
+    [
+        (FLOOD, "Quá nhiều bộ lọc: tối đa 20 giá trị cho mỗi mục lọc (mục “Đơn vị” đang có 505)."),
+        (UNITS, "tối đa 20 giá trị cho mỗi mục lọc (mục “Đơn vị” đang có 21)"),
+        (UNITS[:20] + PROVINCES + [("year", "2022")], "tối đa 40 giá trị lọc cho một lần tìm (đang có 41)."),
+        (LONG_UNITS, TOO_LONG),
+        ([("utm", "x" * 40)] * 100, TOO_LONG),
+    ],
+    ids=["505-units", "21-units", "41-values", "long-values", "unknown-arguments"],
+)
+def test_a_search_past_the_filter_bounds_is_refused_in_vietnamese(client, pairs, words):
+    response = client.get("/search?" + urlencode([("q", "tủ thuốc"), *pairs]))
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert words in html
+    # The page still offers the search: the words typed, in the box, and without the filters.
+    assert '<a href="/search?q=t%E1%BB%A7+thu%E1%BB%91c">Tìm lại không kèm bộ lọc</a>' in html
+    assert 'name="q" value="tủ thuốc"' in html and 'type="hidden" name="unit"' not in html
+    assert len(response.data) < 25_000
+
+
+@pytest.mark.parametrize("words", ["x" * 10_000, "ệ" * 3000, "nghiêng " * 600])
+def test_long_words_alone_are_shortened_never_refused(client, words):
+    assert client.get("/search", query_string={"q": words}).status_code == 200
+    assert client.get("/api/search", query_string={"q": words, "unit": "Đồn A"}).status_code == 200
+
+
+def test_a_search_at_the_filter_bounds_is_served(client):
+    units = [("unit", f"Đồn Biên phòng số {i}") for i in range(MAX_VALUES_PER_FACET - 1)]
+    html = html_of(client, "/search?" + urlencode([*units, ("unit", "Bộ đội Biên phòng tỉnh Nghệ An")]))
+    assert "1 mô hình" in html and "Tủ thuốc biên cương" in html
+    assert html.count('aria-label="Bỏ lọc Đơn vị:') == MAX_VALUES_PER_FACET
+
+
+def _at_the_bound(pairs: list[tuple[str, str]]) -> str:
+    """Return a search URL with these filters and the longest query that keeps it within the bound."""
+    words = itertools.cycle("đồn biên phòng ở vùng sâu vùng xa ")
+    q = ""
+    while len(q) < 500 and len(urlencode([("q", q + "ư"), *pairs])) <= MAX_QUERY_LENGTH:
+        q += next(words)
+    assert len(urlencode([("q", q), *pairs])) > MAX_QUERY_LENGTH - 200 or len(q) == 500
+    return "/search?" + urlencode([("q", q), *pairs, ("per_page", "50")])
+
+
+def test_a_page_at_the_filter_bounds_stays_under_a_megabyte(tmp_path):
+    """Every link on the page carries the whole search: the bounds keep the page's size bounded too."""
+    samples = [
+        dict(
+            slug=f"mo-hinh-{i}", title=f"Mô hình số {i}", summary="Tóm tắt.", body="Nội dung.",
+            unit=f"Đồn Biên phòng Cửa khẩu số {i}, BĐBP tỉnh {i}", province=f"Tỉnh số {i}",
+            fields=["Y tế", "Dân vận"], year=1980 + i,
+        )
+        for i in range(45)
+    ]  # fmt: skip
+    write_samples(tmp_path / "content", samples)
+    reindex(tmp_path / "content", tmp_path / "instance")
+    client = create_app(
+        {"TESTING": True, "KB_CONTENT_DIR": tmp_path / "content", "KB_DATA_DIR": tmp_path / "instance"}
+    ).test_client()
+    searches = {
+        # Units and years of different entries: every facet keeps its 30 most frequent values shown.
+        "units-and-years": [("unit", s["unit"]) for s in samples[:20]]
+        + [("year", str(s["year"])) for s in samples[25:45]],
+        "units-and-provinces": [("unit", s["unit"]) for s in samples[:20]]
+        + [("province", s["province"]) for s in samples[:20]],
+        "nothing-matches": [("unit", f"Đồn Biên phòng không có số {i}") for i in range(20)]
+        + [("province", f"Tỉnh không có số {i}") for i in range(20)],
+    }
+    for name, pairs in searches.items():
+        assert len(pairs) == MAX_FILTER_VALUES
+        response = client.get(_at_the_bound(pairs))
+        assert response.status_code == 200, name
+        assert len(response.data) < 1_000_000, name

@@ -7,7 +7,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 
-from flask import Flask, current_app, g, make_response, render_template, request
+from flask import Flask, current_app, g, make_response, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from indexer import IndexMissing, SearchIndex
@@ -15,6 +15,7 @@ from indexer import IndexMissing, SearchIndex
 from ..catalog import index_dir
 from ..store import StoreBusy, open_db
 from ..vocabulary import load_vocabulary
+from .params import SearchParams, SearchTooLarge
 
 __all__ = ["get_db", "get_index", "init_app", "recover_at_start", "warm_up"]
 
@@ -59,6 +60,16 @@ def _error_page(exc: HTTPException):
     if _wants_json():
         return {"error": message, "status": exc.code}, exc.code
     return render_template("error.html", code=exc.code, message=message), exc.code
+
+
+def _search_too_large(exc: SearchTooLarge):
+    """Refuse a search past the filter bounds: say why, and offer it again without filters."""
+    if _wants_json():
+        return {"error": exc.message, "status": 400}, 400
+    retry = SearchParams(exc.query, {}, 1, 1)
+    return render_template(
+        "error.html", code=400, message=exc.message, params=retry, retry_url=url_for("public.search", **retry.args())
+    ), 400
 
 
 BUSY = "Hệ thống đang bận ghi dữ liệu khác. Không có gì bị mất hay bị thay đổi; vui lòng thử lại sau vài giây."
@@ -148,6 +159,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(insight.bp)
     app.context_processor(_user_context)
     app.register_error_handler(HTTPException, _error_page)
+    app.register_error_handler(SearchTooLarge, _search_too_large)
     app.register_error_handler(Exception, _server_error)
 
 

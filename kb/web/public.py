@@ -18,18 +18,11 @@ from ..replications import adopted_by_same_units, evidence_level, ledger_stats, 
 from ..store import get_entry, log_search, newest_entries, published_only
 from . import get_db, get_index
 from .forms import SimpleForm
-from .params import SearchParams
+from .params import FACET_LABELS, SearchParams
 
 bp = Blueprint("public", __name__)
 URL_SAFE = "!$'()*,/:;?@"  # what werkzeug's URL building leaves unescaped in a query string
 
-FACET_LABELS = {
-    "level": "Mức độ nhân rộng",
-    "field": "Lĩnh vực",
-    "province": "Tỉnh, thành phố",
-    "unit": "Đơn vị",
-    "year": "Năm",
-}
 SORT_LABELS = {"relevance": "Phù hợp nhất", "replicated": "Nhân rộng nhiều nhất", "newest": "Mới nhất"}
 
 
