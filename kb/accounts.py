@@ -8,15 +8,13 @@ import os
 import secrets
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import sqlite_utils
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .store import now_iso
+from .store import now_iso, write_audit, write_transaction
 
 __all__ = [
     "PASSWORD_MIN",
@@ -306,18 +304,6 @@ def set_password(db: sqlite_utils.Database, user: User, password: str) -> None:
     end_sessions(db, user)
 
 
-@contextmanager
-def _immediate(db: sqlite_utils.Database) -> Iterator[None]:
-    """Run a block in one write transaction taken at once (BEGIN IMMEDIATE), across processes."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.conn.rollback()
-        raise
-    db.conn.commit()
-
-
 def _wait(db: sqlite_utils.Database, key: str, address: str, now: float) -> tuple[int, str]:
     """Return the seconds to wait before this name or address may try again, and which one is paused."""
     waits = {}
@@ -344,7 +330,7 @@ def authenticate(db: sqlite_utils.Database, name: str, password: str, address: s
     A wrong password, an unknown name and a disabled account all fail the same way.
     """
     key, now = _key(name), time.time()
-    with _immediate(db):
+    with write_transaction(db):
         wait, paused = _wait(db, key, address, now)
         if wait:
             if paused == "address":  # any name from there: one row for the address
@@ -395,12 +381,9 @@ def _audit_repeat(
 def audit(
     db: sqlite_utils.Database, actor: str | None, action: str, target: str = "", detail: str = "", address: str = ""
 ) -> None:
-    """Append one line to the audit log."""
-    with db.conn:
-        db["audit"].insert(
-            {"at": now_iso(), "actor": actor or "", "action": action, "target": target, "detail": detail,
-             "address": address}
-        )  # fmt: skip
+    """Append one line to the audit log (StoreBusy if the database stays locked)."""
+    with write_transaction(db) as conn:
+        write_audit(conn, actor, action, target, detail, address)
 
 
 def load_secret_key(data_dir: Path) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,14 @@ def runner(app):
 def shipped_content(tmp_path: Path) -> Path:
     """Return a copy of the project's own content directory."""
     return Path(shutil.copytree(ROOT / "content", tmp_path / "shipped"))
+
+
+@pytest.fixture
+def write_locked(data_dir):
+    """Hold the database's write lock from another connection, as another process would."""
+    other = sqlite3.connect(data_dir / "kb.sqlite3", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    yield other
+    if other.in_transaction:
+        other.execute("ROLLBACK")
+    other.close()

@@ -68,6 +68,23 @@ def test_sign_in_and_out_and_the_session_cookie_is_httponly_and_samesite(csrf_ap
     assert client.get("/admin").status_code == 302
 
 
+def test_signing_in_or_out_while_the_database_is_locked_says_busy_and_decides_nothing(csrf_app, request):
+    client = csrf_app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    other = csrf_app.test_client()
+    login(other, "bientap")
+    home = other.get("/").get_data(as_text=True)
+    locked = request.getfixturevalue("write_locked")
+    busy = client.post("/login", data={"name": "quantri", "password": PASSWORD, "csrf_token": token(page)})
+    assert busy.status_code == 503 and "Hệ thống đang bận" in busy.get_data(as_text=True)
+    out = other.post("/logout", data={"csrf_token": token(home)})
+    assert out.status_code == 503 and "Hệ thống đang bận" in out.get_data(as_text=True)
+    locked.execute("ROLLBACK")
+    assert other.get("/edit").status_code == 200  # the sign-out did not happen: still signed in, and told so
+    assert login(client, "quantri").status_code == 302
+    assert client.get("/admin").status_code == 200
+
+
 def test_sign_in_goes_back_where_the_user_was_but_never_to_another_site(csrf_app):
     client = csrf_app.test_client()
     assert login(client, "bientap", next_url="/edit/new").headers["Location"] == "/edit/new"

@@ -16,8 +16,8 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ..accounts import User, audit, authenticate, end_session, load_secret_key, session_user, start_session
-from ..store import prune_logs
-from . import get_db
+from ..store import StoreBusy, prune_logs
+from . import BUSY, get_db
 
 __all__ = ["actor", "bp", "client_address", "init_auth", "role_required"]
 
@@ -96,21 +96,31 @@ def login():
     error = None
     status = 200
     if form.validate_on_submit():
-        db, address = get_db(), client_address()
-        attempt = authenticate(db, form.name.data, form.password.data, address)
-        if attempt.wait:
-            minutes = max(1, -(-attempt.wait // 60))
-            error = f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút."
-            status = 429
-        elif attempt.user is None:
-            error = "Tên tài khoản hoặc mật khẩu không đúng."
-            audit(db, form.name.data, "login_failed", form.name.data, address=address)
-            status = 401
-        else:
-            _sign_in(attempt.user, address)
-            return redirect(_safe_next(request.args.get("next")))
+        try:
+            return _attempt(form)
+        except StoreBusy:  # another process holds the database: nothing was decided, say so
+            error, status = BUSY, 503
     elif request.method == "POST":
         status = 400
+    return render_template("login.html", form=form, error=error), status
+
+
+def _attempt(form: LoginForm):
+    """Check a sign-in form; return the redirect of a success or the form page with its error."""
+    db, address = get_db(), client_address()
+    error, status = None, 200
+    attempt = authenticate(db, form.name.data, form.password.data, address)
+    if attempt.wait:
+        minutes = max(1, -(-attempt.wait // 60))
+        error = f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút."
+        status = 429
+    elif attempt.user is None:
+        error = "Tên tài khoản hoặc mật khẩu không đúng."
+        audit(db, form.name.data, "login_failed", form.name.data, address=address)
+        status = 401
+    else:
+        _sign_in(attempt.user, address)
+        return redirect(_safe_next(request.args.get("next")))
     return render_template("login.html", form=form, error=error), status
 
 
