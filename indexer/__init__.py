@@ -1,7 +1,18 @@
 """Vietnamese-aware full-text search behind a small API; Whoosh stays inside this package."""
 
 from .analysis import Analysis, Syllable, analyze, document_codes, syllables
-from .engine import FACETS, SCHEMA_VERSION, SORTS, Document, Hit, IndexBusy, IndexMissing, SearchIndex, SearchResults
+from .engine import (
+    FACETS,
+    SCHEMA_VERSION,
+    SORTS,
+    AnalysisFailed,
+    Document,
+    Hit,
+    IndexBusy,
+    IndexMissing,
+    SearchIndex,
+    SearchResults,
+)
 from .query import parse_query
 from .snippets import highlight, snippet
 from .text import canonical_syllable, fold_accents, normalize_text
@@ -12,6 +23,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "SORTS",
     "Analysis",
+    "AnalysisFailed",
     "Document",
     "Hit",
     "IndexBusy",

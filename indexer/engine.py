@@ -36,6 +36,7 @@ __all__ = [
     "FACETS",
     "SCHEMA_VERSION",
     "SORTS",
+    "AnalysisFailed",
     "Document",
     "Hit",
     "IndexBusy",
@@ -61,6 +62,10 @@ postings.install()
 
 class IndexMissing(RuntimeError):
     """No index has been built yet."""
+
+
+class AnalysisFailed(RuntimeError):
+    """Most documents of a build or update could not be analysed: nothing was changed."""
 
 
 class IndexBusy(RuntimeError):
@@ -207,6 +212,13 @@ def _fields_of(doc: Document) -> dict[str, object]:
     }
 
 
+def _check_failures(failures: list[tuple[str, str]], succeeded: int) -> None:
+    """Raise AnalysisFailed when more documents failed than succeeded: the analyser is broken, not an entry."""
+    if failures and len(failures) > succeeded:
+        slug, reason = failures[0]
+        raise AnalysisFailed(f"Không phân tích được {len(failures)} mục để lập chỉ mục (ví dụ {slug}: {reason}).")
+
+
 def _reporter(failed: list[tuple[str, str]] | None) -> Callable[[Document, str], None] | None:
     """Return what notes a document left out of the index in failed, as (slug, reason)."""
     return None if failed is None else lambda doc, reason: failed.append((doc.slug, reason))
@@ -261,8 +273,11 @@ class SearchIndex:
 
         With many documents expected (or an unknown number), Whoosh writes segments in parallel.
         A document that cannot be analysed is left out and reported in failed as (slug, reason).
+        If more documents fail than succeed, the analyser itself is broken: AnalysisFailed is
+        raised and the live generation keeps serving.
         """
         self.root.mkdir(parents=True, exist_ok=True)
+        failures: list[tuple[str, str]] = []
         with self._write_lock():
             fresh = Path(tempfile.mkdtemp(prefix="gen-", dir=self.root))
             try:
@@ -271,9 +286,10 @@ class SearchIndex:
                 with self._cache() as cache:
                     procs = 1 if expected is not None and expected < PARALLEL_WRITE_FROM else os.cpu_count() or 1
                     analysed = prepare(
-                        docs, _fields_of, cache, seen=seen, finish=_volatile_fields, failed=_reporter(failed)
+                        docs, _fields_of, cache, seen=seen, finish=_volatile_fields, failed=_reporter(failures)
                     )
                     count = write_documents(ix, analysed, procs=procs)
+                    _check_failures(failures, count)
                     cache.retain(seen)  # what no entry uses any more
                 ix.close()
                 (fresh / SCHEMA_FILE).write_text(SCHEMA_VERSION, encoding="utf-8")
@@ -281,6 +297,8 @@ class SearchIndex:
                 shutil.rmtree(fresh, ignore_errors=True)
                 raise
             self._switch_to(fresh)
+        if failed is not None:
+            failed += failures
         return count
 
     def update(
@@ -293,19 +311,26 @@ class SearchIndex:
         """Add or replace docs and delete slugs in the live generation, in one commit.
 
         Raise IndexBusy if another writer holds the index for longer than wait seconds. A
-        document that cannot be analysed keeps its indexed version and is reported in failed.
+        document that cannot be analysed keeps its indexed version and is reported in failed;
+        if more fail than succeed, nothing is committed and AnalysisFailed is raised.
         """
+        failures: list[tuple[str, str]] = []
         with self._write_lock(timeout=wait):
             ix = whoosh_index.open_dir(self._current_dir())
             try:
                 with self._cache() as cache, SegmentWriterPlus(ix, timeout=30.0) as writer:
                     for slug in deletes:
                         writer.delete_by_term("slug", slug)
-                    analysed = prepare(upserts, _fields_of, cache, finish=_volatile_fields, failed=_reporter(failed))
-                    for fields in analysed:
+                    written = 0
+                    for fields in prepare(upserts, _fields_of, cache, finish=_volatile_fields,
+                                          failed=_reporter(failures)):  # fmt: skip
                         writer.update_document(**fields)
+                        written += 1
+                    _check_failures(failures, written)  # raising here cancels the writer: no commit
             finally:
                 ix.close()
+        if failed is not None:
+            failed += failures
 
     @contextmanager
     def _cache(self) -> Iterator[AnalysisCache]:

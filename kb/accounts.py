@@ -186,15 +186,20 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_session(db: sqlite_utils.Database, user: User, idle_s: float, lifetime_s: float) -> User:
-    """Open a session for a browser that just signed in; return the user carrying its token."""
+def start_session(db: sqlite_utils.Database, user: User, idle_s: float, lifetime_s: float, address: str = "") -> User:
+    """Open a session for a browser that just signed in, with its audit line; return the user carrying its token.
+
+    Both are written in one transaction (StoreBusy if the database stays locked): a sign-in
+    is recorded exactly when it happened.
+    """
     token, now = secrets.token_urlsafe(32), time.time()
-    with db.conn:
-        db.execute(
+    with write_transaction(db) as conn:
+        conn.execute(
             "INSERT INTO sessions (id, user_id, version, created, seen) VALUES (?, ?, ?, ?, ?)",
             [_digest(token), user.id, user.session_version, now, now],
         )
-        db.execute("DELETE FROM sessions WHERE seen < ? OR created < ?", [now - idle_s, now - lifetime_s])
+        conn.execute("DELETE FROM sessions WHERE seen < ? OR created < ?", [now - idle_s, now - lifetime_s])
+        write_audit(conn, user.name, "login", user.name, address=address)
     return replace(user, session=token)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import logging
 import multiprocessing
 import os
 import secrets
@@ -38,6 +39,7 @@ __all__ = [
     "ReindexReport",
     "check_content",
     "clean_temp_files",
+    "content_lock",
     "heal_entry",
     "index_dir",
     "index_saved",
@@ -50,6 +52,11 @@ __all__ = [
 
 # Below this many files to read, starting worker processes costs more than it saves.
 PARALLEL_FROM = 64
+# How long a request waits for another save to finish before it answers "busy" (seconds): well
+# within the server's worker timeout (30 s), even when the save ahead waits for a busy index.
+CONTENT_WAIT = 10.0
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[Iterable[Document], int], AbstractContextManager[Iterable[Document]]]
 
@@ -147,8 +154,12 @@ def _load_many(jobs: list[tuple[bytes, str, tuple[str, ...]]]) -> list[tuple[Ent
     procs = os.cpu_count() or 1
     if len(jobs) < PARALLEL_FROM or procs < 2:
         return [_load_outcome(job) for job in jobs]
-    with multiprocessing.get_context("fork").Pool(procs) as pool:
+    pool = multiprocessing.get_context("fork").Pool(procs)
+    try:
         return pool.map(_load_outcome, jobs, chunksize=16)
+    finally:  # let the workers finish and exit (terminate() may leave one stuck on a signal handler)
+        pool.close()
+        pool.join()
 
 
 def check_content(content_dir: Path) -> CheckReport:
@@ -208,16 +219,22 @@ def reindex(content_dir: Path, data_dir: Path, full: bool = False, progress: Pro
     started = time.perf_counter()
     clean_temp_files(content_dir, data_dir)
     with run_lock(data_dir):
-        report = _reindex_once(content_dir, data_dir, full, progress)
-        for _ in range(5):  # saves keep coming only as fast as people type
-            if not _pending(open_db(data_dir)):
-                break
-            more = _reindex_once(content_dir, data_dir, False, None)
-            report.problems = sorted({*report.problems, *more.problems}, key=lambda p: (p.path, p.line))
-            report.updated += more.updated + more.added
-            report.removed += more.removed
+        report = _reindex_passes(content_dir, data_dir, full, progress)
     report.seconds = time.perf_counter() - started
     _remember_run(open_db(data_dir), report)
+    return report
+
+
+def _reindex_passes(content_dir: Path, data_dir: Path, full: bool, progress: Progress | None) -> ReindexReport:
+    """Reindex, then take what saves queued meanwhile (a few passes at most), under the run lock."""
+    report = _reindex_once(content_dir, data_dir, full, progress)
+    for _ in range(5):  # saves keep coming only as fast as people type
+        if not _pending(open_db(data_dir)):
+            break
+        more = _reindex_once(content_dir, data_dir, False, None)
+        report.problems = sorted({*report.problems, *more.problems}, key=lambda p: (p.path, p.line))
+        report.updated += more.updated + more.added
+        report.removed += more.removed
     return report
 
 
@@ -295,13 +312,20 @@ def _reindex_once(content_dir: Path, data_dir: Path, full: bool, progress: Progr
         with (progress or _no_progress)(docs, len(docs)) as items:
             index.update(items, deletes=removed, failed=failed)
     report.problems += _unindexed(failed, {**{s: r["path"] for s, r in by_slug.items()}, **winners})
+    # Rows follow only what the index took and what is still on disk: an entry that failed
+    # analysis, or a file saved again since it was read, keeps its row and is queued again.
+    bad = {slug for slug, _why in failed}
+    done = [item for item in fresh if item[0].slug not in bad and _still_on_disk(content_dir, item[0])]
+    done_slugs = {entry.slug for entry, _h, _t in done}
+    again = {entry.path: secrets.token_hex(8) for entry, _h, _t in fresh if entry.slug not in done_slugs}
     with db.conn:
         if by_slug:  # not on the first build: every file is new then, and none has a history yet
-            _record_recovered(db.conn, content_dir, fresh)
-        write_entry_rows(db.conn, fresh)
+            _record_recovered(db.conn, content_dir, done)
+        write_entry_rows(db.conn, done)
         db.conn.executemany("DELETE FROM entries WHERE slug = ?", [(slug,) for slug in removed])
         # Only as read above: a save queued since stays queued.
         db.conn.executemany("DELETE FROM pending WHERE path = ? AND token = ?", list(pending.items()))
+        queue_files(db.conn, again)
     set_meta(db, "config_hash", config)
 
     report.added = sum(1 for e, _, _ in fresh if e.slug not in by_slug)
@@ -312,6 +336,14 @@ def _reindex_once(content_dir: Path, data_dir: Path, full: bool, progress: Progr
     read = {rel for _raw, rel, _a in jobs} | {rel for rel, _w in losers}
     _remember_problems(db, report.problems, read, files=set(paths))
     return report
+
+
+def _still_on_disk(content_dir: Path, entry: Entry) -> bool:
+    """Return True if the entry's file still has the text it was read with."""
+    try:
+        return hashlib.sha256((content_dir / entry.path).read_bytes()).hexdigest() == entry.content_hash
+    except OSError:
+        return False
 
 
 def _remember_problems(db, problems: list[Problem], read: set[str], files: set[str] | None) -> None:
@@ -376,36 +408,50 @@ def _remember_run(db, report: ReindexReport) -> None:
     set_meta(db, "last_reindex", json.dumps(summary, ensure_ascii=False))
 
 
+def content_lock(data_dir: Path, wait: float | None = CONTENT_WAIT) -> AbstractContextManager[bool]:
+    """Hold the lock under which entry files are written (one save at a time, across processes).
+
+    With wait, yield False instead of blocking longer: a request must answer "busy" well before
+    the server's worker timeout.
+    """
+    return file_lock(data_dir / "content.lock", wait=wait)
+
+
 def reindex_files(content_dir: Path, data_dir: Path, rels: list[str], wait: float = 5.0) -> bool:
     """Bring a few files (paths relative to content_dir) into the database and the index now.
 
-    Return False if the index had to queue them (see index_saved). A file that is broken now
-    keeps its last good version, as in reindex(); a file that is gone is removed.
+    Return False if the index had to queue them (see index_saved); raise StoreBusy if a save or
+    the database kept them busy. A file that is broken now keeps its last good version, as in
+    reindex(); a file that is gone is removed. Under the content lock, like a save: what is read
+    is what is written.
     """
     db = open_db(data_dir)
     allowed = load_fields(content_dir / "fields.yml")
-    fresh: list[tuple[Entry, str, str]] = []
-    problems: list[Problem] = []
-    removed: set[str] = set()
-    for rel in rels:
-        path = content_dir / rel
-        if not path.is_file():
-            removed.add(Path(rel).stem)
-            continue
-        outcome = _load_outcome((path.read_bytes(), rel, allowed))
-        if isinstance(outcome, list):
-            problems += outcome
-        else:
-            problems += outcome[0].warnings
-            fresh.append(outcome)
-    tokens = {rel: secrets.token_hex(8) for rel in rels}
-    with write_transaction(db) as conn:
-        _record_recovered(conn, content_dir, fresh)
-        write_entry_rows(conn, fresh)
-        conn.executemany("DELETE FROM entries WHERE slug = ?", [(slug,) for slug in removed])
-        write_problems(conn, problems, set(rels))
-        queue_files(conn, tokens)
-    return index_saved(content_dir, data_dir, fresh, tokens, removed, wait=wait)
+    with content_lock(data_dir) as locked:
+        if not locked:
+            raise StoreBusy("the content lock is held")
+        fresh: list[tuple[Entry, str, str]] = []
+        problems: list[Problem] = []
+        removed: set[str] = set()
+        for rel in rels:
+            path = content_dir / rel
+            if not path.is_file():
+                removed.add(Path(rel).stem)
+                continue
+            outcome = _load_outcome((path.read_bytes(), rel, allowed))
+            if isinstance(outcome, list):
+                problems += outcome
+            else:
+                problems += outcome[0].warnings
+                fresh.append(outcome)
+        tokens = {rel: secrets.token_hex(8) for rel in rels}
+        with write_transaction(db) as conn:
+            _record_recovered(conn, content_dir, fresh)
+            write_entry_rows(conn, fresh)
+            conn.executemany("DELETE FROM entries WHERE slug = ?", [(slug,) for slug in removed])
+            write_problems(conn, problems, set(rels))
+            queue_files(conn, tokens)
+        return index_saved(content_dir, data_dir, fresh, tokens, removed, wait=wait)
 
 
 def index_saved(
@@ -420,8 +466,18 @@ def index_saved(
 
     When a reindex runs (or another writer holds the index) for longer than wait, or the fields
     or province names changed (a full reindex is due), the files stay queued: a running reindex
-    takes them before it ends, else the next one does. Nothing is lost.
+    takes them before it ends, else the next one does. Nothing is lost. The change itself is
+    committed before this runs, so no failure here may undo it or be reported as one: it is
+    logged, and the entry waits in the queue.
     """
+    try:
+        return _index_saved(content_dir, data_dir, fresh, tokens, removed, wait)
+    except Exception:
+        log.exception("Indexing %s after it was saved failed; it stays queued", ", ".join(tokens))
+        return False
+
+
+def _index_saved(content_dir, data_dir, fresh, tokens, removed, wait) -> bool:
     db, index = open_db(data_dir), SearchIndex(index_dir(data_dir))
     vocab = load_vocabulary(content_dir)
     with run_lock(data_dir, wait=wait) as locked:
@@ -436,12 +492,17 @@ def index_saved(
             index.update(docs, deletes=removed, wait=wait, failed=failed)
         except IndexBusy:
             return False
-        with db.conn:
-            db.conn.executemany("DELETE FROM pending WHERE path = ? AND token = ?", list(tokens.items()))
+        bad = {slug for slug, _why in failed}
+        taken = [(rel, token) for rel, token in tokens.items() if Path(rel).stem not in bad]
+        with db.conn:  # an entry the index could not take stays queued, and is reported
+            db.conn.executemany("DELETE FROM pending WHERE path = ? AND token = ?", taken)
             if failed:
                 paths = {e.slug: e.path for e, _h, _t in fresh}
                 write_problems(db.conn, _unindexed(failed, paths), set())
-    return True
+    return not failed
+
+
+_UNHEALABLE: dict[str, str] = {}  # path -> hash of a drifted file that could not be brought in
 
 
 def heal_entry(content_dir: Path, data_dir: Path, row: dict) -> bool:
@@ -449,23 +510,32 @@ def heal_entry(content_dir: Path, data_dir: Path, row: dict) -> bool:
 
     A save killed between writing the file and committing (or a hand edit) leaves the database
     describing an older text. The file is the truth: a valid file changed on disk is indexed
-    at once (with a revision if the history lacks it). A broken file keeps its last good version.
+    at once (with a revision if the history lacks it). A file that cannot be used keeps its
+    last good version, and is not tried again on every visit (only once it changes again).
+    Never raises: a reader's page shows the last good version whatever happens here.
     """
-    path = (content_dir / row["path"]).resolve()
-    if not path.is_relative_to(content_dir.resolve()) or not path.is_file():
-        return False
-    raw = path.read_bytes()
-    if hashlib.sha256(raw).hexdigest() == row["content_hash"]:
-        return False
     try:
-        parse_entry(raw, row["path"], load_fields(content_dir / "fields.yml"))
-    except InvalidEntry:
-        return False
-    try:
+        path = (content_dir / row["path"]).resolve()
+        if not path.is_relative_to(content_dir.resolve()) or not path.is_file():
+            return False
+        raw = path.read_bytes()
+        digest = hashlib.sha256(raw).hexdigest()
+        if digest == row["content_hash"] or _UNHEALABLE.get(row["path"]) == digest:
+            return False
+        try:
+            render_entry(parse_entry(raw, row["path"], load_fields(content_dir / "fields.yml")))
+        except InvalidEntry:
+            if len(_UNHEALABLE) > 1000:
+                _UNHEALABLE.clear()
+            _UNHEALABLE[row["path"]] = digest
+            return False
         reindex_files(content_dir, data_dir, [row["path"]])
+        return True
     except StoreBusy:  # the next visit tries again; this one shows the last good version
         return False
-    return True
+    except Exception:
+        log.exception("Bringing %s up to date with its file failed", row.get("path"))
+        return False
 
 
 def clean_temp_files(content_dir: Path, data_dir: Path) -> int:
@@ -478,8 +548,8 @@ def clean_temp_files(content_dir: Path, data_dir: Path) -> int:
         return 0
     data_dir.mkdir(parents=True, exist_ok=True)
     removed = 0
-    with file_lock(data_dir / "content.lock"):
-        for tmp in models.rglob(".*.tmp"):
+    with content_lock(data_dir, wait=None):
+        for tmp in models.rglob(".*.md.*.tmp"):  # atomic_write's names: .<name>.md.<random>.tmp
             if tmp.is_file() and not tmp.is_symlink():
                 tmp.unlink(missing_ok=True)
                 removed += 1
@@ -501,7 +571,7 @@ def recover(content_dir: Path, data_dir: Path) -> ReindexReport | None:
     with run_lock(data_dir, wait=0) as locked:
         if not locked:
             return None
-        report = _reindex_once(content_dir, data_dir, False, None)
+        report = _reindex_passes(content_dir, data_dir, False, None)
     if report.added or report.updated or report.removed:
         _remember_run(db, report)
     return report

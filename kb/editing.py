@@ -15,7 +15,7 @@ import secrets
 import sqlite3
 import tempfile
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -23,9 +23,7 @@ from typing import Any
 import sqlite_utils
 import yaml
 
-from indexer.locks import file_lock
-
-from .catalog import index_saved, render_entry, write_problems
+from .catalog import content_lock, index_saved, render_entry, write_problems
 from .entries import InvalidEntry, Problem, load_fields, parse_entry, split_front_matter
 from .render import plain_text
 from .slugs import SLUG_RE, unique_slug
@@ -78,6 +76,9 @@ Kết quả đã ghi nhận (chỉ nêu số liệu có nguồn).
 Đơn vị khác cần những gì để áp dụng.
 """
 
+# How long a save waits for the index after its commit before leaving the entry queued (seconds).
+INDEX_WAIT = 2.0
+
 STATUS_LABELS = {
     "draft": "Bản nháp",
     "review": "Chờ duyệt",
@@ -129,7 +130,7 @@ class Draft:
 class SaveResult:
     """What a save did: saved (and whether the index has it), a conflict, or invalid input."""
 
-    outcome: str  # "saved" | "proposed" | "conflict" | "invalid" | "busy"
+    outcome: str  # "saved" | "proposed" | "conflict" | "invalid" | "busy" | "decided" (a proposal, meanwhile)
     slug: str = ""
     problems: list[Problem] = field(default_factory=list)
     current_text: str = ""  # the file as it is now, for the conflict page
@@ -247,11 +248,6 @@ def atomic_write(path: Path, data: bytes) -> None:
         os.close(directory)
 
 
-def _content_lock(data_dir: Path) -> AbstractContextManager[bool]:
-    """Serialise saves across worker processes: check-then-write is one step."""
-    return file_lock(data_dir / "content.lock")
-
-
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -329,7 +325,9 @@ def _save(content_dir, data_dir, db, slug, base_hash, who: Who, comment, make_te
     and a save it could not take at once stays queued.
     """
     allowed = load_fields(content_dir / "fields.yml")
-    with _content_lock(data_dir):
+    with content_lock(data_dir) as locked:
+        if not locked:  # another save has held the files too long: say busy, keep the text
+            return SaveResult("busy", slug or "")
         old_meta: dict[str, Any] = {}
         current: bytes | None = None
         if slug is None:
@@ -373,16 +371,17 @@ def _save(content_dir, data_dir, db, slug, base_hash, who: Who, comment, make_te
                     write_audit(conn, who.name, note.action, slug, note.detail, who.address)
                 if also is not None:
                     also(conn)
+                written = True  # from here on the file may have changed, even if atomic_write fails
                 atomic_write(path, data)  # last: a refusal above leaves the file as it was
-                written = True
         except BaseException as exc:
             if written:  # the transaction failed after the file was replaced: put the old file back
                 _put_back(path, current)
             if isinstance(exc, StoreBusy):
                 return SaveResult("busy", slug)
             raise
-        # Still under the lock: two quick saves of one entry reach the index in their order.
-        indexed = index_saved(content_dir, data_dir, saved, tokens)
+        # Still under the lock: two quick saves of one entry reach the index in their order. Not
+        # for long, though: a save behind this one waits for the lock.
+        indexed = index_saved(content_dir, data_dir, saved, tokens, wait=INDEX_WAIT)
     return SaveResult("saved", slug, current_hash=_digest(data), indexed=indexed)
 
 
@@ -426,7 +425,9 @@ def propose(
     """
     who = _who(author)
     allowed = load_fields(content_dir / "fields.yml")
-    with _content_lock(data_dir):
+    with content_lock(data_dir) as locked:
+        if not locked:
+            return SaveResult("busy", slug)
         path = _existing_path(content_dir, db, slug)
         current = path.read_bytes() if path.exists() else None
         if current is None or _digest(current) != base_hash:
@@ -475,14 +476,18 @@ def apply_proposal(
     )
 
     def decided(conn: sqlite3.Connection) -> None:
-        conn.execute(
-            "UPDATE proposals SET state = 'applied', decided_by = ?, decided_at = ? WHERE id = ?",
+        done = conn.execute(
+            "UPDATE proposals SET state = 'applied', decided_by = ?, decided_at = ? WHERE id = ? AND state = 'open'",
             [who.name, now_iso(), proposal["id"]],
-        )
+        ).rowcount
+        if not done:  # decided meanwhile by another admin: apply nothing
+            raise ProposalDecided(proposal["id"])
 
     note = Note("proposal_apply", f"#{proposal['id']} của {proposal['author']}")
-    return save_text(content_dir, data_dir, db, proposal["slug"], text, base_hash=base_hash, author=who,
-                     comment=comment, notes=(note,), also=decided)  # fmt: skip
+    with suppress(ProposalDecided):
+        return save_text(content_dir, data_dir, db, proposal["slug"], text, base_hash=base_hash, author=who,
+                         comment=comment, notes=(note,), also=decided)  # fmt: skip
+    return SaveResult("decided", proposal["slug"])
 
 
 def open_proposals(db: sqlite_utils.Database, slug: str | None = None) -> list[dict]:
@@ -500,18 +505,29 @@ def get_proposal(db: sqlite_utils.Database, slug: str, proposal_id: int) -> dict
     return next(db["proposals"].rows_where("slug = ? AND id = ?", [slug, proposal_id], limit=1), None)
 
 
-def decide_proposal(db: sqlite_utils.Database, proposal_id: int, state: str, admin: str | Who) -> None:
-    """Mark a proposal rejected (or applied), with its audit line, in one transaction."""
+def decide_proposal(db: sqlite_utils.Database, proposal_id: int, state: str, admin: str | Who) -> bool:
+    """Mark an open proposal rejected (or applied), with its audit line, in one transaction.
+
+    Return False if it was no longer open (another admin decided it meanwhile): nothing changes.
+    """
     who = _who(admin)
     with write_transaction(db) as conn:
-        row = conn.execute("SELECT slug, author FROM proposals WHERE id = ?", [proposal_id]).fetchone()
+        row = conn.execute(
+            "SELECT slug, author FROM proposals WHERE id = ? AND state = 'open'", [proposal_id]
+        ).fetchone()
+        if row is None:
+            return False
         conn.execute(
             "UPDATE proposals SET state = ?, decided_by = ?, decided_at = ? WHERE id = ?",
             [state, who.name, now_iso(), proposal_id],
         )
-        if row is not None:
-            action = "proposal_reject" if state == "rejected" else f"proposal_{state}"
-            write_audit(conn, who.name, action, row[0], f"#{proposal_id} của {row[1]}", who.address)
+        action = "proposal_reject" if state == "rejected" else f"proposal_{state}"
+        write_audit(conn, who.name, action, row[0], f"#{proposal_id} của {row[1]}", who.address)
+    return True
+
+
+class ProposalDecided(RuntimeError):
+    """A proposal was decided by someone else while it was being applied."""
 
 
 def file_state(content_dir: Path, db: sqlite_utils.Database, slug: str) -> tuple[bytes, str] | None:

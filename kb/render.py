@@ -14,6 +14,7 @@ import atexit
 import os
 import re
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -122,33 +123,39 @@ _LENGTH = struct.Struct("<I")
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+class _HelperGone(OSError):
+    """The helper process was gone before it read the text (killed while idle, or never started)."""
+
+
 class _Renderer:
     """One helper process that renders Markdown for this process, one text at a time."""
 
     def __init__(self) -> None:
         """Start the helper (python -m kb.render) with pipes for its input and output."""
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kb.render"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            cwd=_PROJECT_ROOT,
-            start_new_session=True,  # a Ctrl-C in a terminal reaches the CLI, not its helpers
-        )
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "kb.render"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=_PROJECT_ROOT
+            )
+        except OSError as exc:  # no process or file descriptor left: refuse this render, not the page
+            raise _HelperGone(str(exc)) from None
 
     def render(self, source: str, seconds: float) -> str:
         """Return the helper's HTML for source; raise TimeoutError past seconds, OSError if it died."""
         deadline = time.monotonic() + seconds
         data = source.encode("utf-8", "surrogatepass")
-        self.proc.stdin.write(_LENGTH.pack(len(data)) + data)
-        self.proc.stdin.flush()
-        status = self._read(1, deadline)
+        try:
+            self.proc.stdin.write(_LENGTH.pack(len(data)) + data)
+            self.proc.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            raise _HelperGone("the Markdown helper process had ended") from None
+        status = self._read(1, deadline, first=True)
         payload = self._read(_LENGTH.unpack(self._read(_LENGTH.size, deadline))[0], deadline)
         text = payload.decode("utf-8", "surrogatepass")
         if status != b"\x00":
             raise RuntimeError(text)
         return text
 
-    def _read(self, size: int, deadline: float) -> bytes:
+    def _read(self, size: int, deadline: float, first: bool = False) -> bytes:
         """Read exactly size bytes of the helper's answer before the deadline."""
         fd = self.proc.stdout.fileno()
         chunks, got = [], 0
@@ -157,8 +164,8 @@ class _Renderer:
             if left <= 0 or not select.select([fd], [], [], left)[0]:
                 raise TimeoutError
             chunk = os.read(fd, min(size - got, 1 << 20))
-            if not chunk:
-                raise OSError("the Markdown helper process ended")
+            if not chunk:  # ended: before answering anything, it was gone before it read the text
+                raise (_HelperGone if first and not got else OSError)("the Markdown helper process ended")
             chunks.append(chunk)
             got += len(chunk)
         return b"".join(chunks)
@@ -179,61 +186,87 @@ class _RendererPool:
     KEEP = 4  # idle helpers kept: as many as renders usually run at once in one server process
 
     def __init__(self) -> None:
+        self._forked()
+
+    def _forked(self) -> None:
+        """Start empty (also in a forked child: the parent's helpers and lock state are not its own)."""
         self._lock = threading.Lock()
         self._idle: list[_Renderer] = []
-        self._pid = os.getpid()
 
     def _take(self) -> _Renderer:
         with self._lock:
-            if self._pid != os.getpid():  # a forked child: the parent's helpers are not ours
-                self._idle, self._pid = [], os.getpid()
             if self._idle:
                 return self._idle.pop()
         return _Renderer()
 
     def _give_back(self, renderer: _Renderer) -> None:
         with self._lock:
-            if self._pid == os.getpid() and len(self._idle) < self.KEEP:
+            if len(self._idle) < self.KEEP:
                 self._idle.append(renderer)
                 return
         renderer.stop()
 
     def render(self, source: str, seconds: float) -> str:
         """Render source in a helper; raise RenderRefused if it is too slow or fails."""
-        renderer = self._take()
-        try:
-            html = renderer.render(source, seconds)
-        except TimeoutError:
-            renderer.stop()
-            limit = f"{seconds:g}".replace(".", ",")
-            raise RenderRefused(
-                f"Nội dung Markdown quá phức tạp để hiển thị (quá {limit} giây). Thường do một chuỗi rất dài "
-                "các ký tự như [ ! * _ ` hoặc các dòng gạch liền nhau: hãy xóa hoặc tách bớt chúng."
-            ) from None
-        except (OSError, ValueError, struct.error):  # the helper died (or could not start)
-            renderer.stop()
-            raise RenderRefused("Không hiển thị được nội dung Markdown (trình hiển thị bị lỗi); hãy thử lại.") from None
-        except RuntimeError as exc:  # Markdown raised on this text, e.g. RecursionError on deep nesting
+        for attempt in range(2):  # a helper found dead before it read the text is replaced once
+            renderer = None
+            try:
+                renderer = self._take()
+                html = renderer.render(source, seconds)
+            except _HelperGone:
+                if renderer is not None:
+                    renderer.stop()
+                if attempt == 0:
+                    continue
+                raise RenderRefused(
+                    "Không hiển thị được nội dung Markdown (không khởi động được trình hiển thị)."
+                ) from None
+            except TimeoutError:
+                renderer.stop()
+                limit = f"{seconds:g}".replace(".", ",")
+                raise RenderRefused(
+                    f"Nội dung Markdown quá phức tạp để hiển thị (quá {limit} giây). Thường do một chuỗi rất dài "
+                    "các ký tự như [ ! * _ ` hoặc các dòng gạch liền nhau: hãy xóa hoặc tách bớt chúng."
+                ) from None
+            except (OSError, ValueError, struct.error):  # the helper died while rendering
+                renderer.stop()
+                raise RenderRefused(
+                    "Không hiển thị được nội dung Markdown (trình hiển thị bị lỗi); hãy thử lại."
+                ) from None
+            except RuntimeError as exc:  # Markdown raised on this text, e.g. RecursionError on deep nesting
+                self._give_back(renderer)
+                raise RenderRefused(f"Không hiển thị được nội dung Markdown ({exc}).") from None
+            except BaseException:  # e.g. the server stopping this worker: never leave a helper rendering
+                if renderer is not None:
+                    renderer.stop()
+                raise
             self._give_back(renderer)
-            raise RenderRefused(f"Không hiển thị được nội dung Markdown ({exc}).") from None
-        self._give_back(renderer)
-        return html
+            return html
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         """Stop every idle helper (at exit)."""
         with self._lock:
-            idle, self._idle = (self._idle, []) if self._pid == os.getpid() else ([], [])
+            idle, self._idle = self._idle, []
         for renderer in idle:
             renderer.stop()
 
 
 _POOL = _RendererPool()
 atexit.register(_POOL.close)
+os.register_at_fork(after_in_child=_POOL._forked)
+
+
+# A helper renders nothing longer than this, even if the process that asked is gone and so
+# never kills it (seconds; the caller's own limit is far shorter).
+_HELPER_ALARM = 60
 
 
 def _serve(stdin, stdout) -> None:
     """Render texts from stdin to stdout until stdin closes (the helper process's loop)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal stops the server, which stops us
     while header := stdin.read(_LENGTH.size):
+        signal.alarm(_HELPER_ALARM)  # SIGALRM's default action ends the process
         if len(header) < _LENGTH.size:
             return
         source = stdin.read(_LENGTH.unpack(header)[0]).decode("utf-8", "surrogatepass")
@@ -241,6 +274,7 @@ def _serve(stdin, stdout) -> None:
             status, payload = b"\x00", render_markdown(source)
         except Exception as exc:  # reported to the caller as the refusal's reason
             status, payload = b"\x01", type(exc).__name__
+        signal.alarm(0)
         data = payload.encode("utf-8", "surrogatepass")
         stdout.write(status + _LENGTH.pack(len(data)) + data)
         stdout.flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import logging
 import os
 import sqlite3
 import stat
@@ -42,6 +43,8 @@ __all__ = [
 ]
 
 DB_NAME = "kb.sqlite3"
+
+log = logging.getLogger(__name__)
 # How long the audit log and the search log are kept, in days, unless configured (0: forever).
 KEEP_DAYS = 730
 
@@ -211,8 +214,9 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]
     sqlite-utils' table methods commit on their own.
     """
     conn = db.conn
-    if conn.in_transaction:  # something earlier left a transaction open: it is not ours to keep
-        conn.commit()
+    if conn.in_transaction:  # something earlier left a transaction open: unknown work, not ours to keep
+        log.warning("A write transaction was left open on %s; rolled back", db.conn)
+        conn.rollback()
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:

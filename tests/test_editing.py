@@ -548,3 +548,44 @@ def test_applying_an_old_proposal_changes_the_words_never_the_workflow(site, con
     db = open_db(data_dir)
     assert next(db["proposals"].rows)["state"] == "applied"
     assert db["audit"].count_where("action = 'proposal_apply' AND actor = 'quantri'") == 1
+
+
+def test_a_save_whose_file_cannot_be_made_durable_is_undone_whole(site, content_dir, data_dir, monkeypatch):
+    editor = signed_in(site, "bientap")
+    page = editor.get("/models/ban-nhap-thu-nghiem/edit").get_data(as_text=True)
+    values = {**FORM, "title": "Bản nháp thử nghiệm", "csrf_token": token(page)}
+    values["base_hash"] = re.search(r'name="base_hash" type="hidden" value="([^"]*)"', page).group(1)
+    before = _saved_state(content_dir, data_dir, "ban-nhap-thu-nghiem")
+    real_fsync, calls = os.fsync, []
+
+    def failing_fsync(fd):  # the file is renamed into place, then flushing its folder fails
+        calls.append(fd)
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            raise OSError(5, "Input/output error")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    response = editor.post("/models/ban-nhap-thu-nghiem/edit", data=values)
+    monkeypatch.undo()
+    assert response.status_code == 500 and calls
+    assert _saved_state(content_dir, data_dir, "ban-nhap-thu-nghiem") == before  # file put back, nothing recorded
+
+
+def test_a_save_whose_index_update_fails_after_the_commit_is_saved_and_queued(site, content_dir, data_dir, monkeypatch):
+    from indexer import SearchIndex
+
+    def broken(*_args, **_kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(SearchIndex, "update", broken)
+    editor = signed_in(site, "bientap")
+    response = post_form(editor, "/edit/new", FORM)
+    assert response.status_code == 302  # saved: the index is derived, and catches up
+    slug = response.headers["Location"].rsplit("/", 1)[1]
+    assert "Chỉ mục đang bận" in editor.get(f"/models/{slug}").get_data(as_text=True)
+    file, row_hash, revisions, audits = _saved_state(content_dir, data_dir, slug)
+    assert hashlib.sha256(file).hexdigest() == row_hash and (revisions, audits) == (1, 1)
+    assert [r["path"] for r in open_db(data_dir)["pending"].rows] == [f"models/{slug}.md"]
+    monkeypatch.undo()
+    reindex(content_dir, data_dir)
+    assert open_db(data_dir)["pending"].count == 0

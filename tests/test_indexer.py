@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer import Document, IndexBusy, IndexMissing, SearchIndex
+from indexer import AnalysisFailed, Document, IndexBusy, IndexMissing, SearchIndex
 
 
 def doc(slug: str, title: str, body: str = "", **extra) -> Document:
@@ -383,3 +383,13 @@ def test_an_entry_whose_analysis_fails_is_reported_and_the_others_are_indexed(tm
     ix.update([broken, doc("moi", "Mô hình mới", "Tủ thuốc mới.")], failed=failed)
     assert [slug for slug, _why in failed] == ["hong"]
     assert "moi" in {h.slug for h in ix.search("tủ thuốc").hits}
+
+
+def test_a_build_where_most_documents_fail_keeps_the_old_index_serving(index):
+    broken = [doc(f"hong-{i}", "Hỏng", "Tủ thuốc.", fields=None) for i in range(5)]
+    with pytest.raises(AnalysisFailed):
+        index.build([*broken, DOCS[0]])
+    assert index.search("tủ thuốc").total == 1  # the previous generation, whole
+    with pytest.raises(AnalysisFailed):
+        index.update(broken[:2])
+    assert {h.slug for h in index.search("").hits} == {"tu-thuoc", "duong", "duong-cam", "an-ninh"}

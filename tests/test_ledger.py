@@ -303,3 +303,30 @@ def test_the_feed_stays_valid_xml_when_an_entry_holds_control_characters(site, c
 )  # fmt: skip
 def test_xml_safe_removes_exactly_what_xml_1_0_forbids(text, kept):
     assert xml_safe(text) == kept
+
+
+def test_a_record_while_the_database_is_locked_writes_nothing_and_says_busy(site, data_dir, request):
+    member = signed_in(site, "thanhvien")
+    page = member.get("/models/thap-sang-vung-bien/replications/new").get_data(as_text=True)
+    request.getfixturevalue("write_locked")
+    busy = member.post("/models/thap-sang-vung-bien/replications/new", data={**RECORD, "csrf_token": token(page)})
+    assert busy.status_code == 503 and "Hệ thống đang bận" in busy.get_data(as_text=True)
+    db = open_db(data_dir)
+    assert db["replications"].count == 0
+    assert db["audit"].count_where("action LIKE 'replication%'") == 0
+
+
+def test_a_record_whose_index_update_fails_is_kept_and_queued_for_the_index(site, data_dir, monkeypatch):
+    from indexer import SearchIndex
+
+    def broken(*_args, **_kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(SearchIndex, "update", broken)
+    assert record(signed_in(site, "thanhvien"), "thap-sang-vung-bien").status_code == 302  # the record is kept
+    db = open_db(data_dir)
+    assert db["replications"].count == 1 and db["audit"].count_where("action = 'replication_add'") == 1
+    assert [r["path"] for r in db["pending"].rows] == ["models/thap-sang-vung-bien.md"]
+    monkeypatch.undo()
+    reindex(site.config["KB_CONTENT_DIR"], data_dir)  # the next reindex (or server start) takes it
+    assert search_slugs(site.test_client(), level="Đã nhân rộng") == ["thap-sang-vung-bien"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.render import MAX_SOURCE, RENDER_SECONDS, RenderRefused, plain_text, render_bounded, render_markdown
+from kb.render import _POOL, MAX_SOURCE, RENDER_SECONDS, RenderRefused, plain_text, render_bounded, render_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,3 +83,11 @@ def test_renders_that_run_at_once_do_not_wait_for_each_other():
         )
         for future in stuck:
             assert isinstance(future.exception(), RenderRefused)
+
+
+def test_a_helper_killed_while_idle_is_replaced_without_refusing_the_next_render():
+    assert render_bounded("một") == "<p>một</p>"
+    for helper in list(_POOL._idle):  # what the kernel's out-of-memory killer might do
+        helper.proc.kill()
+        helper.proc.wait()
+    assert render_bounded("hai") == "<p>hai</p>"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from contextlib import suppress
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -16,7 +17,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ..accounts import User, audit, authenticate, end_session, load_secret_key, session_user, start_session
-from ..store import StoreBusy, prune_logs
+from ..store import StoreBusy, prune_logs, write_transaction
 from . import BUSY, get_db
 
 __all__ = ["actor", "bp", "client_address", "init_auth", "role_required"]
@@ -83,10 +84,9 @@ def _session_limits() -> tuple[float, float]:
 def _sign_in(user: User, address: str) -> None:
     """Open a session for this browser, record the sign-in, and forget logs past their retention."""
     db, config = get_db(), current_app.config
-    login_user(start_session(db, user, *_session_limits()))
-    audit(db, user.name, "login", user.name, address=address)
-    with db.conn:  # every sign-in is often enough: what the audit log records needs one
-        prune_logs(db.conn, config["KB_AUDIT_RETENTION_DAYS"], config["KB_SEARCH_LOG_RETENTION_DAYS"])
+    login_user(start_session(db, user, *_session_limits(), address=address))
+    with suppress(StoreBusy), write_transaction(db) as conn:  # every sign-in is often enough; later if busy
+        prune_logs(conn, config["KB_AUDIT_RETENTION_DAYS"], config["KB_SEARCH_LOG_RETENTION_DAYS"])
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -430,11 +430,11 @@ def decide(slug: str, proposal_id: int, decision: str):
         return redirect(url_for("public.entry", slug=slug))
     if decision == "reject":
         try:
-            decide_proposal(db, proposal_id, "rejected", Who(actor(), client_address()))
+            rejected = decide_proposal(db, proposal_id, "rejected", Who(actor(), client_address()))
         except StoreBusy:
             flash("Hệ thống đang bận ghi dữ liệu khác nên chưa từ chối được; hãy thử lại sau vài giây.")
             return redirect(url_for(".proposal", slug=slug, proposal_id=proposal_id))
-        flash("Đã từ chối bản sửa.")
+        flash("Đã từ chối bản sửa." if rejected else "Bản sửa này đã được xử lý.")
         return redirect(url_for("public.entry", slug=slug))
     # The admin saw the difference against the version whose hash the form carries.
     result = apply_proposal(
@@ -446,6 +446,9 @@ def decide(slug: str, proposal_id: int, decision: str):
     if result.outcome == "busy":
         flash("Hệ thống đang bận ghi dữ liệu khác nên chưa áp dụng được; hãy thử lại sau vài giây.")
         return redirect(url_for(".proposal", slug=slug, proposal_id=proposal_id))
+    if result.outcome == "decided":
+        flash("Bản sửa này đã được xử lý.")
+        return redirect(url_for("public.entry", slug=slug))
     if result.outcome == "invalid":
         flash("Không áp dụng được: " + "; ".join(str(p) for p in result.problems))
         return redirect(url_for(".proposal", slug=slug, proposal_id=proposal_id))
