@@ -16,8 +16,9 @@ __all__ = [
 ]
 
 # Characters that are invisible yet split or glue words: zero-width space/joiners,
-# word joiner, BOM, soft hyphen. They are dropped wherever they occur.
-INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+# word joiner, BOM, soft hyphen, the invisible operators, and the Hangul fillers (letters to
+# Unicode, blank on screen: a title of one would name nothing). Dropped wherever they occur.
+INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\u115f\u1160\u3164\uffa0"
 _INVISIBLE_TABLE = dict.fromkeys(map(ord, INVISIBLE))
 
 # A syllable is a run of letters/digits, with combining marks (NFD input) and

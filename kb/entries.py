@@ -73,6 +73,7 @@ class InvalidEntry(ValueError):
 
     def __init__(self, problems: list[Problem]) -> None:
         """Keep the problems; the message is the first one."""
+        problems = problems or [Problem("", 1, "mục không dùng được")]  # never an error without a reason
         super().__init__(str(problems[0]))
         self.problems = problems
 
@@ -309,7 +310,11 @@ class _Checker:
         if isinstance(value, (dict, list)):
             self.add(key, f"'{key}' phải là một chuỗi văn bản")
             return None
-        return " ".join(normalize_text(str(value)).split())
+        text = " ".join(normalize_text(str(value)).split())
+        if not text and required:  # only invisible characters (zero-width spaces, fillers): nothing there
+            self.add(key, f"thiếu trường bắt buộc '{key}' ({LABELS.get(key, key)}): chỉ có ký tự vô hình")
+            return None
+        return text or None
 
     def string_list(self, key: str) -> tuple[str, ...]:
         """Return a list of normalised strings; a single string counts as one item."""

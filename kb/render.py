@@ -276,8 +276,11 @@ def _serve(stdin, stdout) -> None:
             status, payload = b"\x01", type(exc).__name__
         signal.alarm(0)
         data = payload.encode("utf-8", "surrogatepass")
-        stdout.write(status + _LENGTH.pack(len(data)) + data)
-        stdout.flush()
+        try:
+            stdout.write(status + _LENGTH.pack(len(data)) + data)
+            stdout.flush()
+        except BrokenPipeError:  # the process that asked is gone (stopped while we rendered): end quietly
+            os._exit(0)
 
 
 if __name__ == "__main__":

@@ -64,7 +64,8 @@ def open_db(data_dir: Path) -> sqlite_utils.Database:
     path = data_dir / DB_NAME
     if path in _READY and path.exists():
         return sqlite_utils.Database(path)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    # The data folder holds the index (drafts' text too) and the database: for the site's owner only.
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     _owner_only(path)
     db = sqlite_utils.Database(path)
     # WAL lets the web workers read while a reindex writes.
@@ -357,7 +358,9 @@ def _log_connection(data_dir: Path) -> sqlite3.Connection:
     """
     conn = _LOG_CONNECTIONS.get(data_dir)
     if conn is None:
-        conn = sqlite3.connect(data_dir / DB_NAME, timeout=2.0, isolation_level=None, check_same_thread=False)
+        # A reader never waits long for the log: while another process holds the database (a
+        # backup, a save), the line is dropped after a quarter of a second, not the search delayed.
+        conn = sqlite3.connect(data_dir / DB_NAME, timeout=0.25, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA synchronous=NORMAL")
         _LOG_CONNECTIONS[data_dir] = conn
     return conn

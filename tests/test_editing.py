@@ -589,3 +589,13 @@ def test_a_save_whose_index_update_fails_after_the_commit_is_saved_and_queued(si
     monkeypatch.undo()
     reindex(content_dir, data_dir)
     assert open_db(data_dir)["pending"].count == 0
+
+
+@pytest.mark.parametrize("field", ["title", "summary", "unit"])
+def test_a_required_field_of_invisible_characters_comes_back_with_a_message(site, content_dir, field):
+    values = {**FORM, field: "\u200b\ufeff"}
+    response = post_form(signed_in(site, "bientap"), "/edit/new", values)
+    said = "ít nhất một chữ cái hoặc chữ số" if field == "title" else "thiếu trường bắt buộc"
+    assert response.status_code == 422 and said in response.get_data(as_text=True)
+    assert html.unescape(response.get_data(as_text=True)).count(FORM["body"].split("\n")[2].strip()) >= 1
+    assert not list((content_dir / "models").glob("goc-doc-sach*.md"))

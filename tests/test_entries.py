@@ -162,3 +162,16 @@ def test_a_title_with_no_letter_or_digit_is_refused(title):
 def test_a_title_with_a_letter_or_a_digit_among_symbols_is_kept():
     text = GOOD.replace("title: Tủ thuốc biên cương", 'title: "5 tốt ⭐"')
     assert parse_entry(text.encode(), "models/tu-thuoc-bien-cuong.md", FIELDS).title == "5 tốt ⭐"
+
+
+@pytest.mark.parametrize("key", ["title", "summary", "unit"])
+@pytest.mark.parametrize(
+    "blank", ["\u200b", "\ufeff\u200b", "\u3164", "\u2060 \u200d"], ids=["zwsp", "bom", "filler", "joiners"]
+)
+def test_a_required_value_of_invisible_characters_only_is_reported_missing(key, blank):
+    line = {"title": 2, "summary": 3, "unit": 4}[key]
+    original = {"title": "Tủ thuốc biên cương", "summary": "Tủ thuốc cho bà con vùng biên.",
+                "unit": "Bộ đội Biên phòng tỉnh Nghệ An"}[key]  # fmt: skip
+    text = GOOD.replace(f"{key}: {original}", f'{key}: "{blank}"')
+    problems = problems_of(text)
+    assert len(problems) == 1 and problems[0].startswith(f"models/tu-thuoc-bien-cuong.md:{line}: thiếu trường bắt buộc")
