@@ -1,22 +1,277 @@
-"""Serving requests in threads: what the threads of one server process share.
+"""Serving with slow and idle clients: the real server (gunicorn.conf.py).
 
-The production server runs each worker's requests in threads (gunicorn.conf.py). These tests check
-that index searchers and the database's first opening hold up when several threads use them.
+Each test holds connections open the way a careless or hostile client does (connecting and
+saying nothing, sending a request head a line at a time, stopping in the middle of a body, never
+reading or closing) and checks that a visitor's search still answers. gunicorn runs the project's
+own configuration on a free port over a copy of the shipped content. The last tests check what
+the threads of one server process share: index searchers, and the database's first opening.
 """
 
 from __future__ import annotations
 
 import gc
+import json
+import os
+import shutil
+import signal
+import socket
 import sqlite3
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
+from urllib.parse import quote
 
+import pytest
 from whoosh.searching import Searcher
 
 from indexer import Document, SearchIndex
 from indexer.engine import SEARCHES_AT_ONCE
 from kb import store
+from kb.catalog import reindex
+from kb.server import HEAD_LIMIT, HEAD_TIMEOUT, STALL_TIMEOUT
 from kb.store import DB_NAME, open_db
+
+ROOT = Path(__file__).resolve().parent.parent
+SEARCH = "/api/search?q=" + quote("tủ thuốc")
+# Generous: an unloaded search answers in milliseconds. With sync workers it hung for 30 s.
+ANSWER_S = 5
+HOLDERS = 20  # connections held open by the "attacker", as in the issue
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for(check, what: str, log: Path, proc: subprocess.Popen, seconds: float = 60) -> None:
+    """Poll check() until it returns true; fail with the server's log if it never does."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not start:\n{log.read_text(errors='replace')[-3000:]}")
+        time.sleep(0.2)
+
+
+@contextmanager
+def _gunicorn(content: Path, data: Path, log: Path, workers: int = 2, **env: str) -> Iterator[tuple[str, int]]:
+    """Run the production server on a free port until every worker has warmed up; yield its URL and port."""
+    port = _free_port()
+    environ = {
+        **os.environ,
+        "KB_CONTENT_DIR": str(content),
+        "KB_DATA_DIR": str(data),
+        "SECRET_KEY": "serving-tests",
+        "WORKERS": str(workers),
+        "KB_ACCESS_LOG": "",
+        **env,
+    }
+    command = [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [*command, "app:app"], cwd=ROOT, env=environ, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        # Every worker must be serving: a test that finds one still warming up proves nothing.
+        _wait_for(lambda: log.read_text(errors="replace").count("Worker warmed up") >= workers, "gunicorn", log, proc)
+        yield f"http://127.0.0.1:{port}", port
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _search(base: str, timeout: float = ANSWER_S) -> dict:
+    """Search as a visitor's browser does; return the JSON answer (an error if it takes over timeout)."""
+    with urllib.request.urlopen(base + SEARCH, timeout=timeout) as answer:
+        return json.loads(answer.read())
+
+
+def _assert_searches_answer(base: str, moments: tuple[float, ...] = (0, 1, 3, 6)) -> None:
+    """Search at each moment (seconds from now) and check every search answers with results."""
+    start = time.monotonic()
+    for moment in moments:
+        time.sleep(max(0.0, start + moment - time.monotonic()))
+        assert _search(base)["total"] > 0
+
+
+def _connect(port: int, source: str = "127.0.0.1") -> socket.socket:
+    """Open a connection to the server from a local address."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30, source_address=(source, 0))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def _read_response(sock: socket.socket) -> tuple[bytes, bytes]:
+    """Read one HTTP response with a Content-Length from sock; return its head and body."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += _received(sock)
+    head, body = data.split(b"\r\n\r\n", 1)
+    length = int(_header(head, b"content-length"))
+    while len(body) < length:
+        body += _received(sock)
+    return head, body
+
+
+def _received(sock: socket.socket) -> bytes:
+    """Return the next bytes from sock; fail if the server closed the connection."""
+    data = sock.recv(65536)
+    if not data:
+        raise ConnectionError("the server closed the connection")
+    return data
+
+
+def _header(head: bytes, name: bytes) -> bytes:
+    """Return the value of a header in a response head."""
+    return next(line.split(b":", 1)[1].strip() for line in head.split(b"\r\n") if line.lower().startswith(name + b":"))
+
+
+def _closed_by_server(sock: socket.socket, within: float) -> bool:
+    """Return True if the server closes sock within that many seconds (without answering)."""
+    sock.settimeout(within)
+    try:
+        return sock.recv(1024) == b""
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+
+
+@contextmanager
+def _trickling(socks: list[socket.socket], line: bytes, every: float = 0.5) -> Iterator[None]:
+    """Send line on every socket every so often (a slowloris client) while the block runs."""
+    stop = threading.Event()
+
+    def trickle() -> None:
+        while not stop.wait(every):
+            for sock in socks:
+                with suppress(OSError):  # closed by the server: what it should do, eventually
+                    sock.sendall(line)
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> tuple[Path, Path, Path]:
+    """Copy the shipped content and index it; return (content, data, folder for logs)."""
+    base = tmp_path_factory.mktemp("serving")
+    content, data = base / "content", base / "data"
+    shutil.copytree(ROOT / "content", content)
+    reindex(content, data)
+    return content, data, base
+
+
+@pytest.fixture(scope="module")
+def server(site) -> Iterator[tuple[str, int]]:
+    """The production server alone, as `make serve` runs it (two workers)."""
+    content, data, base = site
+    with _gunicorn(content, data, base / "gunicorn.log") as running:
+        yield running
+
+
+def test_idle_connections_never_keep_a_search_waiting(server):
+    """Twenty connections that say nothing and twenty kept alive after a request: searches still answer.
+
+    With sync workers each worker waited on one of them and the site hung for 30 s. The silent
+    ones cost no thread here and are closed once a request head is overdue.
+    """
+    base, port = server
+    with ExitStack() as held:
+        for _ in range(HOLDERS):
+            kept = held.enter_context(_connect(port))
+            kept.sendall(f"GET {SEARCH} HTTP/1.1\r\nHost: kho\r\n\r\n".encode())
+            assert _read_response(kept)[0].startswith(b"HTTP/1.1 200")
+        silent = [held.enter_context(_connect(port)) for _ in range(HOLDERS)]
+        _assert_searches_answer(base, moments=(0, 0.5, 1, 2, 3, 6))
+        assert all(_closed_by_server(sock, HEAD_TIMEOUT + 5) for sock in silent)
+
+
+def test_request_heads_sent_a_line_at_a_time_never_keep_a_search_waiting(server):
+    """Twenty slowloris clients (a header line every half second, never the end): searches still answer."""
+    base, port = server
+    with ExitStack() as held:
+        slow = [held.enter_context(_connect(port)) for _ in range(HOLDERS)]
+        for sock in slow:
+            sock.sendall(f"GET {SEARCH} HTTP/1.1\r\nHost: kho\r\n".encode())
+        with _trickling(slow, b"X-Wait: 1\r\n"):
+            _assert_searches_answer(base)
+            # Not answered, and dropped once the head is overdue, however steadily it trickles.
+            assert all(_closed_by_server(sock, HEAD_TIMEOUT + 5) for sock in slow)
+
+
+def test_clients_that_never_read_or_close_do_not_stall_the_server(server):
+    """Twenty clients send a request and then neither read the answer nor close: searches still answer.
+
+    gunicorn's own threaded worker waits up to 2 s per such connection in its event loop when it
+    closes it, so twenty of them held every other visitor for seconds.
+    """
+    base, port = server
+    with ExitStack() as held:
+        for _ in range(HOLDERS):
+            held.enter_context(_connect(port)).sendall(f"GET {SEARCH} HTTP/1.0\r\n\r\n".encode())
+        _assert_searches_answer(base, moments=(0.2, 1, 3))
+
+
+def test_requests_in_one_packet_and_bodies_in_pieces_are_served_whole(server):
+    """Pipelined requests are each answered, and a sign-in form sent in two parts is read whole."""
+    _base, port = server
+    with _connect(port) as sock:
+        sock.sendall(f"GET {SEARCH} HTTP/1.1\r\nHost: kho\r\n\r\nGET {SEARCH} HTTP/1.1\r\nHost: kho\r\n\r\n".encode())
+        assert _read_response(sock)[0].startswith(b"HTTP/1.1 200")
+        assert _read_response(sock)[0].startswith(b"HTTP/1.1 200")
+    with _connect(port) as sock:
+        body = b"name=ai&password=sai"
+        sock.sendall(b"POST /login HTTP/1.1\r\nHost: kho\r\nContent-Type: application/x-www-form-urlencoded\r\n")
+        sock.sendall(b"Content-Length: %d\r\nConnection: close\r\n\r\nname=" % len(body))
+        time.sleep(0.3)
+        sock.sendall(body[len(b"name=") :])
+        head, _body = _read_response(sock)
+    assert head.startswith(b"HTTP/1.1 400")  # read whole: refused for its missing CSRF token, not cut off
+
+
+def test_an_oversized_request_head_is_refused(server):
+    _base, port = server
+    with _connect(port) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: kho\r\n" + b"X-Filler: " + b"x" * HEAD_LIMIT + b"\r\n")
+        assert sock.recv(1024).startswith(b"HTTP/1.1 431")
+
+
+def test_a_client_that_stops_in_the_middle_of_its_body_frees_its_thread(site):
+    """A body that stops coming (a phone that lost signal mid-upload) holds a thread for a while, not for ever.
+
+    One worker with two threads: two such uploads take both, and a search waits until the
+    server gives up on them. gthread alone would hold both threads until the clients went away.
+    """
+    content, data, base = site
+    with (
+        _gunicorn(content, data, base / "gunicorn-stall.log", workers=1, THREADS="2") as (url, port),
+        ExitStack() as held,
+    ):
+        for _ in range(2):
+            held.enter_context(_connect(port)).sendall(
+                b"POST /login HTTP/1.1\r\nHost: kho\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                b"Content-Length: 1000\r\n\r\nname="
+            )
+        time.sleep(0.5)  # both threads are now waiting for the rest of the bodies
+        assert _search(url, timeout=STALL_TIMEOUT + 15)["total"] > 0
+
+
+# ---- what the threads of one server process share --------------------------------------------
 
 
 def _open_searchers(folder: Path) -> list[Searcher]:
