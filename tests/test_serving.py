@@ -1,9 +1,10 @@
-"""Serving with slow and idle clients: the real server (gunicorn.conf.py).
+"""Serving with slow and idle clients: the real server (gunicorn.conf.py), alone and behind nginx.
 
 Each test holds connections open the way a careless or hostile client does (connecting and
 saying nothing, sending a request head a line at a time, stopping in the middle of a body, never
 reading or closing) and checks that a visitor's search still answers. gunicorn runs the project's
-own configuration on a free port over a copy of the shipped content. The last tests check what
+own configuration on a free port over a copy of the shipped content; nginx, when installed, runs
+as an ordinary process with every file it writes in the test's folder. The last tests check what
 the threads of one server process share: index searchers, and the database's first opening.
 """
 
@@ -37,6 +38,7 @@ from kb.server import HEAD_LIMIT, HEAD_TIMEOUT, STALL_TIMEOUT
 from kb.store import DB_NAME, open_db
 
 ROOT = Path(__file__).resolve().parent.parent
+NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx", "/sbin/nginx") if Path(p).exists()), None)
 SEARCH = "/api/search?q=" + quote("tủ thuốc")
 # Generous: an unloaded search answers in milliseconds. With sync workers it hung for 30 s.
 ANSWER_S = 5
@@ -269,6 +271,115 @@ def test_a_client_that_stops_in_the_middle_of_its_body_frees_its_thread(site):
             )
         time.sleep(0.5)  # both threads are now waiting for the rest of the bodies
         assert _search(url, timeout=STALL_TIMEOUT + 15)["total"] > 0
+
+
+# ---- behind nginx ---------------------------------------------------------------------------
+
+
+def _nginx_config(folder: Path, listen: int, upstream: int) -> Path:
+    """Write a main nginx configuration around the shipped site file (deploy/nginx.conf) for this test."""
+    site = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    assert "listen 80;" in site and "server 127.0.0.1:8000;" in site
+    site = site.replace("listen 80;", f"listen 127.0.0.1:{listen};")
+    site = site.replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream};")
+    (folder / "site.conf").write_text(site, encoding="utf-8")
+    temp = ""
+    for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (folder / name).mkdir(exist_ok=True)
+        temp += f"  {name}_temp_path {folder / name};\n"
+    main = folder / "nginx.conf"
+    main.write_text(
+        # As root, nginx would run its workers as nobody, who may not enter the test's folder.
+        ("user root;\n" if os.geteuid() == 0 else "")
+        + f"daemon off;\nworker_processes 1;\npid {folder / 'nginx.pid'};\n"
+        + "events { worker_connections 1024; }\n"
+        + f"http {{\n  access_log off;\n{temp}  include {folder / 'site.conf'};\n}}\n",
+        encoding="utf-8",
+    )
+    return main
+
+
+@pytest.fixture(scope="module")
+def proxied(site) -> Iterator[tuple[str, int]]:
+    """The server behind nginx as deploy/nginx.conf sets it up, with KB_PROXY_HOPS=1; yield nginx's URL and port."""
+    if NGINX is None:
+        pytest.skip("nginx is not installed (apt install nginx): the reverse-proxy setup was not tested")
+    content, data, base = site
+    folder = base / "nginx"
+    folder.mkdir(exist_ok=True)
+    with _gunicorn(content, data, base / "gunicorn-proxied.log", KB_PROXY_HOPS="1") as (_url, upstream):
+        port = _free_port()
+        config = _nginx_config(folder, port, upstream)
+        log = folder / "error.log"
+        with open(folder / "stderr.log", "wb") as out:
+            proc = subprocess.Popen(
+                [NGINX, "-p", str(folder), "-c", str(config), "-e", str(log)], stdout=out, stderr=subprocess.STDOUT
+            )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_for(lambda: _answers(url), "nginx", folder / "stderr.log", proc, seconds=20)
+            yield url, port
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+def _answers(url: str) -> bool:
+    """Return True if a search through url answers."""
+    try:
+        _search(url, timeout=2)
+    except OSError:
+        return False
+    return True
+
+
+def test_behind_nginx_slow_and_idle_clients_never_keep_a_search_waiting(proxied):
+    """Twenty idle, twenty slowloris and twenty stalled uploads at nginx: searches through it still answer.
+
+    nginx reads whole requests before passing them on, so gunicorn never sees a slow client.
+    """
+    base, port = proxied
+    with ExitStack() as held:
+        idle = [held.enter_context(_connect(port)) for _ in range(HOLDERS)]
+        slow = [held.enter_context(_connect(port)) for _ in range(HOLDERS)]
+        uploads = [held.enter_context(_connect(port)) for _ in range(HOLDERS)]
+        for sock in slow:
+            sock.sendall(f"GET {SEARCH} HTTP/1.1\r\nHost: kho\r\n".encode())
+        for sock in uploads:
+            sock.sendall(
+                b"POST /login HTTP/1.1\r\nHost: kho\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                b"Content-Length: 100000\r\n\r\nname="
+            )
+        with _trickling(slow, b"X-Wait: 1\r\n"), _trickling(uploads, b"a"):
+            _assert_searches_answer(base)
+        assert idle  # held open until here
+
+
+def test_behind_nginx_the_site_sees_the_visitors_address_not_a_forged_one(proxied, site):
+    """A failed sign-in through nginx is logged with the visitor's address, whatever X-Forwarded-For it sent."""
+    _base, port = proxied
+    _content, data, _folder = site
+    with _connect(port, source="127.0.0.2") as sock:  # the visitor: another address than nginx's
+        sock.sendall(b"GET /login HTTP/1.1\r\nHost: kho\r\n\r\n")
+        head, page = _read_response(sock)
+        cookie = _header(head, b"set-cookie").split(b";")[0]
+        csrf = page.split(b'name="csrf_token" type="hidden" value="')[1].split(b'"')[0]
+        body = b"csrf_token=" + csrf + b"&name=khach-la&password=sai-mat-khau"
+        sock.sendall(
+            b"POST /login HTTP/1.1\r\nHost: kho\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            b"X-Forwarded-For: 10.9.9.9\r\nCookie: " + cookie + b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+        )
+        assert _read_response(sock)[0].startswith(b"HTTP/1.1 401")
+    with sqlite3.connect(data / "kb.sqlite3") as db:
+        rows = db.execute("SELECT address FROM audit WHERE action = 'login_failed' AND actor = 'khach-la'").fetchall()
+    assert rows == [("127.0.0.2",)]
+
+
+def test_behind_nginx_a_body_over_the_sites_limit_is_refused_before_it_is_sent(proxied):
+    _base, port = proxied
+    with _connect(port) as sock:
+        sock.sendall(b"POST /login HTTP/1.1\r\nHost: kho\r\nContent-Length: %d\r\n\r\n" % (3 * 1024 * 1024))
+        assert sock.recv(1024).startswith(b"HTTP/1.1 413")
 
 
 # ---- what the threads of one server process share --------------------------------------------
