@@ -1,4 +1,4 @@
-"""Production server settings (make serve / make run): sized for the machine's cores."""
+"""Production server settings (make serve / make run): sized for the machine's cores, safe with slow clients."""
 
 import multiprocessing
 import os
@@ -8,10 +8,24 @@ bind = os.environ.get("KB_BIND", f"{os.environ.get('HOST', '127.0.0.1')}:{os.env
 # Search is CPU-bound pure Python: one process per core, plus one so a core never idles
 # while another worker waits on disk. Each worker keeps its own index reader open.
 workers = int(os.environ.get("WORKERS", multiprocessing.cpu_count() + 1))
-worker_class = "sync"
-# Slow clients on a border post link are buffered by the kernel; keep requests short.
+# Threads, and no thread ever waits on the network (kb/server.py): an event loop per worker
+# gathers each request head and only a whole request reaches a thread. With "sync" workers each
+# worker waited on one client at a time, so three idle connections took the site down.
+worker_class = "kb.server.HeadFirstWorker"
+# Threads per worker: a slow request (a save, an export) no longer holds up the pages behind it
+# in the same worker. Few: Python runs one thread at a time per worker, and searches take turns
+# on the worker's one index reader (indexer/engine.py, SEARCHES_AT_ONCE).
+threads = int(os.environ.get("THREADS", 4))
+# Open connections per worker (idle ones cost a file descriptor and a small buffer, no thread).
+worker_connections = 1000
+# With threads, the master's timeout watches each worker's event loop, not its requests: a worker
+# whose loop is stuck this long is restarted, but a request that runs long is no longer cut off,
+# so the app must bound its own work. Against the network kb/server.py does: a request head must
+# arrive within 10 s, and a thread drops a client that sends or takes nothing for 20 s.
 timeout = 30
 graceful_timeout = 10
+# A browser reuses its connection for the page's CSS, script and next click; a kept-alive
+# connection waits in the event loop, not in a thread, and is closed after 5 s of silence.
 keepalive = 5
 # Recycle workers now and then so memory stays bounded over months of uptime. Not too often:
 # a fresh worker reads its index arrays and looks words up afresh (at 50 requests/s over three

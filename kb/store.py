@@ -57,6 +57,9 @@ _ENTRY_COLUMNS = {
 
 
 _READY: set[Path] = set()  # databases whose tables this process already checked
+# The server runs requests in threads: the first requests of a fresh process must not check and
+# migrate the tables at the same time (two threads adding one column: one of them fails).
+_READY_LOCK = threading.Lock()
 
 
 def open_db(data_dir: Path) -> sqlite_utils.Database:
@@ -64,6 +67,14 @@ def open_db(data_dir: Path) -> sqlite_utils.Database:
     path = data_dir / DB_NAME
     if path in _READY and path.exists():
         return sqlite_utils.Database(path)
+    with _READY_LOCK:
+        if path in _READY and path.exists():  # another thread just did it
+            return sqlite_utils.Database(path)
+        return _prepare_db(data_dir, path)
+
+
+def _prepare_db(data_dir: Path, path: Path) -> sqlite_utils.Database:
+    """Open the database at path, creating or upgrading its tables."""
     # The data folder holds the index (drafts' text too) and the database: for the site's owner only.
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     _owner_only(path)
