@@ -38,33 +38,40 @@ control_socket_disable = True
 
 
 def on_starting(server):
-    """Load the word segmenter in the master, before any worker is forked.
+    """Load the word segmenter in the master, then repair what a crash left, before any worker is forked.
 
-    Every worker then shares its model (about 85 MB) instead of loading its own copy, a second
-    of CPU, in the middle of the first save it handles.
+    Every worker then shares the model (about 85 MB) instead of loading its own copy, a second of
+    CPU, in the middle of the first save it handles. The repair (kb.catalog.recover) runs once,
+    here, with no worker timeout over it: a server killed mid-save left a file newer than its row,
+    and rows, index and history follow the file before anyone is served.
     """
-    if os.environ.get("KB_PRELOAD_SEGMENTER", "1") == "0":  # e.g. the benchmark's FTS5 server
-        return
+    if os.environ.get("KB_PRELOAD_SEGMENTER", "1") != "0":  # "0": e.g. the benchmark's FTS5 server
+        _load_segmenter(server)
+    from kb import create_app
+    from kb.web import recover_at_start
+
+    started = time.monotonic()
+    recover_at_start(create_app())
+    server.log.info("Entries checked against the database in %.1f s", time.monotonic() - started)
+
+
+def _load_segmenter(server):
+    """Load underthesea's model now; a failure is logged, and a worker loads it at its first save."""
     from indexer.analysis import load_segmenter
 
     started = time.monotonic()
     try:
         load_segmenter()
-    except Exception:  # the site still serves; a worker loads the model at its first save
+    except Exception:  # the site still serves
         server.log.exception("Loading the word segmenter failed")
         return
     server.log.info("Word segmenter loaded in %.1f s", time.monotonic() - started)
 
 
 def post_worker_init(worker):
-    """Repair, then warm each new worker (index reader, arrays, the most searched words) before it serves.
+    """Warm each new worker (index reader, arrays, the most searched words) before it serves."""
+    from kb.web import warm_up
 
-    A worker killed mid-save (by its timeout, or the kernel) may leave a file newer than its
-    row: the replacement worker brings the rows and the index up to date first.
-    """
-    from kb.web import recover_at_start, warm_up
-
-    recover_at_start(worker.wsgi)
     started = time.monotonic()
     try:
         # Within half the timeout, with heartbeats: the master kills a worker silent for longer.

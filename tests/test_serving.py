@@ -273,6 +273,22 @@ def test_a_client_that_stops_in_the_middle_of_its_body_frees_its_thread(site):
         assert _search(url, timeout=STALL_TIMEOUT + 15)["total"] > 0
 
 
+def test_a_server_started_after_a_crash_serves_the_files_as_they_are(tmp_path):
+    """A file replaced by a save whose process died before it committed: the next start repairs it first."""
+    content, data = tmp_path / "content", tmp_path / "data"
+    shutil.copytree(ROOT / "content", content)
+    reindex(content, data)
+    path = content / "models" / "tu-thuoc-bien-cuong.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nSau sự cố xqzkhoidong.\n", encoding="utf-8")
+    (path.parent / ".tu-thuoc-bien-cuong.md.x1y2.tmp").write_text("---\ntitle: Nửa", encoding="utf-8")
+    with _gunicorn(content, data, tmp_path / "gunicorn.log", workers=1) as (url, _port):
+        found = json.loads(urllib.request.urlopen(url + "/api/search?q=xqzkhoidong", timeout=ANSWER_S).read())
+    assert [r["slug"] for r in found["results"]] == ["tu-thuoc-bien-cuong"]
+    assert not list(path.parent.glob(".*.tmp"))
+    texts = [r["text"] for r in open_db(data)["revisions"].rows_where("slug = ?", ["tu-thuoc-bien-cuong"])]
+    assert any("xqzkhoidong" in text for text in texts)
+
+
 # ---- behind nginx ---------------------------------------------------------------------------
 
 
