@@ -24,6 +24,10 @@ worker_connections = 1000
 # arrive within 10 s, and a thread drops a client that sends or takes nothing for 20 s.
 timeout = 30
 graceful_timeout = 10
+# The longest request line gunicorn accepts (its maximum; the default, 4094, answered a search of
+# about 450 Vietnamese characters, 4 KB once encoded, with an English "414"). The site itself
+# shortens search words to 500 characters and refuses filters past its own bounds, in Vietnamese.
+limit_request_line = 8190
 # A browser reuses its connection for the page's CSS, script and next click; a kept-alive
 # connection waits in the event loop, not in a thread, and is closed after 5 s of silence.
 keepalive = 5

@@ -246,6 +246,13 @@ def test_requests_in_one_packet_and_bodies_in_pieces_are_served_whole(server):
     assert head.startswith(b"HTTP/1.1 400")  # read whole: refused for its missing CSRF token, not cut off
 
 
+def test_a_long_vietnamese_search_reaches_the_site_whole(server):
+    """About 700 characters of Vietnamese (5 KB once encoded): the site shortens it, the server does not refuse it."""
+    base, _port = server
+    with urllib.request.urlopen(base + "/search?q=" + quote("nghiêng tủ thuốc " * 40), timeout=ANSWER_S) as answer:
+        assert answer.status == 200 and "tủ thuốc" in answer.read().decode()
+
+
 def test_an_oversized_request_head_is_refused(server):
     _base, port = server
     with _connect(port) as sock:
