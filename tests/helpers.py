@@ -1,4 +1,4 @@
-"""Helpers for tests that go through the site's forms the way a browser does."""
+"""Helpers shared by the tests: sample content, and going through the site's forms as a browser does."""
 
 from __future__ import annotations
 
@@ -47,3 +47,67 @@ def site_with_accounts(content_dir: Path, data_dir: Path, accounts: dict[str, st
     for name, role in accounts.items():
         create_user(db, name, PASSWORD, role)
     return app
+
+
+FIELDS = [
+    "Phòng, chống tội phạm",
+    "Y tế",
+    "An sinh xã hội",
+    "Giáo dục - Huấn luyện",
+    "Kinh tế - Xã hội",
+    "Dân vận",
+]
+
+
+SAMPLES = [
+    dict(
+        slug="tu-thuoc-bien-cuong",
+        title="Tủ thuốc biên cương",
+        summary="Tủ thuốc đặt tại đồn biên phòng để cấp thuốc thông thường cho người dân khu vực biên giới.",
+        unit="Bộ đội Biên phòng tỉnh Nghệ An",
+        province="Nghệ An",
+        fields=["Y tế", "Dân vận"],
+        tags=["tủ thuốc", "sức khỏe"],
+        year=2022,
+        body="## Cách làm\n\nMỗi đồn biên phòng có một tủ thuốc. Cán bộ quân y hướng dẫn bà con dùng thuốc an toàn.",
+    ),
+    dict(
+        slug="thap-sang-vung-bien",
+        title="Thắp sáng vùng biên",
+        summary="Lắp đèn chiếu sáng đường giao thông ở các xã biên giới.",
+        unit="Bộ đội Biên phòng tỉnh Ninh Bình",
+        province="Ninh Bình",
+        fields=["Kinh tế - Xã hội"],
+        year=2021,
+        body="## Cách làm\n\nLắp đèn năng lượng mặt trời dọc đường liên thôn. An ninh ở biên giới được giữ vững.",
+    ),
+    dict(
+        slug="to-tau-thuyen-doan-ket",
+        title="Tổ Tàu thuyền đoàn kết",
+        summary="Ngư dân lập tổ để hỗ trợ nhau khi đánh bắt xa bờ và tố giác tội phạm trên biển.",
+        unit="Bộ đội Biên phòng thành phố Hải Phòng",
+        province="Hải Phòng",
+        fields=["Dân vận", "Phòng, chống tội phạm"],
+        year=2022,
+        body="## Kết quả\n\nCác tổ giúp nhau trên biển, báo tin về tàu lạ cho đồn biên phòng.",
+    ),
+    dict(
+        slug="ban-nhap-thu-nghiem",
+        title="Bản nháp thử nghiệm",
+        summary="Một mô hình còn đang viết dở về tủ thuốc.",
+        unit="Bộ đội Biên phòng tỉnh Hà Tĩnh",
+        province="Hà Tĩnh",
+        fields=["Y tế"],
+        status="draft",
+        body="Nội dung nháp về tủ thuốc.",
+    ),
+]
+
+
+def write_samples(content_dir: Path, samples: list[dict] = SAMPLES) -> None:
+    """Write fields.yml and the sample entries into content_dir."""
+    content_dir.mkdir(parents=True, exist_ok=True)
+    (content_dir / "fields.yml").write_text(yaml.safe_dump(FIELDS, allow_unicode=True), encoding="utf-8")
+    for sample in samples:
+        sample = dict(sample)
+        write_entry(content_dir, sample.pop("slug"), sample.pop("body"), **sample)

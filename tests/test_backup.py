@@ -10,8 +10,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from conftest import write_samples
-from helpers import login, site_with_accounts, token
+from helpers import login, site_with_accounts, token, write_samples
 
 from kb import create_app
 from kb.backup import BackupError, make_backup, restore_backup

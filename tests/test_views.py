@@ -10,8 +10,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from conftest import write_samples
-from helpers import login
+from helpers import login, write_samples
 
 from kb import create_app
 from kb.catalog import reindex
