@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import threading
 from pathlib import Path
 
 import yaml
@@ -77,8 +78,18 @@ class Fts5Search:
     """Search like the site does: total, one page with snippets, and facet counts."""
 
     def __init__(self, db_path: Path) -> None:
-        """Open the database read-only."""
-        self.db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
+        """Remember the database; each thread opens it read-only on first use."""
+        self.path = db_path
+        self._local = threading.local()
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """Return this thread's connection: the server runs requests in threads, and a search
+        uses a temporary table of its connection, so connections are never shared."""
+        conn = getattr(self._local, "db", None)
+        if conn is None:
+            conn = self._local.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        return conn
 
     def search(self, query: str, filters: dict[str, list[str]], page: int = 1, per_page: int = 10) -> dict:
         """Every word first, any word if that finds nothing; filters, facets and one page."""
