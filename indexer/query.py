@@ -196,7 +196,7 @@ def corrections(pq: ParsedQuery, lexicon: Mapping[str, int], limit: int = 6) -> 
     for unit in pq.units:
         if unit in targets:
             term = unit.typed[0].folded
-            near = sorted((c for c in near_terms(term) if c in lexicon and c != term), key=lambda c: -lexicon[c])
+            near = sorted((c for c in near_terms(term) if c in lexicon and c != term), key=lambda c: (-lexicon[c], c))
             unit = replace(unit, corrections=tuple(near[:limit]))
         units.append(unit)
     return replace(pq, units=tuple(units))

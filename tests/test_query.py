@@ -62,3 +62,12 @@ def test_corrections_fix_unknown_syllables_first():
     by_word = {u.typed[0].folded: u.corrections for u in pq.units}
     assert by_word["thuyn"] == ("thuyen",)
     assert by_word["tau"] == () and by_word["ket"] == ()
+
+
+def test_corrections_are_the_same_in_every_process():
+    """Equally frequent candidates are kept in a fixed order: the same query shows the same results
+    whichever worker answers it (string hashing differs from one process to the next)."""
+    lexicon = {c: 2 for c in ("tan", "tau", "tay", "tac", "tam", "tao", "tai", "tap", "tat")}
+    chosen = corrections(parse_query("tax"), lexicon).units[0].corrections
+    assert len(chosen) == 6
+    assert chosen == tuple(sorted(lexicon)[:6])
