@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 import threading
 import time
 from array import array
@@ -30,8 +31,10 @@ from .query import (
     COMMON_SHARE,
     ParsedQuery,
     as_typed_queries,
+    as_typed_query,
     corrections,
     loose_units,
+    marks_respected,
     phrase_query,
     required_units,
     scoring_clauses,
@@ -64,6 +67,8 @@ EVERY_BONUS = 1000.0
 MASK_FROM = 200
 MASK_VALUES = 64
 SHORTLIST = 50  # entries ranked in full: the first five pages
+# A partial match must hold this share of the query's weight (its words weighed by rarity).
+PARTIAL_SHARE = 0.5
 PRECISE = (
     30  # of which the leaders are checked for phrases too  # entries scored in full; enough for the first ten pages
 )
@@ -647,10 +652,25 @@ def execute(
     excluded = set().union(*(gen.docs(searcher, typed_query(p)) for p in pq.excluded)) if pq.excluded else set()
     phrase_sets = [gen.docs(searcher, phrase_query(p)) for p in pq.phrases]
 
+    known_exact = gen.lexicon(searcher, "all_x")
+
+    def adjacent(left: str, right: str) -> bool:
+        """Return True if two folded syllables stand side by side in some entry."""
+        return bool(gen.docs(searcher, Term("all_p", f"{left}_{right}")) & status)
+
+    def unit_docs(query: ParsedQuery, unit) -> set[int]:
+        """Return the entries a unit matches: as typed where its marks must be respected."""
+        if marks_respected(query, query.units.index(unit), known_exact, adjacent):
+            return gen.docs(searcher, as_typed_query(unit))
+        return gen.docs(searcher, unit_query(unit))
+
+    unit_sets: dict = {}
+
     def sets_for(query: ParsedQuery) -> tuple[set[int], set[int], list]:
         """Return (every-word set, some-word set, loose units), before facet filters."""
         required = required_units(query)
-        unit_sets = {u: gen.docs(searcher, unit_query(u)) for u in required}
+        unit_sets.clear()
+        unit_sets.update({u: unit_docs(query, u) for u in required})
         loose = loose_units(query, common) if required else []
         every = set.intersection(*unit_sets.values(), *phrase_sets) if required or phrase_sets else set(status)
         some = set().union(*(unit_sets.get(u) or gen.docs(searcher, unit_query(u)) for u in loose))
@@ -662,13 +682,14 @@ def execute(
     every, some, loose = sets_for(pq)
     stage = "all"
     if not every & allowed:
-        fixed = corrections(pq, gen.lexicon(searcher, "all_f"))
+        fixed = corrections(pq, gen.lexicon(searcher, "all_f"), adjacent=adjacent, known_exact=known_exact)
         if fixed != pq:
             f_every, f_some, f_loose = sets_for(fixed)
             if f_every & allowed:
                 pq, every, some, loose, stage = fixed, f_every, f_some, f_loose, "fuzzy"
         if stage == "all":
             stage = "any"
+            some = _partial(unit_sets, status, some)
     matched = some & allowed
     facets = _facets(gen, some, filters, statuses, matched)
     # Entries with every word as typed (diacritics included where typed) rank first.
@@ -682,6 +703,25 @@ def execute(
         return Execution(pq, stage, [(d, 0.0) for d in ordered], len(matched), len(full), facets)
     ranked = _rank(searcher, gen, pq, loose, common, every & allowed, matched, start + per_page, first)
     return Execution(pq, stage, ranked[start : start + per_page], len(matched), len(every & allowed), facets)
+
+
+def _partial(unit_sets: dict, status, some: set[int]) -> set[int]:
+    """Return the entries that may be shown as a partial match: those holding most of what the
+    query asks, each word weighed by how rare it is (a word no entry has weighs the most).
+
+    An entry that shares only common words ("phòng", "nuôi") with a question about something the
+    knowledge base lacks is not shown; the page then says that nothing was found.
+    """
+    if not unit_sets:
+        return some
+    n = len(status)
+    weights = {u: math.log((n + 1) / (len(docs & status) + 0.5)) for u, docs in unit_sets.items()}
+    needed = PARTIAL_SHARE * sum(weights.values())
+    held: Counter[int] = Counter()
+    for unit, docs in unit_sets.items():
+        for docnum in docs & some:
+            held[docnum] += weights[unit]
+    return {d for d, weight in held.items() if weight >= needed}
 
 
 def _listing(gen, pq, filters, statuses, page, per_page, sort: str = "newest") -> Execution:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
@@ -14,13 +14,16 @@ from .analysis import Syllable, document_codes, syllables
 from .snippets import Marks
 from .text import fold_accents, normalize_text
 from .thesaurus import Thesaurus
+from .vietnamese import is_real_syllable
 
 __all__ = [
     "ParsedQuery",
     "Unit",
     "as_typed_queries",
+    "as_typed_query",
     "corrections",
     "loose_units",
+    "marks_respected",
     "near_terms",
     "parse_query",
     "phrase_query",
@@ -68,6 +71,8 @@ _FUNCTION_FOLDED = frozenset(fold_accents(w) for w in FUNCTION_WORDS)
 # A unit whose folded form is in more than this share of entries does not make an entry
 # a match on its own: it only ranks ("biên" is in nearly every entry of this knowledge base).
 COMMON_SHARE = 0.5
+# A syllable that some entry has is only corrected into one this many times as frequent.
+MUCH_MORE = 5
 
 
 @dataclass(frozen=True)
@@ -179,27 +184,75 @@ def _function_word(words: list[Syllable], i: int) -> int:
     return 0
 
 
-def corrections(pq: ParsedQuery, lexicon: Mapping[str, int], limit: int = 6) -> ParsedQuery:
+def corrections(
+    pq: ParsedQuery,
+    lexicon: Mapping[str, int],
+    limit: int = 6,
+    adjacent: Callable[[str, str], bool] | None = None,
+    known_exact: Container[str] = (),
+) -> ParsedQuery:
     """Give one-syllable units the indexed syllables one edit away (a missing letter, a typo).
 
     Syllables no entry contains are corrected first; only when every syllable is known (yet
     no entry has them all) are the known ones of three letters or more corrected too, and
-    then only in queries of up to three words.
+    then only in queries of up to three words. A real Vietnamese syllable as typed ("túy",
+    "phe") is a word the knowledge base may simply not have: it is only respelled into a
+    form that sits next to a neighbouring word of the query somewhere (adjacent(left, right)
+    says whether two folded syllables are side by side in some entry), never on its own.
     """
-    single = [u for u in pq.units if len(u.typed) == 1]
+    # Typed with its marks and found as typed, a word is never respelled.
+    single = [u for u in pq.units if len(u.typed) == 1 and not (_marked_unit(u) and u.typed[0].exact in known_exact)]
     unknown = [u for u in single if u.typed[0].folded not in lexicon]
     # A typo that is itself a word ("thuc" for "thuoc") is only guessed at in short queries;
     # in a long question, some word missing from every entry is the likelier reason.
     short = len(required_units(pq)) <= 3
     targets = unknown or ([u for u in single if len(u.typed[0].folded) >= 3] if short else [])
     units = []
-    for unit in pq.units:
+    for i, unit in enumerate(pq.units):
         if unit in targets:
-            term = unit.typed[0].folded
-            near = sorted((c for c in near_terms(term) if c in lexicon and c != term), key=lambda c: (-lexicon[c], c))
+            syll = unit.typed[0]
+            term = syll.folded
+            # A known word is only respelled into a much more frequent one ("thuc" -> "thuoc").
+            floor = MUCH_MORE * lexicon.get(term, 0)
+            near = sorted(
+                (c for c in near_terms(term) if lexicon.get(c, 0) > floor and c != term), key=lambda c: (-lexicon[c], c)
+            )
+            if is_real_syllable(syll.exact, syll.folded):
+                near = [c for c in near if adjacent is not None and _next_to_neighbour(pq, i, c, adjacent)]
             unit = replace(unit, corrections=tuple(near[:limit]))
         units.append(unit)
     return replace(pq, units=tuple(units))
+
+
+def _marked_unit(unit: Unit) -> bool:
+    """Return True if a unit was typed with some diacritic."""
+    return any(s.exact != s.folded for s in unit.typed)
+
+
+def _next_to_neighbour(pq: ParsedQuery, i: int, folded: str, adjacent: Callable[[str, str], bool]) -> bool:
+    """Return True if a folded syllable, put in place of unit i, sits next to the unit before or after."""
+    before = pq.units[i - 1].typed[-1].folded if i > 0 else None
+    after = pq.units[i + 1].typed[0].folded if i + 1 < len(pq.units) else None
+    return bool((before and adjacent(before, folded)) or (after and adjacent(folded, after)))
+
+
+def marks_respected(pq: ParsedQuery, i: int, known_exact: Container[str], adjacent: Callable[[str, str], bool]) -> bool:
+    """Return True if unit i must match as typed: a real word typed with its marks.
+
+    Typed with marks, a word matches other marks only if no entry has it as typed, and then
+    only if it is not a real Vietnamese syllable ("thuôc" means "thuốc"), or if its folded
+    form sits next to a neighbouring word somewhere ("cá lông" for "cá lồng"). So "nuôi bò"
+    never meets "bộ đội" or "bờ biển".
+    """
+    unit = pq.units[i]
+    if len(unit.typed) != 1:
+        return False
+    syll = unit.typed[0]
+    if syll.exact == syll.folded:
+        return False
+    if syll.exact in known_exact:
+        return True
+    return is_real_syllable(syll.exact, syll.folded) and not _next_to_neighbour(pq, i, syll.folded, adjacent)
 
 
 def near_terms(word: str) -> set[str]:
@@ -249,7 +302,7 @@ def typed_query(typed: tuple[Syllable, ...]) -> Query:
     return terms[0] if len(terms) == 1 else And([_seq("all_f", [s.folded for s in typed]), *terms])
 
 
-def _as_typed(unit: Unit) -> Query:
+def as_typed_query(unit: Unit) -> Query:
     """Match a unit as typed, or any of its synonyms and corrections."""
     others = [_seq("all_f", form) for form, weight in unit.forms() if weight != TYPED]
     exact = typed_query(unit.typed)
@@ -284,7 +337,7 @@ def scoring_clauses(pq: ParsedQuery, loose: list[Unit]) -> list[Query]:
 
 def as_typed_queries(pq: ParsedQuery) -> list[Query]:
     """Return one query per required unit matching it as typed (exact diacritics where typed)."""
-    return [_as_typed(u) for u in required_units(pq)]
+    return [as_typed_query(u) for u in required_units(pq)]
 
 
 def shortlist_terms(pq: ParsedQuery, loose: list[Unit]) -> list[str]:

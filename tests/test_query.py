@@ -71,3 +71,30 @@ def test_corrections_are_the_same_in_every_process():
     chosen = corrections(parse_query("tax"), lexicon).units[0].corrections
     assert len(chosen) == 6
     assert chosen == tuple(sorted(lexicon)[:6])
+
+
+def test_a_real_syllable_is_only_respelled_next_to_a_neighbour():
+    """ "túy" is a real word the knowledge base may lack: it is not turned into "tay" or "tuy"
+    unless the respelled word stands next to a neighbour of the query in some entry."""
+    lexicon = {"ma": 9, "tay": 40, "tui": 30}  # no entry has "túy" (nor "tuy")
+    never = corrections(parse_query("ma túy"), lexicon, adjacent=lambda a, b: False)
+    assert never.units[1].corrections == ()
+    beside = corrections(parse_query("ma túy"), lexicon, adjacent=lambda a, b: (a, b) == ("ma", "tay"))
+    assert beside.units[1].corrections == ("tay",)
+    # Not a Vietnamese syllable as typed: a plain typo, corrected wherever it is.
+    typo = corrections(parse_query("tau thuyn"), {"tau": 5, "thuyen": 3}, adjacent=lambda a, b: False)
+    assert typo.units[1].corrections == ("thuyen",)
+
+
+def test_a_word_typed_with_its_marks_and_found_so_is_never_respelled():
+    lexicon = {"co": 2, "coi": 48, "vua": 5}
+    pq = corrections(parse_query("cờ vua"), lexicon, adjacent=lambda a, b: True, known_exact={"cờ", "vua"})
+    assert pq.units[0].corrections == ()
+
+
+def test_a_known_word_is_only_respelled_into_a_much_more_frequent_one():
+    def fixed(lexicon):
+        return corrections(parse_query("cay cao"), lexicon, adjacent=lambda a, b: True).units[1].corrections
+
+    assert fixed({"cay": 2, "cao": 17, "co": 48}) == ()
+    assert fixed({"cay": 2, "cao": 3, "co": 48}) == ("co",)

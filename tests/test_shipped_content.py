@@ -71,3 +71,40 @@ def test_entries_with_every_word_come_before_those_with_some(shipped_client):
     assert slugs[0] == "to-tau-thuyen-doan-ket"
     assert "to-do-doan-ket" in slugs  # shares "đoàn kết": listed after
     assert data["total"] > 1 and not data["relaxed"]
+
+
+@pytest.mark.parametrize("query", ["ma túy", "nuôi gà thả vườn", "phòng chống sốt xuất huyết"])
+def test_a_topic_no_entry_covers_finds_nothing_and_says_so(shipped_client, query):
+    """The shipped entries say nothing about drugs, chickens or dengue: no entry is offered as
+    an answer (neither respelled into common words nor matched on a shared word like "phòng")."""
+    data = shipped_client.get("/api/search", query_string={"q": query}).get_json()
+    assert data["total"] == 0 and data["results"] == []
+    html = shipped_client.get("/search", query_string={"q": query}).get_data(as_text=True)
+    assert f"Không tìm thấy mô hình nào về «{query}»" in html
+    assert "Kho chưa có mô hình nào về chủ đề này." in html
+    assert 'class="result-title"' not in html
+    assert "chính tả" not in html  # nothing was respelled: spelling is not blamed
+    # Ways on: the fields to browse, each with a working link.
+    browse = html.split('class="browse-fields"', 1)[1].split("</ul>", 1)[0]
+    assert "?field=" in browse and "Y tế" in browse
+
+
+def test_an_editor_is_offered_to_write_the_missing_model(shipped_content, tmp_path):
+    from helpers import login, site_with_accounts
+
+    client = site_with_accounts(shipped_content, tmp_path / "data", {"bientap": "editor"}).test_client()
+    page = client.get("/search", query_string={"q": "ma túy"}).get_data(as_text=True)
+    assert "Viết mô hình này" not in page  # a visitor cannot write
+    login(client, "bientap")
+    page = client.get("/search", query_string={"q": "ma túy"}).get_data(as_text=True)
+    link = page.split("Viết mô hình này", 1)[0].rsplit('href="', 1)[1].split('"', 1)[0]
+    form = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert 'value="ma túy"' in form  # the new entry's title starts as what was searched
+
+
+def test_typed_diacritics_keep_a_word_apart_from_its_folded_twins(shipped_client):
+    """ "nuôi bò" (cows) must not meet "bộ đội" or "bờ biển" in the shipped entries."""
+    data = shipped_client.get("/api/search", query_string={"q": "nuôi bò"}).get_json()
+    assert data["total"] == 0
+    # Without diacritics every form still matches, as the user asked.
+    assert shipped_client.get("/api/search", query_string={"q": "bo doi"}).get_json()["total"] > 0

@@ -109,6 +109,12 @@ def search():
         if unfiltered and unfiltered.total and not (unfiltered.relaxed or unfiltered.corrected):
             without_filters = unfiltered
     empty_kb = results is not None and results.total == 0 and _knowledge_base_empty(params)
+    # Nothing on this topic: offer the fields to browse instead (counted over every entry).
+    browse = []
+    if results is not None and results.total == 0 and params.q and not empty_kb:
+        everything = run_search(SearchParams("", {}, 1, 1))
+        fields = everything.facets.get("field", []) if everything else []
+        browse = [{"value": v, "count": n, "url": search_url({"field": v})} for v, n in fields]
     if results is not None:
         log_search(
             current_app.config["KB_DATA_DIR"], params, results, current_app.config["KB_SEARCH_LOG_RETENTION_DAYS"]
@@ -133,6 +139,7 @@ def search():
             for v in vs
         ],
         without_filters=without_filters,
+        browse=browse,
         page_url=lambda page: search_url(params.args(page=page)),
     )
 
