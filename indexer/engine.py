@@ -26,7 +26,7 @@ from .analysis import Syllable, analyze, document_codes, syllables, terms
 from .execute import Execution, Generation, execute, similar
 from .locks import file_lock
 from .prepare import AnalysisCache, prepare
-from .query import ParsedQuery, near_terms, parse_query
+from .query import ParsedQuery, near_terms, parse_query, required_units
 from .segments import SegmentWriterPlus, write_documents
 from .snippets import Marks, highlight, snippet
 from .text import fold_syllable, normalize_text
@@ -113,6 +113,7 @@ class Hit:
     score: float
     level: str = ""
     adopted: int = 0
+    missing: tuple[str, ...] = ()  # words of the query this entry lacks (a partial match)
 
 
 @dataclass
@@ -128,6 +129,7 @@ class SearchResults:
     relaxed: bool = False  # no entry had every word: these have some of them
     corrected: bool = False  # found only after correcting likely typos
     suggestion: str | None = None  # "Có phải bạn muốn tìm: …"
+    words: tuple[str, ...] = ()  # the words the query asked for, as typed (function words aside)
 
     @property
     def pages(self) -> int:
@@ -448,12 +450,14 @@ class SearchIndex:
         statuses: tuple[str, ...] = ("published",),
         cache: bool = True,
         sort: str = "relevance",
+        respell: bool = True,
     ) -> SearchResults:
         """Search published entries; an empty query lists them all, newest year first.
 
         sort: "relevance" (an empty query: newest), "newest" (year, then title) or
-        "replicated" (most units that adopted it first). Results are kept in a small cache for
-        the index version they came from (cache=False skips it, for measuring).
+        "replicated" (most units that adopted it first). respell=False never corrects a typo.
+        Results are kept in a small cache for the index version they came from (cache=False
+        skips it, for measuring).
         """
         sort = sort if sort in SORTS else "relevance"
         filters = {k: [self._facet_value(k, v) for v in vs if v] for k, vs in (filters or {}).items() if k in FACETS}
@@ -462,16 +466,20 @@ class SearchIndex:
         page = max(1, page)
         with self._searcher() as searcher:
             key = (self._version(searcher), pq.text, tuple(sorted((k, tuple(v)) for k, v in filters.items())),
-                   page, per_page, statuses, sort)  # fmt: skip
+                   page, per_page, statuses, sort, respell)  # fmt: skip
             if cache and (cached := self._results.get(key)) is not None:
                 return cached
             gen = self._generation(searcher)
-            found = execute(searcher, gen, pq, filters, statuses, page, per_page, sort)
+            found = execute(searcher, gen, pq, filters, statuses, page, per_page, sort, respell)
             if not found.page and page > 1:  # past the last page: show the last one (or the first)
                 page = max(1, -(-found.total // per_page))
-                found = execute(searcher, gen, pq, filters, statuses, page, per_page, sort)
+                found = execute(searcher, gen, pq, filters, statuses, page, per_page, sort, respell)
             marks = found.pq.marks()
-            hits = [hit for d, score in found.page if (hit := _shown(searcher, d, score, marks)) is not None]
+            hits = [
+                dataclasses.replace(hit, missing=found.lacks.get(d, ()))
+                for d, score in found.page
+                if (hit := _shown(searcher, d, score, marks)) is not None
+            ]
             suggestion = self._suggest(searcher, found, hits) if not pq.empty else None
         results = SearchResults(
             query=pq.text,
@@ -483,6 +491,7 @@ class SearchIndex:
             relaxed=found.stage == "any" and found.total > 0,
             corrected=found.stage == "fuzzy" and found.total > 0,
             suggestion=suggestion,
+            words=tuple(" ".join(s.exact for s in u.typed) for u in required_units(pq)),
         )
         if cache:
             self._results.put(key, results)

@@ -8,6 +8,7 @@ on a shortlist picked by a cheap scored query over the short fields.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 import math
@@ -57,10 +58,6 @@ POSTINGS_SIZE = 6_000_000
 _TERM_WORDS = 64
 # What one remembered word or phrase costs besides its documents, in documents (its key and set).
 _MATCH_COST = 4
-# Added to the score of entries with every word as typed, then with every word (any
-# diacritics), so they always come before entries with only some of the words.
-FIRST_BONUS = 2000.0
-EVERY_BONUS = 1000.0
 # From this many documents on, facet values are counted with bit masks, when the facet has
 # few values (one AND per value: a unit facet with thousands of values is cheaper to count
 # document by document).
@@ -627,6 +624,7 @@ class Execution:
     total: int
     full: int  # how many entries have every word
     facets: dict[str, list[tuple[str, int]]]
+    lacks: dict[int, tuple[str, ...]] = dataclasses.field(default_factory=dict)  # page entry -> query words it lacks
 
 
 def execute(
@@ -638,6 +636,7 @@ def execute(
     page: int,
     per_page: int,
     sort: str = "relevance",
+    respell: bool = True,
 ) -> Execution:
     """Find, count and rank: entries with every word first, then with some; fix typos if none.
 
@@ -664,29 +663,27 @@ def execute(
             return gen.docs(searcher, as_typed_query(unit))
         return gen.docs(searcher, unit_query(unit))
 
-    unit_sets: dict = {}
-
-    def sets_for(query: ParsedQuery) -> tuple[set[int], set[int], list]:
-        """Return (every-word set, some-word set, loose units), before facet filters."""
+    def sets_for(query: ParsedQuery) -> tuple[set[int], set[int], list, dict]:
+        """Return (every-word set, some-word set, loose units, each required unit's entries),
+        before facet filters."""
         required = required_units(query)
-        unit_sets.clear()
-        unit_sets.update({u: unit_docs(query, u) for u in required})
+        unit_sets = {u: unit_docs(query, u) for u in required}
         loose = loose_units(query, common) if required else []
         every = set.intersection(*unit_sets.values(), *phrase_sets) if required or phrase_sets else set(status)
         some = set().union(*(unit_sets.get(u) or gen.docs(searcher, unit_query(u)) for u in loose))
         if phrase_sets:
             some = (some or set(status)).intersection(*phrase_sets)
-        return (every & status) - excluded, ((some | every) & status) - excluded, loose
+        return (every & status) - excluded, ((some | every) & status) - excluded, loose, unit_sets
 
     allowed = gen.allowed(filters, statuses)
-    every, some, loose = sets_for(pq)
+    every, some, loose, unit_sets = sets_for(pq)
     stage = "all"
     if not every & allowed:
         fixed = corrections(pq, gen.lexicon(searcher, "all_f"), adjacent=adjacent, known_exact=known_exact)
-        if fixed != pq:
-            f_every, f_some, f_loose = sets_for(fixed)
-            if f_every & allowed:
-                pq, every, some, loose, stage = fixed, f_every, f_some, f_loose, "fuzzy"
+        if respell and fixed != pq:
+            found = sets_for(fixed)
+            if found[0] & allowed:
+                pq, (every, some, loose, unit_sets), stage = fixed, found, "fuzzy"
         if stage == "all":
             stage = "any"
             some = _partial(unit_sets, status, some)
@@ -700,9 +697,17 @@ def execute(
         full = every & allowed
         position = gen.positions[sort]
         ordered = sorted(matched, key=lambda d: (d not in full, position[d]))[start : start + per_page]
-        return Execution(pq, stage, [(d, 0.0) for d in ordered], len(matched), len(full), facets)
-    ranked = _rank(searcher, gen, pq, loose, common, every & allowed, matched, start + per_page, first)
-    return Execution(pq, stage, ranked[start : start + per_page], len(matched), len(every & allowed), facets)
+        shown = [(d, 0.0) for d in ordered]
+    else:
+        ranked = _rank(searcher, gen, pq, loose, common, every & allowed, matched, start + per_page, first)
+        shown = ranked[start : start + per_page]
+    lacks = {d: _lacking(unit_sets, d) for d, _score in shown}
+    return Execution(pq, stage, shown, len(matched), len(every & allowed), facets, lacks)
+
+
+def _lacking(unit_sets: dict, docnum: int) -> tuple[str, ...]:
+    """Return the words of the query (as typed) that an entry does not have."""
+    return tuple(" ".join(s.exact for s in u.typed) for u, docs in unit_sets.items() if docnum not in docs)
 
 
 def _partial(unit_sets: dict, status, some: set[int]) -> set[int]:
@@ -794,13 +799,13 @@ def _rank(searcher, gen, pq, loose, common, every, matched, needed: int, first: 
     clauses = scoring_clauses(pq, loose)
     positional = [c for c in clauses if _has_phrase(c)]
     scores = _score_each(searcher, gen, [c for c in clauses if not _has_phrase(c)], shortlist, common)
-    for docnum in shortlist:
-        scores[docnum] += FIRST_BONUS if docnum in first else EVERY_BONUS if docnum in every else 0.0
+    # Every word as typed, then every word, then some: the tier decides, the score orders within.
+    tier = {d: 2 if d in first else 1 if d in every else 0 for d in shortlist}
     # Phrases read positions, the slowest thing to look up: only for the leading entries.
-    leaders = set(sorted(scores, key=lambda d: (-scores[d], d))[:PRECISE])
+    leaders = set(sorted(scores, key=lambda d: (-tier[d], -scores[d], d))[:PRECISE])
     for docnum, extra in _score_each(searcher, gen, positional, leaders, common).items():
         scores[docnum] += extra
-    ranked = sorted(scores.items(), key=lambda ds: (-ds[1], ds[0]))
+    ranked = sorted(scores.items(), key=lambda ds: (-tier[ds[0]], -ds[1], ds[0]))
     if needed > len(ranked):
         rest = sorted(matched - shortlist, key=lambda d: (d not in first, d not in every, d))
         ranked += [(d, 0.0) for d in rest[: needed - len(ranked)]]

@@ -168,6 +168,8 @@ def _create_tables(db: sqlite_utils.Database) -> None:
         db["search_log"].create({"id": int, "at": str, "query": str, "filters": str, "results": int}, pk="id")
         db["search_log"].create_index(["query"])
     db["search_log"].create_index(["at"], if_not_exists=True)  # pruning by age reads only what it deletes
+    if "corrected" not in db["search_log"].columns_dict:  # what was searched instead of a typo
+        db["search_log"].add_column("corrected", str)
     if "proposals" not in names:  # an editor's change to a published entry, waiting for an admin
         db["proposals"].create(
             {"id": int, "slug": str, "created_at": str, "author": str, "comment": str, "base_hash": str,
@@ -396,20 +398,22 @@ def log_search(data_dir: Path, params: Any, found: Any, keep_days: int = KEEP_DA
     """Remember a public search: its normalised words, filters and result count, never who made it.
 
     Only first pages with words or filters count: paging through results is one search. A search
-    answered only with entries having some of the words, or after correcting typos, counts as
-    finding nothing: no entry had every word as typed, which is what the admin needs to know.
+    answered only with entries having some of the words counts as finding nothing: no entry had
+    every word, which is what the admin needs to know. A search that found entries once a typo
+    was corrected is kept with what was searched instead.
     """
     if params.page != 1 or not (params.q or params.filters):
         return
-    results = 0 if found.relaxed or found.corrected else found.total
+    results = 0 if found.relaxed else found.total
+    corrected = (found.suggestion or "")[:200] if found.corrected and found.total else None
     query = " ".join(normalize_text(params.q).lower().split())[:200]
     filters = json.dumps(params.filters, ensure_ascii=False, sort_keys=True)[:500] if params.filters else ""
     try:
         with _LOG_LOCK:
             conn = _log_connection(data_dir)
             row_id = conn.execute(
-                "INSERT INTO search_log (at, query, filters, results) VALUES (?, ?, ?, ?)",
-                [_now(), query, filters, results],
+                "INSERT INTO search_log (at, query, filters, results, corrected) VALUES (?, ?, ?, ?, ?)",
+                [_now(), query, filters, results, corrected],
             ).lastrowid
             if row_id % 1000 == 0:  # now and then, forget searches older than keep_days
                 _prune(conn, "search_log", keep_days)

@@ -10,13 +10,17 @@ def test_search_returns_the_documented_shape(client):
     first = data["results"][0]
     assert set(first) == {
         "slug", "title", "url", "summary", "snippet", "unit", "province", "fields", "year", "score", "level",
-        "units_adopted",
+        "units_adopted", "matched", "missing",
     }  # fmt: skip
+    # The words the query asks for ("tu" may be the function word "từ": it only ranks).
+    assert (first["matched"], first["missing"]) == (["thuoc", "bien", "cuong"], [])
+    assert data["corrected_from"] is None and data["searched_for"] is None
     assert (first["level"], first["units_adopted"]) == ("Mới đề xuất", 0)
     assert first["slug"] == "tu-thuoc-bien-cuong"
     assert first["url"].endswith("/models/tu-thuoc-bien-cuong")
     assert first["fields"] == ["Y tế", "Dân vận"]
-    assert first["score"] > 0
+    # BM25F summed over the query's clauses: no internal ordering bonus (it was 1000 or 2000 more).
+    assert 0 < first["score"] < 1000
     assert "<mark>" in first["snippet"]
     assert set(data["facets"]) == {"field", "province", "unit", "year", "level"}
     assert {"value": "Nghệ An", "count": 1} in data["facets"]["province"]
@@ -96,6 +100,23 @@ def test_search_reports_suggestions_and_corrections(client):
     typo = client.get("/api/search?q=t%E1%BB%A7+thu%E1%BB%91+bi%C3%AAn+c%C6%B0%C6%A1ng").get_json()  # "thuố"
     assert typo["corrected"] and typo["results"][0]["slug"] == "tu-thuoc-bien-cuong"
     assert typo["suggestion"] == "tủ thuốc biên cương"
+    assert (typo["corrected_from"], typo["searched_for"]) == ("tủ thuố biên cương", "tủ thuốc biên cương")
+    # exact=1 searches the words as typed: no entry has "thuố", so the entry is a partial match.
+    exact = client.get("/api/search", query_string={"q": "tủ thuố biên cương", "exact": "1"}).get_json()
+    assert (exact["corrected"], exact["corrected_from"], exact["relaxed"]) == (False, None, True)
+    assert exact["results"][0]["missing"] == ["thuố"]
+
+
+def test_a_partial_match_says_which_words_it_lacks(client):
+    data = client.get("/api/search", query_string={"q": "thuốc biên cương lợn"}).get_json()
+    assert data["relaxed"] and data["total"] == 1
+    first = data["results"][0]
+    assert first["slug"] == "tu-thuoc-bien-cuong"
+    assert (first["matched"], first["missing"]) == (["thuốc", "biên", "cương"], ["lợn"])
+    page = client.get("/search", query_string={"q": "thuốc biên cương lợn"}).get_data(as_text=True)
+    assert "Thiếu: lợn" in page
+    # A word no entry has weighs the most: with only one other word, nothing is shown.
+    assert client.get("/api/search", query_string={"q": "thuốc lợn"}).get_json()["total"] == 0
 
 
 def test_a_fresh_server_process_warms_up_with_the_most_searched_words(app, client, content_dir, data_dir, tmp_path):

@@ -188,14 +188,24 @@ def test_a_search_that_found_nothing_reaches_the_admins_list_and_becomes_a_draft
         reader.get("/search", query_string={"q": "Nuôi ong lấy mật"})
     reader.get("/api/search", query_string={"q": "tủ thuốc"})
     reader.get("/search", query_string={"q": "tủ thuốc", "page": 2})  # paging is not a new search
+    reader.get("/search", query_string={"q": "tủ thuố biên cương"})  # found once the typo is corrected
+    reader.get("/search", query_string={"q": "thuốc biên cương lợn"})  # only a partial match
     rows = list(open_db(data_dir)["search_log"].rows)
     assert [(r["query"], r["results"]) for r in rows[:2]] == [("nuôi ong lấy mật", 0)] * 2
-    assert rows[2]["query"] == "tủ thuốc" and rows[2]["results"] > 0 and len(rows) == 3
-    assert all(set(r) == {"id", "at", "query", "filters", "results"} for r in rows)  # no identity kept
+    assert rows[2]["query"] == "tủ thuốc" and rows[2]["results"] > 0
+    assert (rows[3]["query"], rows[3]["corrected"]) == ("tủ thuố biên cương", "tủ thuốc biên cương")
+    assert rows[3]["results"] > 0
+    assert (rows[4]["query"], rows[4]["results"], rows[4]["corrected"]) == ("thuốc biên cương lợn", 0, None)
+    assert len(rows) == 5
+    assert all(set(r) == {"id", "at", "query", "filters", "results", "corrected"} for r in rows)  # no identity kept
     admin = signed_in(site, "quantri")
     page = admin.get("/admin/searches").get_data(as_text=True)
-    missing = page[page.index("Tìm mà không thấy gì") : page.index("Tìm nhiều nhất")]
-    assert "nuôi ong lấy mật" in missing and "tủ thuốc" not in missing
+    missing = page[page.index("Tìm mà không thấy gì") : page.index("Tìm thấy sau khi sửa lỗi gõ")]
+    assert "nuôi ong lấy mật" in missing and "thuốc biên cương lợn" in missing
+    assert "tủ thuốc" not in missing.replace("thuốc biên cương lợn", "")
+    assert "tủ thuố biên cương" not in missing  # it found entries: listed with its correction instead
+    fixed = page[page.index("Tìm thấy sau khi sửa lỗi gõ") : page.index("Tìm nhiều nhất")]
+    assert "tủ thuố biên cương" in fixed and "tủ thuốc biên cương</a>" in fixed
     link = re.search(r'href="(/edit/new\?title=[^"]+)"', missing).group(1)
     form = admin.get(link.replace("&amp;", "&")).get_data(as_text=True)
     assert 'value="Nuôi ong lấy mật"' in form

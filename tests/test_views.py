@@ -330,3 +330,14 @@ def test_a_page_at_the_filter_bounds_stays_under_a_megabyte(tmp_path):
         response = client.get(_at_the_bound(pairs))
         assert response.status_code == 200, name
         assert len(response.data) < 1_000_000, name
+
+
+def test_a_corrected_search_says_what_it_searched_and_offers_the_words_as_typed(client):
+    page = client.get("/search", query_string={"q": "tủ thuố biên cương"}).get_data(as_text=True)
+    assert "đã tìm theo «" in page and "tủ thuốc biên cương</a>»" in page
+    assert "chính tả" not in page
+    link = page.split('Tìm đúng <a href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    assert "exact=1" in link
+    as_typed = client.get(link).get_data(as_text=True)
+    assert "đã tìm theo" not in as_typed
+    assert "Thiếu: thuố" in as_typed  # the entry is shown as a partial match, lacking the typo

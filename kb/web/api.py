@@ -30,6 +30,9 @@ def search():
         "relaxed": results.relaxed,
         "corrected": results.corrected,
         "suggestion": results.suggestion,
+        # The query respelled where a typo was corrected (what was searched instead), else null.
+        "corrected_from": results.query if results.corrected else None,
+        "searched_for": results.suggestion if results.corrected else None,
         "results": [
             {
                 "slug": h.slug,
@@ -42,6 +45,8 @@ def search():
                 "fields": list(h.fields),
                 "year": h.year,
                 "score": h.score,
+                "matched": [w for w in results.words if w not in h.missing],
+                "missing": list(h.missing),
                 "level": h.level,
                 "units_adopted": h.adopted,
             }

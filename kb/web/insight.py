@@ -168,5 +168,13 @@ def searches():
     frequent = list(db.query(query.format(having=""), [TOP_QUERIES]))
     # Never found anything: what people need that nobody has written yet.
     missing = list(db.query(query.format(having="HAVING max(results) = 0"), [TOP_QUERIES]))
+    # Found only once a typo was corrected: worth a synonym, or a word in the entry itself.
+    corrected = list(
+        db.query(
+            "SELECT query, corrected, count(*) AS n, max(at) AS last FROM search_log WHERE corrected IS NOT NULL"
+            " AND corrected != '' GROUP BY query, corrected ORDER BY n DESC, last DESC LIMIT ?",
+            [TOP_QUERIES],
+        )
+    )
     total = db["search_log"].count
-    return render_template("admin/searches.html", frequent=frequent, missing=missing, total=total)
+    return render_template("admin/searches.html", frequent=frequent, missing=missing, corrected=corrected, total=total)

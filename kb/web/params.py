@@ -94,6 +94,7 @@ class SearchParams:
     page: int
     per_page: int
     sort: str = "relevance"
+    exact: bool = False  # "tìm đúng": search the words as typed, never respelled
 
     @classmethod
     def from_args(cls, args: MultiDict[str, str], per_page: int, max_per_page: int = 100) -> SearchParams:
@@ -113,6 +114,7 @@ class SearchParams:
             page=_int(args.get("page"), 1, 1, 10_000),
             per_page=_int(args.get("per_page"), per_page, 1, max_per_page),
             sort=args.get("sort") if args.get("sort") in SORTS else "relevance",
+            exact=args.get("exact") == "1",
         )
         params.check_bounds()
         return params
@@ -141,6 +143,8 @@ class SearchParams:
         values: dict[str, object] = {"q": self.q or None, **{k: list(v) for k, v in self.filters.items()}}
         if self.sort != "relevance":
             values["sort"] = self.sort
+        if self.exact:
+            values["exact"] = "1"
         values.update(changes)
         return {k: v for k, v in values.items() if v not in (None, "", [], 1)}
 

@@ -31,7 +31,13 @@ def run_search(params: SearchParams) -> SearchResults | None:
     try:
         cache = current_app.config["KB_RESULT_CACHE"]
         results = get_index().search(
-            params.q, params.filters, params.page, params.per_page, cache=cache, sort=params.sort
+            params.q,
+            params.filters,
+            params.page,
+            params.per_page,
+            cache=cache,
+            sort=params.sort,
+            respell=not params.exact,
         )
     except IndexMissing:
         return None
