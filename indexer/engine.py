@@ -29,6 +29,7 @@ from .prepare import AnalysisCache, prepare
 from .query import ParsedQuery, near_terms, parse_query, required_units
 from .segments import SegmentWriterPlus, write_documents
 from .snippets import Marks, highlight, snippet
+from .telex import decode_query
 from .text import fold_syllable, normalize_text
 from .thesaurus import Thesaurus, matches_typed
 
@@ -130,6 +131,7 @@ class SearchResults:
     corrected: bool = False  # found only after correcting likely typos
     suggestion: str | None = None  # "Có phải bạn muốn tìm: …"
     words: tuple[str, ...] = ()  # the words the query asked for, as typed (function words aside)
+    decoded: str | None = None  # what was searched, when Telex or VNI keys were read as Vietnamese
 
     @property
     def pages(self) -> int:
@@ -462,7 +464,9 @@ class SearchIndex:
         sort = sort if sort in SORTS else "relevance"
         filters = {k: [self._facet_value(k, v) for v in vs if v] for k, vs in (filters or {}).items() if k in FACETS}
         filters = {k: list(dict.fromkeys(vs)) for k, vs in filters.items() if vs}
-        pq = self._with_places(parse_query(query, self.thesaurus))
+        # Keys typed with the Vietnamese keyboard off ("thawps sangs") are read as what they stand for.
+        decoded = decode_query(query or "")
+        pq = self._with_places(parse_query(decoded, self.thesaurus))
         page = max(1, page)
         with self._searcher() as searcher:
             key = (self._version(searcher), pq.text, tuple(sorted((k, tuple(v)) for k, v in filters.items())),
@@ -492,6 +496,7 @@ class SearchIndex:
             corrected=found.stage == "fuzzy" and found.total > 0,
             suggestion=suggestion,
             words=tuple(" ".join(s.exact for s in u.typed) for u in required_units(pq)),
+            decoded=pq.text if decoded != (query or "") else None,
         )
         if cache:
             self._results.put(key, results)

@@ -405,7 +405,8 @@ def log_search(data_dir: Path, params: Any, found: Any, keep_days: int = KEEP_DA
     if params.page != 1 or not (params.q or params.filters):
         return
     results = 0 if found.relaxed else found.total
-    corrected = (found.suggestion or "")[:200] if found.corrected and found.total else None
+    searched = found.decoded or (found.suggestion if found.corrected else None)
+    corrected = searched[:200] if searched and results else None
     query = " ".join(normalize_text(params.q).lower().split())[:200]
     filters = json.dumps(params.filters, ensure_ascii=False, sort_keys=True)[:500] if params.filters else ""
     try:

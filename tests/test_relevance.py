@@ -27,8 +27,9 @@ def test_the_judged_set_is_big_enough(evaluation):
     classes = {q.cls for q in queries}
     assert len(queries) >= 60
     assert classes == {"exact_title", "keywords", "no_diacritics", "old_tone", "abbreviation", "typo",
-                       "question", "unit_place_theme", "phrase", "no_answer"}  # fmt: skip
+                       "question", "unit_place_theme", "phrase", "telex", "no_answer"}  # fmt: skip
     assert sum(q.cls == "no_answer" for q in queries) >= 25
+    assert sum(q.cls == "telex" for q in queries) >= 15
     # Nothing is judged relevant for a topic no entry covers; everything else has an answer.
     assert all(not q.relevant for q in queries if q.cls == "no_answer")
     assert all(q.relevant for q in queries if q.cls != "no_answer")

@@ -108,3 +108,24 @@ def test_typed_diacritics_keep_a_word_apart_from_its_folded_twins(shipped_client
     assert data["total"] == 0
     # Without diacritics every form still matches, as the user asked.
     assert shipped_client.get("/api/search", query_string={"q": "bo doi"}).get_json()["total"] > 0
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant", "slug"),
+    [
+        ("thawps sangs vungf bieen", "thắp sáng vùng biên", "thap-sang-vung-bien"),
+        ("to63 ta2u thuye62n ddoa2n ke61t", "tổ tàu thuyền đoàn kết", "to-tau-thuyen-doan-ket"),
+    ],
+)
+def test_keys_typed_with_the_vietnamese_keyboard_off_still_find_the_model(shipped_client, typed, meant, slug):
+    data = shipped_client.get("/api/search", query_string={"q": typed}).get_json()
+    assert data["results"][0]["slug"] == slug
+    assert (data["corrected_from"], data["searched_for"]) == (typed, meant)
+    page = shipped_client.get("/search", query_string={"q": typed}).get_data(as_text=True)
+    assert f"Đã tìm theo «{meant}»" in page
+
+
+def test_words_that_are_not_telex_are_searched_as_typed(shipped_client):
+    for typed in ("google form", "zalo", "nuoi ca"):
+        data = shipped_client.get("/api/search", query_string={"q": typed}).get_json()
+        assert data["searched_for"] is None, typed

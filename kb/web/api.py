@@ -31,8 +31,8 @@ def search():
         "corrected": results.corrected,
         "suggestion": results.suggestion,
         # The query respelled where a typo was corrected (what was searched instead), else null.
-        "corrected_from": results.query if results.corrected else None,
-        "searched_for": results.suggestion if results.corrected else None,
+        "corrected_from": params.q if results.corrected or results.decoded else None,
+        "searched_for": results.decoded or (results.suggestion if results.corrected else None),
         "results": [
             {
                 "slug": h.slug,
