@@ -132,6 +132,7 @@ class SearchResults:
     suggestion: str | None = None  # "Có phải bạn muốn tìm: …"
     words: tuple[str, ...] = ()  # the words the query asked for, as typed (function words aside)
     decoded: str | None = None  # what was searched, when Telex or VNI keys were read as Vietnamese
+    near: list[tuple[str, str]] = field(default_factory=list)  # nothing found: closest (slug, title)
 
     @property
     def pages(self) -> int:
@@ -485,6 +486,7 @@ class SearchIndex:
                 if (hit := _shown(searcher, d, score, marks)) is not None
             ]
             suggestion = self._suggest(searcher, found, hits) if not pq.empty else None
+            near = [(s["slug"], s["stored"]["title"]) for s in map(searcher.stored_fields, found.near)]
         results = SearchResults(
             query=pq.text,
             total=found.total,
@@ -497,6 +499,7 @@ class SearchIndex:
             suggestion=suggestion,
             words=tuple(" ".join(s.exact for s in u.typed) for u in required_units(pq)),
             decoded=pq.text if decoded != (query or "") else None,
+            near=near,
         )
         if cache:
             self._results.put(key, results)

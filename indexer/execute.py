@@ -66,6 +66,8 @@ MASK_VALUES = 64
 SHORTLIST = 50  # entries ranked in full: the first five pages
 # A partial match must hold this share of the query's weight (its words weighed by rarity).
 PARTIAL_SHARE = 0.5
+# When nothing is shown, this many closest entries are offered by title.
+NEAR = 3
 PRECISE = (
     30  # of which the leaders are checked for phrases too  # entries scored in full; enough for the first ten pages
 )
@@ -625,6 +627,7 @@ class Execution:
     full: int  # how many entries have every word
     facets: dict[str, list[tuple[str, int]]]
     lacks: dict[int, tuple[str, ...]] = dataclasses.field(default_factory=dict)  # page entry -> query words it lacks
+    near: list[int] = dataclasses.field(default_factory=list)  # nothing shown: the closest entries, as suggestions
 
 
 def execute(
@@ -677,7 +680,7 @@ def execute(
 
     allowed = gen.allowed(filters, statuses)
     every, some, loose, unit_sets = sets_for(pq)
-    stage = "all"
+    stage, near = "all", []
     if not every & allowed:
         fixed = corrections(pq, gen.lexicon(searcher, "all_f"), adjacent=adjacent, known_exact=known_exact)
         if respell and fixed != pq:
@@ -686,7 +689,7 @@ def execute(
                 pq, (every, some, loose, unit_sets), stage = fixed, found, "fuzzy"
         if stage == "all":
             stage = "any"
-            some = _partial(unit_sets, status, some)
+            some, near = _partial(unit_sets, status, some, allowed)
     matched = some & allowed
     facets = _facets(gen, some, filters, statuses, matched)
     # Entries with every word as typed (diacritics included where typed) rank first.
@@ -702,7 +705,7 @@ def execute(
         ranked = _rank(searcher, gen, pq, loose, common, every & allowed, matched, start + per_page, first)
         shown = ranked[start : start + per_page]
     lacks = {d: _lacking(unit_sets, d) for d, _score in shown}
-    return Execution(pq, stage, shown, len(matched), len(every & allowed), facets, lacks)
+    return Execution(pq, stage, shown, len(matched), len(every & allowed), facets, lacks, near)
 
 
 def _lacking(unit_sets: dict, docnum: int) -> tuple[str, ...]:
@@ -710,15 +713,16 @@ def _lacking(unit_sets: dict, docnum: int) -> tuple[str, ...]:
     return tuple(" ".join(s.exact for s in u.typed) for u, docs in unit_sets.items() if docnum not in docs)
 
 
-def _partial(unit_sets: dict, status, some: set[int]) -> set[int]:
-    """Return the entries that may be shown as a partial match: those holding most of what the
-    query asks, each word weighed by how rare it is (a word no entry has weighs the most).
+def _partial(unit_sets: dict, status, some: set[int], allowed) -> tuple[set[int], list[int]]:
+    """Return the entries that may be shown as a partial match, and the closest of the others.
 
-    An entry that shares only common words ("phòng", "nuôi") with a question about something the
-    knowledge base lacks is not shown; the page then says that nothing was found.
+    A partial match holds most of what the query asks, each word weighed by how rare it is (a
+    word no entry has weighs the most). An entry that shares only common words ("phòng",
+    "nuôi") with a question about something the knowledge base lacks is not shown; the page then
+    says that nothing was found, and offers the closest entries' titles as suggestions only.
     """
     if not unit_sets:
-        return some
+        return some, []
     n = len(status)
     weights = {u: math.log((n + 1) / (len(docs & status) + 0.5)) for u, docs in unit_sets.items()}
     needed = PARTIAL_SHARE * sum(weights.values())
@@ -726,7 +730,11 @@ def _partial(unit_sets: dict, status, some: set[int]) -> set[int]:
     for unit, docs in unit_sets.items():
         for docnum in docs & some:
             held[docnum] += weights[unit]
-    return {d for d, weight in held.items() if weight >= needed}
+    kept = {d for d, weight in held.items() if weight >= needed}
+    if kept & allowed:
+        return kept, []
+    near = heapq.nsmallest(NEAR, (d for d in held if d in allowed), key=lambda d: (-held[d], d))
+    return kept, near
 
 
 def _listing(gen, pq, filters, statuses, page, per_page, sort: str = "newest") -> Execution:

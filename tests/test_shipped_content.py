@@ -129,3 +129,15 @@ def test_words_that_are_not_telex_are_searched_as_typed(shipped_client):
     for typed in ("google form", "zalo", "nuoi ca"):
         data = shipped_client.get("/api/search", query_string={"q": typed}).get_json()
         assert data["searched_for"] is None, typed
+
+
+def test_when_nothing_is_found_the_closest_titles_are_offered_as_suggestions(shipped_client):
+    """Medicine for cows: no entry; the medicine-cabinet model is the closest, offered by title only."""
+    data = shipped_client.get("/api/search", query_string={"q": "thuốc cho bò"}).get_json()
+    assert data["total"] == 0 and data["results"] == []
+    assert [c["slug"] for c in data["closest"]] == ["tu-thuoc-bien-cuong"]
+    page = shipped_client.get("/search", query_string={"q": "thuốc cho bò"}).get_data(as_text=True)
+    near = page.split("Gần nhất trong kho", 1)[1].split("</ul>", 1)[0]
+    assert 'href="/models/tu-thuoc-bien-cuong"' in near and "Tủ thuốc biên cương" in near
+    # Entries that were found are results, not suggestions.
+    assert shipped_client.get("/api/search", query_string={"q": "tủ thuốc"}).get_json()["closest"] == []

@@ -53,6 +53,11 @@ def search():
             for h in results.hits
         ],
         "facets": {name: [{"value": v, "count": n} for v, n in values] for name, values in results.facets.items()},
+        # Nothing found: the closest entries, offered as suggestions, not as results.
+        "closest": [
+            {"slug": slug, "title": title, "url": url_for("public.entry", slug=slug, _external=True)}
+            for slug, title in results.near
+        ],
     }
 
 

@@ -41,9 +41,11 @@ def run_search(params: SearchParams) -> SearchResults | None:
         )
     except IndexMissing:
         return None
-    live = published_only(get_db(), [h.slug for h in results.hits])
-    if len(live) < len(results.hits):  # taken down while a reindex holds the index
-        results = replace(results, hits=[h for h in results.hits if h.slug in live])
+    live = published_only(get_db(), [h.slug for h in results.hits] + [slug for slug, _title in results.near])
+    if len(live) < len(results.hits) + len(results.near):  # taken down while a reindex holds the index
+        results = replace(
+            results, hits=[h for h in results.hits if h.slug in live], near=[n for n in results.near if n[0] in live]
+        )
     return results
 
 
