@@ -9,6 +9,7 @@ import os
 import shutil
 import tempfile
 import threading
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -465,16 +466,18 @@ class SearchIndex:
         sort = sort if sort in SORTS else "relevance"
         filters = {k: [self._facet_value(k, v) for v in vs if v] for k, vs in (filters or {}).items() if k in FACETS}
         filters = {k: list(dict.fromkeys(vs)) for k, vs in filters.items() if vs}
-        # Keys typed with the Vietnamese keyboard off ("thawps sangs") are read as what they stand for.
-        decoded = decode_query(query or "")
-        pq = self._with_places(parse_query(decoded, self.thesaurus))
         page = max(1, page)
         with self._searcher() as searcher:
+            gen = self._generation(searcher)
+            # Keys typed with the Vietnamese keyboard off ("thawps sangs") are read as what they
+            # stand for, unless the entries use the word as typed ("AIS") or respelling is off.
+            decoded = decode_query(query or "", gen.lexicon(searcher, "all_f")) if respell else query or ""
+            pq = self._with_places(parse_query(decoded, self.thesaurus))
+            was_decoded = decoded != unicodedata.normalize("NFC", query or "")
             key = (self._version(searcher), pq.text, tuple(sorted((k, tuple(v)) for k, v in filters.items())),
-                   page, per_page, statuses, sort, respell)  # fmt: skip
+                   page, per_page, statuses, sort, respell, was_decoded)  # fmt: skip
             if cache and (cached := self._results.get(key)) is not None:
                 return cached
-            gen = self._generation(searcher)
             found = execute(searcher, gen, pq, filters, statuses, page, per_page, sort, respell)
             if not found.page and page > 1:  # past the last page: show the last one (or the first)
                 page = max(1, -(-found.total // per_page))
@@ -498,7 +501,7 @@ class SearchIndex:
             corrected=found.stage == "fuzzy" and found.total > 0,
             suggestion=suggestion,
             words=tuple(" ".join(s.exact for s in u.typed) for u in required_units(pq)),
-            decoded=pq.text if decoded != (query or "") else None,
+            decoded=pq.text if was_decoded else None,
             near=near,
         )
         if cache:

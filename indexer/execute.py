@@ -64,8 +64,12 @@ _MATCH_COST = 4
 MASK_FROM = 200
 MASK_VALUES = 64
 SHORTLIST = 50  # entries ranked in full: the first five pages
-# A partial match must hold this share of the query's weight (its words weighed by rarity).
+# A partial match must hold this share of the query's weight (its words weighed by rarity); in a
+# question of more than SHORT_QUERY words, everyday words the entries do not use ("trông coi")
+# are likelier, so less is asked.
 PARTIAL_SHARE = 0.5
+SHORT_QUERY = 3
+LONG_PARTIAL_SHARE = 0.35
 # When nothing is shown, this many closest entries are offered by title.
 NEAR = 3
 PRECISE = (
@@ -725,7 +729,8 @@ def _partial(unit_sets: dict, status, some: set[int], allowed) -> tuple[set[int]
         return some, []
     n = len(status)
     weights = {u: math.log((n + 1) / (len(docs & status) + 0.5)) for u, docs in unit_sets.items()}
-    needed = PARTIAL_SHARE * sum(weights.values())
+    share = PARTIAL_SHARE if len(unit_sets) <= SHORT_QUERY else LONG_PARTIAL_SHARE
+    needed = share * sum(weights.values())
     held: Counter[int] = Counter()
     for unit, docs in unit_sets.items():
         for docnum in docs & some:

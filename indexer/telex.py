@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Container
 from functools import lru_cache
 
 from .text import canonical_syllable, fold_syllable
@@ -27,13 +28,30 @@ _CIRCUMFLEX = {"a": "â", "e": "ê", "o": "ô"}
 _BREVE = {"a": "ă"}
 _HORN = {"o": "ơ", "u": "ư"}
 _WORD = re.compile(r"[A-Za-z0-9]+")
+_TOKEN = re.compile(r"\S+")
+# Punctuation a word may carry at its edges in a query ("sangs?", "(bieen)", "-ddoonf").
+_EDGES = "\"'.,;:!?()[]{}-"
 # Telex keys that need no tone or "w": a doubled vowel, "dd", a vowel typed again after the final.
 _DOUBLED = re.compile(r"aa|ee|oo|^dd|([aeo])[^aeiouy]+\1$")
 
 
-def decode_query(text: str) -> str:
-    """Return text with each Telex- or VNI-typed word decoded; other words as they were."""
-    return _WORD.sub(lambda m: decode_word(m.group()) or m.group(), text)
+def decode_query(text: str, known: Container[str] = frozenset()) -> str:
+    """Return text with each Telex- or VNI-typed word decoded; other words as they were.
+
+    Only words made of ASCII letters and digits are read, never a piece of a longer word ("café",
+    an NFD "boóc"), and never a word in known (the folded words the entries use: "AIS", "GIS").
+    """
+    text = unicodedata.normalize("NFC", text)
+    return _TOKEN.sub(lambda m: _decoded_token(m.group(), known), text)
+
+
+def _decoded_token(token: str, known: Container[str]) -> str:
+    """Return a whitespace-delimited token with its one ASCII word decoded, if it is one."""
+    match = _WORD.fullmatch(token.strip(_EDGES))
+    if match is None or match.group().lower() in known:
+        return token
+    found = decode_word(match.group())
+    return token.replace(match.group(), found, 1) if found else token
 
 
 @lru_cache(maxsize=20_000)

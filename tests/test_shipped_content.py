@@ -141,3 +141,25 @@ def test_when_nothing_is_found_the_closest_titles_are_offered_as_suggestions(shi
     assert 'href="/models/tu-thuoc-bien-cuong"' in near and "Tủ thuốc biên cương" in near
     # Entries that were found are results, not suggestions.
     assert shipped_client.get("/api/search", query_string={"q": "tủ thuốc"}).get_json()["closest"] == []
+
+
+def test_keyboard_off_and_on_searches_never_share_a_cached_answer(shipped_client):
+    """The same words reached by Telex keys and typed properly: each page says what it did."""
+    for first, second in (("thawps sangs", "thắp sáng"), ("thắp sáng", "thawps sangs")):
+        shipped_client.get("/api/search", query_string={"q": first})
+        data = shipped_client.get("/api/search", query_string={"q": second}).get_json()
+        assert data["searched_for"] == ("thắp sáng" if second == "thawps sangs" else None)
+
+
+def test_exact_turns_keyboard_decoding_off(shipped_client):
+    page = shipped_client.get("/search", query_string={"q": "thawps sangs"}).get_data(as_text=True)
+    link = page.split('Tìm đúng <a href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    data = shipped_client.get(link.replace("/search", "/api/search")).get_json()
+    assert data["searched_for"] is None and data["total"] == 0
+
+
+def test_a_question_with_an_everyday_word_no_entry_uses_still_finds_its_model(shipped_client):
+    """No shipped entry says "điện"; the lighting model still answers, marked as lacking it."""
+    data = shipped_client.get("/api/search", query_string={"q": "làm sao để người dân có điện thắp sáng"}).get_json()
+    first = data["results"][0]
+    assert (first["slug"], first["missing"]) == ("thap-sang-vung-bien", ["điện"])

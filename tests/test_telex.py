@@ -36,3 +36,18 @@ def test_telex_and_vni_keys_read_as_vietnamese(typed, meant):
 )  # fmt: skip
 def test_real_words_codes_and_plain_vietnamese_are_left_alone(typed):
     assert decode_query(typed) == typed
+
+
+def test_only_whole_ascii_words_are_read_never_pieces_of_others():
+    import unicodedata
+
+    assert decode_query("café") == "café"
+    nfd = unicodedata.normalize("NFD", "boóc goòng")
+    assert decode_query(nfd) == unicodedata.normalize("NFC", nfd)
+    assert decode_query("(sangs)?") == "(sáng)?"
+
+
+def test_a_word_the_entries_use_is_never_decoded():
+    """ "AIS" (a vessel tracker) reads as Telex "ái"; an entry that says AIS keeps it AIS."""
+    assert decode_query("thiết bị AIS") == "thiết bị ÁI"
+    assert decode_query("thiết bị AIS", known={"ais"}) == "thiết bị AIS"

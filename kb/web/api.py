@@ -30,7 +30,8 @@ def search():
         "relaxed": results.relaxed,
         "corrected": results.corrected,
         "suggestion": results.suggestion,
-        # The query respelled where a typo was corrected (what was searched instead), else null.
+        # After a typo was corrected or keyboard keys were read as Vietnamese: the query as typed,
+        # and what was searched instead; else null.
         "corrected_from": params.q if results.corrected or results.decoded else None,
         "searched_for": results.decoded or (results.suggestion if results.corrected else None),
         "results": [
