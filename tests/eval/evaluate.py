@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+import platform
 import shutil
 import sqlite3
 import sys
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -207,7 +210,11 @@ def evaluate(engine, queries: list[Judged]) -> dict[tuple[str, str], dict[str, f
 def table(ours: dict, base: dict, classes: list[str]) -> str:
     """Format both engines' figures as Markdown tables: all queries, the two halves, no_answer."""
     judged = [c for c in classes if c != NO_ANSWER]
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
+        f"Measured by `make eval` on {when} ({platform.machine()}, {os.cpu_count()} cores, Python"
+        f" {platform.python_version()}).",
+        "",
         "| class | queries | nDCG@10 | FTS5 nDCG@10 | MRR@10 | FTS5 MRR@10 | P@1 | FTS5 P@1 |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
