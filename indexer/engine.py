@@ -134,6 +134,14 @@ class SearchResults:
     words: tuple[str, ...] = ()  # the words the query asked for, as typed (function words aside)
     decoded: str | None = None  # what was searched, when Telex or VNI keys were read as Vietnamese
     near: list[tuple[str, str]] = field(default_factory=list)  # nothing found: closest (slug, title)
+    respelled: str | None = None  # after a correction: each corrected word as its likeliest indexed form
+
+    @property
+    def searched_for(self) -> str | None:
+        """Return what was searched instead of the words as typed (decoded keys, a correction), or None."""
+        if self.decoded:
+            return self.decoded
+        return (self.suggestion or self.respelled) if self.corrected else None
 
     @property
     def pages(self) -> int:
@@ -500,6 +508,11 @@ class SearchIndex:
             relaxed=found.stage == "any" and found.total > 0,
             corrected=found.stage == "fuzzy" and found.total > 0,
             suggestion=suggestion,
+            respelled=" ".join(
+                u.corrections[0] if u.corrections else " ".join(s.exact for s in u.typed) for u in found.pq.units
+            )
+            if found.stage == "fuzzy"
+            else None,
             words=tuple(" ".join(s.exact for s in u.typed) for u in required_units(pq)),
             decoded=pq.text if was_decoded else None,
             near=near,

@@ -405,7 +405,7 @@ def log_search(data_dir: Path, params: Any, found: Any, keep_days: int = KEEP_DA
     if params.page != 1 or not (params.q or params.filters):
         return
     results = 0 if found.relaxed else found.total
-    searched = found.decoded or (found.suggestion if found.corrected else None)
+    searched = found.searched_for
     corrected = searched[:200] if searched and results else None
     query = " ".join(normalize_text(params.q).lower().split())[:200]
     filters = json.dumps(params.filters, ensure_ascii=False, sort_keys=True)[:500] if params.filters else ""

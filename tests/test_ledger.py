@@ -340,3 +340,17 @@ def test_a_record_whose_index_update_fails_is_kept_and_queued_for_the_index(site
     monkeypatch.undo()
     reindex(site.config["KB_CONTENT_DIR"], data_dir)  # the next reindex (or server start) takes it
     assert search_slugs(site.test_client(), level="Đã nhân rộng") == ["thap-sang-vung-bien"]
+
+
+def test_a_corrected_search_is_logged_with_what_was_searched_even_without_a_suggestion(data_dir):
+    """The correction is kept for the admin's list whether or not a "did you mean" was offered."""
+    from indexer.engine import SearchResults
+    from kb.store import log_search
+    from kb.web.params import SearchParams
+
+    open_db(data_dir)
+    params = SearchParams("tu thuo", {}, 1, 10)
+    found = SearchResults("tu thuo", total=2, page=1, per_page=10, corrected=True, respelled="tu thuoc")
+    log_search(data_dir, params, found)
+    row = list(open_db(data_dir)["search_log"].rows)[-1]
+    assert (row["query"], row["results"], row["corrected"]) == ("tu thuo", 2, "tu thuoc")

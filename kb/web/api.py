@@ -33,7 +33,7 @@ def search():
         # After a typo was corrected or keyboard keys were read as Vietnamese: the query as typed,
         # and what was searched instead; else null.
         "corrected_from": params.q if results.corrected or results.decoded else None,
-        "searched_for": results.decoded or (results.suggestion if results.corrected else None),
+        "searched_for": results.searched_for,
         "results": [
             {
                 "slug": h.slug,
