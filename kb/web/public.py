@@ -96,14 +96,6 @@ def home():
     )
 
 
-def _knowledge_base_empty(params: SearchParams) -> bool:
-    """Return True when no entry is published at all (a new unit's first days), not just no match."""
-    if not params.q and not params.filters:
-        return True  # the search for everything found nothing
-    everything = run_search(SearchParams("", {}, 1, 1))
-    return everything is not None and everything.total == 0
-
-
 @bp.get("/search")
 def search():
     """Show one page of results with facets, or help when nothing matched."""
@@ -116,13 +108,15 @@ def search():
         unfiltered = run_search(SearchParams(params.q, {}, 1, 1))
         if unfiltered and unfiltered.total and not (unfiltered.relaxed or unfiltered.corrected):
             without_filters = unfiltered
-    empty_kb = results is not None and results.total == 0 and _knowledge_base_empty(params)
-    # Nothing on this topic: offer the fields to browse instead (counted over every entry).
-    browse = []
-    if results is not None and results.total == 0 and params.q and not empty_kb:
-        everything = run_search(SearchParams("", {}, 1, 1))
-        fields = everything.facets.get("field", []) if everything else []
-        browse = [{"value": v, "count": n, "url": search_url({"field": v})} for v, n in fields]
+    empty_kb, browse = False, []
+    if results is not None and results.total == 0:
+        # No entry published at all (a new unit's first days), or just no match? If no match on a
+        # topic, offer the fields to browse instead (counted over every entry).
+        everything = results if not (params.q or params.filters) else run_search(SearchParams("", {}, 1, 1))
+        empty_kb = everything is not None and everything.total == 0
+        if params.q and not empty_kb and everything is not None:
+            fields = everything.facets.get("field", [])
+            browse = [{"value": v, "count": n, "url": search_url({"field": v})} for v, n in fields]
     if results is not None:
         log_search(
             current_app.config["KB_DATA_DIR"], params, results, current_app.config["KB_SEARCH_LOG_RETENTION_DAYS"]
