@@ -34,7 +34,7 @@ test: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
-## eval: relevance of this search vs SQLite FTS5 on the judged queries; updates the README table
+## eval: relevance of this search vs SQLite FTS5 on the judged queries; updates the tables in docs/search.md
 eval: $(BIN)/.installed
 	$(BIN)/python tests/eval/evaluate.py --write-readme
 

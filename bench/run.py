@@ -418,7 +418,7 @@ def main() -> int:
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP part")
     parser.add_argument("--workdir", type=Path, default=HERE / ".work")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
-    parser.add_argument("--write-readme", action="store_true", help="put the 10 000-entry table in README.md")
+    parser.add_argument("--write-readme", action="store_true", help="put the 10 000-entry table in docs/search.md")
     args = parser.parse_args()
     if not args.no_http:
         ensure_wrk()
@@ -475,8 +475,8 @@ def main() -> int:
     return 0
 
 
-def write_readme(text: str, readme: Path = ROOT / "README.md") -> None:
-    """Replace the benchmark table between its markers in the README."""
+def write_readme(text: str, readme: Path = ROOT / "docs" / "search.md") -> None:
+    """Replace the benchmark table between its markers in docs/search.md."""
     start, end = "<!-- bench:start -->", "<!-- bench:end -->"
     content = readme.read_text(encoding="utf-8")
     before, rest = content.split(start, 1)

@@ -328,8 +328,8 @@ def per_query(queries: list[Judged] | None = None) -> list[tuple[Judged, list[st
     return sorted(scored, key=lambda row: row[2])
 
 
-def write_readme(text: str, readme: Path = ROOT / "README.md") -> None:
-    """Replace the table between the evaluation markers in the README."""
+def write_readme(text: str, readme: Path = ROOT / "docs" / "search.md") -> None:
+    """Replace the tables between the evaluation markers in docs/search.md."""
     start, end = "<!-- relevance:start -->", "<!-- relevance:end -->"
     content = readme.read_text(encoding="utf-8")
     before, rest = content.split(start, 1)
@@ -338,9 +338,9 @@ def write_readme(text: str, readme: Path = ROOT / "README.md") -> None:
 
 
 def main() -> int:
-    """Print the table (and write it into the README if asked); exit 1 on a missed target."""
+    """Print the table (and write it into docs/search.md if asked); exit 1 on a missed target."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write-readme", action="store_true", help="update the table in README.md")
+    parser.add_argument("--write-readme", action="store_true", help="update the tables in docs/search.md")
     parser.add_argument("--worst", type=int, default=0, help="also list the N worst queries of the tuned half")
     args = parser.parse_args()
     text, missed, ours, base = run()
