@@ -126,7 +126,7 @@ def write_corpus(target: Path, count: int, seed: int = 2026) -> Path:
     """Write count entries under target/models (plus the product's vocabularies); return target."""
     models = target / "models"
     models.mkdir(parents=True, exist_ok=True)
-    for name in ("fields.yml", "synonyms.yml", "places.yml"):
+    for name in ("fields.yml", "synonyms.yml", "concepts.yml", "places.yml"):
         (target / name).write_bytes((ROOT / "content" / name).read_bytes())
     for n in range(count):
         slug, text = entry_text(n, seed)

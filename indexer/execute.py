@@ -70,6 +70,10 @@ SHORTLIST = 50  # entries ranked in full: the first five pages
 PARTIAL_SHARE = 0.5
 SHORT_QUERY = 3
 LONG_PARTIAL_SHARE = 0.35
+# In a query of up to this many words, one that no entry has in any form (as typed, synonym,
+# everyday wording, correction) is the topic the knowledge base lacks: no partial match is shown.
+# A longer question may hold an everyday word of the asker's own; its other words still count.
+LACKING_QUERY = 5
 # When nothing is shown, this many closest entries are offered by title.
 NEAR = 3
 PRECISE = (
@@ -670,6 +674,14 @@ def execute(
             return gen.docs(searcher, as_typed_query(unit))
         return gen.docs(searcher, unit_query(unit))
 
+    def named(query: ParsedQuery, unit_sets: dict) -> set[int]:
+        """Return the entries that have a word of the query made of several syllables: one the
+        vocabularies know ("thắp sáng"), or two typed syllables some entry has as one word."""
+        found = set().union(*(docs for u, docs in unit_sets.items() if len(u.typed) > 1 or u.synonyms))
+        for a, b in itertools.pairwise(s.folded for s in query.words):
+            found |= gen.docs(searcher, Term("words_f", f"{a}_{b}"))
+        return found
+
     def sets_for(query: ParsedQuery) -> tuple[set[int], set[int], list, dict]:
         """Return (every-word set, some-word set, loose units, each required unit's entries),
         before facet filters."""
@@ -693,7 +705,7 @@ def execute(
                 pq, (every, some, loose, unit_sets), stage = fixed, found, "fuzzy"
         if stage == "all":
             stage = "any"
-            some, near = _partial(unit_sets, status, some, allowed)
+            some, near = _partial(unit_sets, status, some, allowed, named(pq, unit_sets))
     matched = some & allowed
     facets = _facets(gen, some, filters, statuses, matched)
     # Entries with every word as typed (diacritics included where typed) rank first.
@@ -717,13 +729,14 @@ def _lacking(unit_sets: dict, docnum: int) -> tuple[str, ...]:
     return tuple(" ".join(s.exact for s in u.typed) for u, docs in unit_sets.items() if docnum not in docs)
 
 
-def _partial(unit_sets: dict, status, some: set[int], allowed) -> tuple[set[int], list[int]]:
+def _partial(unit_sets: dict, status, some: set[int], allowed, named: set[int]) -> tuple[set[int], list[int]]:
     """Return the entries that may be shown as a partial match, and the closest of the others.
 
-    A partial match holds most of what the query asks, each word weighed by how rare it is (a
-    word no entry has weighs the most). An entry that shares only common words ("phòng",
-    "nuôi") with a question about something the knowledge base lacks is not shown; the page then
-    says that nothing was found, and offers the closest entries' titles as suggestions only.
+    A partial match holds most of what the query asks, each word weighed by how rare it is, and
+    in a short query the rarest word itself. A query of a few words with one that no entry has in
+    any form asks for something the knowledge base lacks ("nuôi gà thả vườn"): entries that share
+    only its other words ("nuôi", "vườn") are not shown; the page then says that nothing was
+    found, and offers the closest entries' titles as suggestions only.
     """
     if not unit_sets:
         return some, []
@@ -736,6 +749,10 @@ def _partial(unit_sets: dict, status, some: set[int], allowed) -> tuple[set[int]
         for docnum in docs & some:
             held[docnum] += weights[unit]
     kept = {d for d, weight in held.items() if weight >= needed}
+    if len(unit_sets) <= LACKING_QUERY and any(not docs & status for docs in unit_sets.values()):
+        kept &= named  # a word no entry has, in any form, is what the knowledge base lacks
+    if len(unit_sets) <= SHORT_QUERY:  # a few words: a partial match has the rarest of them
+        kept &= min(unit_sets.values(), key=lambda docs: len(docs & status))
     if kept & allowed:
         return kept, []
     near = heapq.nsmallest(NEAR, (d for d in held if d in allowed), key=lambda d: (-held[d], d))

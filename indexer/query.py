@@ -63,7 +63,9 @@ FUNCTION_WORDS = frozenset(
         # connectives, particles, prepositions
         "có", "không", "thì", "để", "được", "những", "các", "cho", "của", "với", "và", "mà", "là",
         "nên", "cần", "phải", "hay", "hoặc", "về", "trong", "từ", "này", "đó", "bị", "đã", "đang",
-        "sẽ", "một", "ở", "tại", "qua", "trên", "khi", "nếu", "như", "đến", "tới",
+        "sẽ", "một", "ở", "tại", "qua", "trên", "khi", "nếu", "như", "đến", "tới", "xong", "rồi",
+        # pronouns
+        "họ", "chúng tôi", "chúng ta",
     }
 )  # fmt: skip
 _FUNCTION_MAX = max(len(w.split()) for w in FUNCTION_WORDS)
@@ -103,6 +105,7 @@ class ParsedQuery:
     excluded: tuple[tuple[Syllable, ...], ...]
     codes: tuple[str, ...]
     places: tuple[str, ...] = ()  # provinces (as named today) the query names
+    years: tuple[str, ...] = ()  # years the query names ("năm 2022"): they rank, never required
 
     @property
     def empty(self) -> bool:
@@ -140,10 +143,12 @@ def parse_query(text: str, thesaurus: Thesaurus | None = None) -> ParsedQuery:
         else:
             words.extend(sylls)
     words = words[:MAX_SYLLABLES]
+    units = _units(words, thesaurus)
     return ParsedQuery(
         text=text,
         words=tuple(words),
-        units=tuple(_units(words, thesaurus)),
+        units=tuple(units),
+        years=tuple(u.typed[0].exact for u in units if _is_year(u)),
         phrases=tuple(phrases),
         excluded=tuple(excluded),
         codes=tuple(document_codes(text)),
@@ -166,10 +171,22 @@ def _units(words: list[Syllable], thesaurus: Thesaurus | None) -> list[Unit]:
         else:
             units.append(Unit((words[i],)))
             i += 1
+    # A year ("năm 2022") is the entry's year more often than a word of its text: it ranks.
+    for i, unit in enumerate(units):
+        if _is_year(unit):
+            units[i] = replace(unit, optional=True)
+            if i and [s.folded for s in units[i - 1].typed] == ["nam"]:
+                units[i - 1] = replace(units[i - 1], optional=True)
     if all(u.optional for u in units):  # a query of function words only means them
         units = [replace(u, optional=False) for u in units]
     # The same word typed twice asks for nothing more.
     return list({tuple(s.exact for s in u.typed): u for u in units}.values())
+
+
+def _is_year(unit: Unit) -> bool:
+    """Return True if a unit is a year an entry may be filed under (1945 to 2099)."""
+    text = unit.typed[0].exact if len(unit.typed) == 1 else ""
+    return len(text) == 4 and text.isdigit() and 1945 <= int(text) <= 2099
 
 
 def _function_word(words: list[Syllable], i: int) -> int:
@@ -381,4 +398,6 @@ def _ranking(pq: ParsedQuery) -> list[Query]:
     boosts += [Term("codes", c, boost=5.0) for c in pq.codes]
     # A province named in the query: entries filed under it (or a former name of it) first.
     boosts += [Term("province", p, boost=4.0) for p in pq.places]
+    # A year named in the query: entries of that year first.
+    boosts += [Term("year", y, boost=4.0) for y in pq.years]
     return boosts

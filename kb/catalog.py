@@ -32,7 +32,7 @@ from .store import (
     write_entry_rows,
     write_transaction,
 )
-from .vocabulary import Vocabulary, load_vocabulary
+from .vocabulary import Vocabulary, load_vocabulary, unused_terms
 
 __all__ = [
     "CheckReport",
@@ -166,7 +166,8 @@ def check_content(content_dir: Path) -> CheckReport:
     """Validate every entry file; raise InvalidEntry if fields.yml itself is broken."""
     allowed = load_fields(content_dir / "fields.yml")
     files, links = scan(content_dir)
-    report = CheckReport(problems=[*load_vocabulary(content_dir).problems, *links])
+    vocab = load_vocabulary(content_dir)
+    report = CheckReport(problems=[*vocab.problems, *links])
     paths = {p.relative_to(content_dir).as_posix(): p for p in files}
     report.files = len(paths)
     winners, losers = _assign_slugs(list(paths), {})
@@ -179,6 +180,8 @@ def check_content(content_dir: Path) -> CheckReport:
             continue
         report.problems += entry.warnings
         report.entries[entry.slug] = entry
+    texts = [" ".join([e.title, e.summary, e.unit, *e.tags, e.body]) for e in report.entries.values()]
+    report.problems += unused_terms(vocab, texts, str(content_dir / "concepts.yml"))
     report.problems.sort(key=lambda p: (p.path, p.line))
     return report
 

@@ -1,4 +1,5 @@
-"""Read the editable vocabularies: synonyms.yml (abbreviations) and places.yml (province names)."""
+"""Read the editable vocabularies: synonyms.yml (abbreviations), concepts.yml (everyday wording)
+and places.yml (province names)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,20 @@ from pathlib import Path
 
 import yaml
 
-from indexer import Thesaurus, normalize_text
+from indexer import Thesaurus, fold_accents, normalize_text, syllables
 
 from .entries import Problem
 
-__all__ = ["Vocabulary", "load_vocabulary"]
+__all__ = ["Concept", "Vocabulary", "load_vocabulary", "unused_terms"]
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One group of concepts.yml: the knowledge base's terms and the everyday ways of saying them."""
+
+    terms: tuple[str, ...]
+    everyday: tuple[str, ...]
+    line: int
 
 
 @dataclass
@@ -21,6 +31,7 @@ class Vocabulary:
     thesaurus: Thesaurus = field(default_factory=Thesaurus)
     regions: dict[str, str] = field(default_factory=dict)  # any known name -> today's province
     former: dict[str, list[str]] = field(default_factory=dict)  # today's province -> former names
+    concepts: list[Concept] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
     def region(self, province: str | None) -> str | None:
@@ -75,6 +86,52 @@ def _load_synonyms(path: Path, vocab: Vocabulary) -> None:
         vocab.thesaurus.add_group(_clean(v) for v in group)
 
 
+def _load_concepts(path: Path, vocab: Vocabulary) -> None:
+    """Make each everyday phrase of concepts.yml also find the terms of its group (one way)."""
+    data = _read_yaml(path, vocab.problems)
+    if data is None:
+        return
+    shape = "phải là danh sách nhóm, mỗi nhóm '- terms: [tảo hôn]' và 'everyday: [cưới sớm, lấy chồng sớm]'"
+    if not isinstance(data, list):
+        vocab.problems.append(Problem(str(path), 1, shape))
+        return
+    lines = [n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if line.startswith("-")]
+    for i, group in enumerate(data):
+        line = lines[i] if i < len(lines) else 1
+        forms = {}
+        for key in ("terms", "everyday"):
+            values = group.get(key) if isinstance(group, dict) else None
+            if isinstance(values, (str, int)):
+                values = [values]
+            if not isinstance(values, list) or not values or not all(isinstance(v, (str, int)) for v in values):
+                vocab.problems.append(Problem(str(path), line, f"nhóm {group!r}: {shape}"))
+                break
+            forms[key] = tuple(dict.fromkeys(c for c in (_clean(v) for v in values) if c))
+        else:
+            folded_terms = {fold_accents(t).lower() for t in forms["terms"]}
+            same = [e for e in forms["everyday"] if fold_accents(e).lower() in folded_terms]
+            if same:
+                vocab.problems.append(
+                    Problem(str(path), line, f"'{same[0]}' vừa là thuật ngữ vừa là cách nói thường ngày", warning=True)
+                )
+            concept = Concept(forms["terms"], forms["everyday"], line)
+            vocab.concepts.append(concept)
+            for phrase in concept.everyday:
+                vocab.thesaurus.add_expansion(phrase, concept.terms)
+
+
+def unused_terms(vocab: Vocabulary, texts: list[str], path: str = "concepts.yml") -> list[Problem]:
+    """Return a warning for each term of concepts.yml that no entry uses: its group finds nothing."""
+    haystack = "\n".join(" " + " ".join(s.folded for s in syllables(t)) + " " for t in texts)
+    problems = []
+    for concept in vocab.concepts:
+        for term in concept.terms:
+            if f" {' '.join(s.folded for s in syllables(term))} " not in haystack:
+                message = f"thuật ngữ '{term}' không có trong mục nào: các cách nói của nhóm này không tìm được gì"
+                problems.append(Problem(path, concept.line, message, warning=True))
+    return problems
+
+
 def _load_places(path: Path, vocab: Vocabulary) -> None:
     """Add province names before and after the 2025 merger, both ways."""
     data = _read_yaml(path, vocab.problems)
@@ -105,8 +162,9 @@ def _load_places(path: Path, vocab: Vocabulary) -> None:
 
 
 def load_vocabulary(content_dir: Path) -> Vocabulary:
-    """Read synonyms.yml and places.yml from content_dir; problems are kept, never raised."""
+    """Read synonyms.yml, concepts.yml and places.yml from content_dir; problems are kept, never raised."""
     vocab = Vocabulary()
     _load_synonyms(content_dir / "synonyms.yml", vocab)
+    _load_concepts(content_dir / "concepts.yml", vocab)
     _load_places(content_dir / "places.yml", vocab)
     return vocab

@@ -27,11 +27,13 @@ def test_the_judged_set_is_big_enough(evaluation):
     classes = {q.cls for q in queries}
     assert len(queries) >= 60
     assert classes == {"exact_title", "keywords", "no_diacritics", "old_tone", "abbreviation", "typo",
-                       "question", "unit_place_theme", "phrase", "paraphrase", "telex", "no_answer"}  # fmt: skip
+                       "question", "unit_place_theme", "phrase", "paraphrase", "telex", "disambiguation",
+                       "no_answer"}  # fmt: skip
     assert sum(q.cls == "no_answer" for q in queries) >= 25
     assert sum(q.cls == "telex" for q in queries) >= 15
     assert sum(q.cls == "paraphrase" for q in queries) >= 20
     assert sum(q.cls == "question" for q in queries) >= 20
+    assert sum(q.cls == "disambiguation" for q in queries) >= 10
     # Nothing is judged relevant for a topic no entry covers; everything else has an answer.
     assert all(not q.relevant for q in queries if q.cls == "no_answer")
     assert all(q.relevant for q in queries if q.cls != "no_answer")
@@ -76,3 +78,16 @@ def test_the_baseline_really_is_fts5_with_its_known_gaps(evaluation):
         # remove_diacritics 2 does not fold đ: "don" meets "dọn" but never "đồn".
         assert "con-nuoi-don-bien-phong" in baseline.ranked("đồn")
         assert "con-nuoi-don-bien-phong" not in baseline.ranked("don")
+
+
+def test_the_corpus_and_its_everyday_wording_pass_kb_check(evaluation):
+    """Every term of the corpus's concepts.yml is used by some entry (none is a dead mapping)."""
+    import tempfile
+
+    from kb.catalog import check_content
+
+    module, _ = evaluation
+    with tempfile.TemporaryDirectory() as tmp:
+        report = check_content(module.build_content(Path(tmp)))
+    assert [str(p) for p in report.problems] == []
+    assert report.files >= 56

@@ -39,15 +39,16 @@ HERE = Path(__file__).resolve().parent
 K = 10
 # A result counts as relevant for MRR and P@1 when judged 2 ("clearly relevant") or 3.
 RELEVANT = 2
-TARGETS = {"ndcg": 0.95, "p1": 0.90, "class_ndcg": 0.85}
+TARGETS = {"ndcg": 0.95, "p1": 0.90, "class_ndcg": 0.85, "no_answer_shown": 2.0}
 # Where search should get to, on the held-out half: listed when missed, not yet a failure.
 AIMS = {"class_ndcg": 0.90, "p1": 0.95, "no_answer_claims": 0, "no_answer_shown": 1.0}
 # Queries on topics no entry covers: nothing is relevant, the right answer is "không có".
 NO_ANSWER = "no_answer"
-# The classes TARGETS gate (a miss fails the run). Classes added since (everyday paraphrases,
-# Telex and VNI keys) are measured against AIMS until they reach them.
+# The classes TARGETS gate (a miss fails the run): every judged class. A class added later is
+# measured against AIMS only until it reaches them, then gated too. For no_answer the gate is
+# at most as many full-match claims as FTS5 and at most TARGETS["no_answer_shown"] results shown.
 GATED = ("exact_title", "keywords", "no_diacritics", "old_tone", "abbreviation", "typo", "question",
-         "unit_place_theme", "phrase")  # fmt: skip
+         "unit_place_theme", "phrase", "paraphrase", "telex", "disambiguation")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,8 @@ def build_content(workdir: Path) -> Path:
     shutil.copytree(HERE / "corpus" / "models", content / "models")
     for name in ("fields.yml", "synonyms.yml", "places.yml"):
         shutil.copy(ROOT / "content" / name, content / name)
+    # Everyday wording is grown from a knowledge base's own entries: the corpus has its own.
+    shutil.copy(HERE / "corpus" / "concepts.yml", content / "concepts.yml")
     return content
 
 
@@ -218,7 +221,8 @@ def table(ours: dict, base: dict, classes: list[str]) -> str:
         "| class | queries | nDCG@10 | FTS5 nDCG@10 | MRR@10 | FTS5 MRR@10 | P@1 | FTS5 P@1 |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for cls in [*judged, "gated", "all"]:
+    gated_row = ["gated"] if ours["gated", "all"]["n"] != ours["all", "all"]["n"] else []  # else the same
+    for cls in [*judged, *gated_row, "all"]:
         o, b = ours[cls, "all"], base[cls, "all"]
         name = {"all": "**overall**", "gated": "*gated classes*"}.get(cls, cls)
         lines.append(
@@ -269,9 +273,15 @@ def misses(ours: dict, base: dict, classes: list[str]) -> list[str]:
         o, b = ours[cls, "all"], base[cls, "all"]
         if o["ndcg"] < TARGETS["class_ndcg"]:
             found.append(f"{cls}: nDCG@10 {o['ndcg']:.3f} < {TARGETS['class_ndcg']}")
-        for metric in ("ndcg", "mrr", "p1"):
-            if o[metric] < b[metric]:
+        for metric in ("ndcg", "mrr", "p1"):  # compared as printed, to three decimals
+            if round(o[metric], 3) < round(b[metric], 3):
                 found.append(f"{cls}: {metric} {o[metric]:.3f} below FTS5 {b[metric]:.3f}")
+    if (o := ours.get((NO_ANSWER, "all"))) is not None:
+        b = base[NO_ANSWER, "all"]
+        if o["claims"] > b["claims"]:
+            found.append(f"no_answer: {o['claims']:.0f} full-match claims, FTS5 {b['claims']:.0f}")
+        if round(o["shown"], 1) > TARGETS["no_answer_shown"]:
+            found.append(f"no_answer: {o['shown']:.1f} results shown on average > {TARGETS['no_answer_shown']}")
     return found
 
 
