@@ -163,3 +163,19 @@ def test_a_question_with_an_everyday_word_no_entry_uses_still_finds_its_model(sh
     data = shipped_client.get("/api/search", query_string={"q": "làm sao để người dân có điện thắp sáng"}).get_json()
     first = data["results"][0]
     assert (first["slug"], first["missing"]) == ("thap-sang-vung-bien", ["điện"])
+
+
+@pytest.mark.parametrize(
+    ("query", "slug"),
+    [
+        ("người ốm ở vùng biên", "tu-thuoc-bien-cuong"),  # the entry says "tủ thuốc", "y tế"
+        ("bà con chưa có điện", "thap-sang-vung-bien"),  # the entry says "thắp sáng"
+    ],
+)
+def test_everyday_words_find_the_model_that_uses_the_official_term(shipped_client, query, slug):
+    data = shipped_client.get("/api/search", query_string={"q": query}).get_json()
+    assert data["results"][0]["slug"] == slug
+    page = shipped_client.get("/search", query_string={"q": query}).get_data(as_text=True)
+    first_link = page.split('class="result-title"><a href="', 1)[1].split('"', 1)[0]
+    assert first_link == f"/models/{slug}"
+    assert "Không tìm thấy" not in page
