@@ -95,9 +95,9 @@ def _load_concepts(path: Path, vocab: Vocabulary) -> None:
     if not isinstance(data, list):
         vocab.problems.append(Problem(str(path), 1, shape))
         return
-    lines = [n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if line.startswith("-")]
-    for i, group in enumerate(data):
-        line = lines[i] if i < len(lines) else 1
+    # Where each group starts, for messages (the file already loaded, so composing cannot fail).
+    lines = [node.start_mark.line + 1 for node in yaml.compose(path.read_text(encoding="utf-8"), yaml.SafeLoader).value]
+    for group, line in zip(data, lines, strict=True):
         forms = {}
         for key in ("terms", "everyday"):
             values = group.get(key) if isinstance(group, dict) else None
