@@ -27,7 +27,7 @@ from .analysis import Syllable, analyze, document_codes, syllables, terms
 from .execute import Execution, Generation, execute, similar
 from .locks import file_lock
 from .prepare import AnalysisCache, prepare
-from .query import ParsedQuery, near_terms, parse_query, required_units
+from .query import ParsedQuery, near_terms, parse_query, required_units, year_only
 from .segments import SegmentWriterPlus, write_documents
 from .snippets import Marks, highlight, snippet
 from .telex import decode_query
@@ -481,6 +481,9 @@ class SearchIndex:
             # stand for, unless the entries use the word as typed ("AIS") or respelling is off.
             decoded = decode_query(query or "", gen.lexicon(searcher, "all_f")) if respell else query or ""
             pq = self._with_places(parse_query(decoded, self.thesaurus))
+            if years := year_only(pq):  # "năm 2019": the entries filed under that year
+                filters = {**filters, "year": list(dict.fromkeys([*filters.get("year", []), *years]))}
+                pq = dataclasses.replace(pq, units=(), years=())
             was_decoded = decoded != unicodedata.normalize("NFC", query or "")
             key = (self._version(searcher), pq.text, tuple(sorted((k, tuple(v)) for k, v in filters.items())),
                    page, per_page, statuses, sort, respell, was_decoded)  # fmt: skip

@@ -17,7 +17,7 @@ import time
 from array import array
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from whoosh.codec.whoosh3 import W3LeafMatcher
@@ -705,7 +705,7 @@ def execute(
                 pq, (every, some, loose, unit_sets), stage = fixed, found, "fuzzy"
         if stage == "all":
             stage = "any"
-            some, near = _partial(unit_sets, status, some, allowed, named(pq, unit_sets))
+            some, near = _partial(unit_sets, status, some, allowed, lambda: named(pq, unit_sets))
     matched = some & allowed
     facets = _facets(gen, some, filters, statuses, matched)
     # Entries with every word as typed (diacritics included where typed) rank first.
@@ -729,7 +729,9 @@ def _lacking(unit_sets: dict, docnum: int) -> tuple[str, ...]:
     return tuple(" ".join(s.exact for s in u.typed) for u, docs in unit_sets.items() if docnum not in docs)
 
 
-def _partial(unit_sets: dict, status, some: set[int], allowed, named: set[int]) -> tuple[set[int], list[int]]:
+def _partial(
+    unit_sets: dict, status, some: set[int], allowed, named: Callable[[], set[int]]
+) -> tuple[set[int], list[int]]:
     """Return the entries that may be shown as a partial match, and the closest of the others.
 
     A partial match holds most of what the query asks, each word weighed by how rare it is, and
@@ -740,6 +742,8 @@ def _partial(unit_sets: dict, status, some: set[int], allowed, named: set[int]) 
     """
     if not unit_sets:
         return some, []
+    found = {u: docs & status for u, docs in unit_sets.items() if docs & status}
+    lacking = len(found) < len(unit_sets) and len(unit_sets) <= LACKING_QUERY
     n = len(status)
     weights = {u: math.log((n + 1) / (len(docs & status) + 0.5)) for u, docs in unit_sets.items()}
     share = PARTIAL_SHARE if len(unit_sets) <= SHORT_QUERY else LONG_PARTIAL_SHARE
@@ -749,10 +753,11 @@ def _partial(unit_sets: dict, status, some: set[int], allowed, named: set[int]) 
         for docnum in docs & some:
             held[docnum] += weights[unit]
     kept = {d for d, weight in held.items() if weight >= needed}
-    if len(unit_sets) <= LACKING_QUERY and any(not docs & status for docs in unit_sets.values()):
-        kept &= named  # a word no entry has, in any form, is what the knowledge base lacks
-    if len(unit_sets) <= SHORT_QUERY:  # a few words: a partial match has the rarest of them
-        kept &= min(unit_sets.values(), key=lambda docs: len(docs & status))
+    if lacking:
+        kept &= named()
+    if len(unit_sets) <= SHORT_QUERY and found:  # a few words: a partial match has the rarest
+        fewest = min(len(docs) for docs in found.values())
+        kept &= set().union(*(docs for docs in found.values() if len(docs) == fewest))
     if kept & allowed:
         return kept, []
     near = heapq.nsmallest(NEAR, (d for d in held if d in allowed), key=lambda d: (-held[d], d))

@@ -32,6 +32,7 @@ __all__ = [
     "shortlist_terms",
     "typed_query",
     "unit_query",
+    "year_only",
 ]
 
 MAX_SYLLABLES = 32
@@ -62,7 +63,7 @@ FUNCTION_WORDS = frozenset(
         "ai", "sao", "vậy", "nhỉ", "ạ",
         # connectives, particles, prepositions
         "có", "không", "thì", "để", "được", "những", "các", "cho", "của", "với", "và", "mà", "là",
-        "nên", "cần", "phải", "hay", "hoặc", "về", "trong", "từ", "này", "đó", "bị", "đã", "đang",
+        "nên", "cần", "phải", "muốn", "hay", "hoặc", "về", "trong", "từ", "này", "đó", "bị", "đã", "đang",
         "sẽ", "một", "ở", "tại", "qua", "trên", "khi", "nếu", "như", "đến", "tới", "xong", "rồi",
         # pronouns
         "họ", "chúng tôi", "chúng ta",
@@ -175,7 +176,7 @@ def _units(words: list[Syllable], thesaurus: Thesaurus | None) -> list[Unit]:
     for i, unit in enumerate(units):
         if _is_year(unit):
             units[i] = replace(unit, optional=True)
-            if i and [s.folded for s in units[i - 1].typed] == ["nam"]:
+            if i and [s.exact for s in units[i - 1].typed] == ["năm"]:
                 units[i - 1] = replace(units[i - 1], optional=True)
     if all(u.optional for u in units):  # a query of function words only means them
         units = [replace(u, optional=False) for u in units]
@@ -183,10 +184,16 @@ def _units(words: list[Syllable], thesaurus: Thesaurus | None) -> list[Unit]:
     return list({tuple(s.exact for s in u.typed): u for u in units}.values())
 
 
+def year_only(pq: ParsedQuery) -> tuple[str, ...]:
+    """Return the years of a query made only of years ("2019", "năm 2019"), else ()."""
+    rest = [u for u in pq.units if not _is_year(u) and [s.exact for s in u.typed] != ["năm"]]
+    return pq.years if pq.years and not rest and not pq.phrases else ()
+
+
 def _is_year(unit: Unit) -> bool:
-    """Return True if a unit is a year an entry may be filed under (1945 to 2099)."""
+    """Return True if a unit is a year an entry may be filed under (1900 to 2099)."""
     text = unit.typed[0].exact if len(unit.typed) == 1 else ""
-    return len(text) == 4 and text.isdigit() and 1945 <= int(text) <= 2099
+    return len(text) == 4 and text.isdigit() and 1900 <= int(text) <= 2099
 
 
 def _function_word(words: list[Syllable], i: int) -> int:
@@ -212,10 +219,11 @@ def corrections(
 
     Syllables no entry contains are corrected first; only when every syllable is known (yet
     no entry has them all) are the known ones of three letters or more corrected too, and
-    then only in queries of up to three words. A real Vietnamese syllable as typed ("túy",
-    "phe") is a word the knowledge base may simply not have: it is only respelled into a
-    form that sits next to a neighbouring word of the query somewhere (adjacent(left, right)
-    says whether two folded syllables are side by side in some entry), never on its own.
+    then only in queries of up to three words. A real Vietnamese syllable typed with its marks
+    ("túy", "gà") is a word the knowledge base may simply not have: it is never respelled. One
+    typed without marks ("phe") is only respelled into a form that sits next to a neighbouring
+    word of the query somewhere (adjacent(left, right) says whether two folded syllables are
+    side by side in some entry), never on its own.
     """
     # Typed with its marks and found as typed, a word is never respelled.
     single = [u for u in pq.units if len(u.typed) == 1 and not (_marked_unit(u) and u.typed[0].exact in known_exact)]
@@ -234,7 +242,9 @@ def corrections(
             near = sorted(
                 (c for c in near_terms(term) if lexicon.get(c, 0) > floor and c != term), key=lambda c: (-lexicon[c], c)
             )
-            if is_real_syllable(syll.exact, syll.folded):
+            if syll.exact != syll.folded and is_real_syllable(syll.exact, syll.folded):
+                near = []  # a real word typed with its marks is what was meant ("gà" is not "cá")
+            elif is_real_syllable(syll.exact, syll.folded):
                 near = [c for c in near if adjacent is not None and _next_to_neighbour(pq, i, c, adjacent)]
             unit = replace(unit, corrections=tuple(near[:limit]))
         units.append(unit)
@@ -334,8 +344,9 @@ def required_units(pq: ParsedQuery) -> list[Unit]:
 def loose_units(pq: ParsedQuery, common: frozenset[str]) -> list[Unit]:
     """Return the units of which one is enough: distinctive words, multi-word units word by word."""
     required = required_units(pq)
-    forms = [alt for u in required for alt in (u.typed, *u.synonyms)]
-    singles = [Unit((s,)) for form in forms if len(form) > 1 for s in form]
+    # Words typed together are also looked for one by one; a synonym or an everyday wording's
+    # terms are not ("người ốm" → "y tế" must not bring every entry that says "tế").
+    singles = [Unit((s,)) for u in required if len(u.typed) > 1 for s in u.typed]
     candidates = list(dict.fromkeys([*required, *singles]))
     distinctive = [u for u in candidates if not _is_common(u, common)]
     return distinctive or candidates

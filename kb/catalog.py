@@ -180,7 +180,10 @@ def check_content(content_dir: Path) -> CheckReport:
             continue
         report.problems += entry.warnings
         report.entries[entry.slug] = entry
-    texts = [" ".join([e.title, e.summary, e.unit, *e.tags, e.body]) for e in report.entries.values()]
+    texts = [
+        " . ".join([e.title, e.summary, e.unit, e.province or "", *e.fields, *e.tags, e.body])
+        for e in report.entries.values()
+    ]
     report.problems += unused_terms(vocab, texts, str(content_dir / "concepts.yml"))
     report.problems.sort(key=lambda p: (p.path, p.line))
     return report

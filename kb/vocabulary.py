@@ -46,6 +46,11 @@ def _clean(value: object) -> str:
     return " ".join(normalize_text(str(value)).split())
 
 
+def _is_word(value: object) -> bool:
+    """Return True for a value a vocabulary may hold: text or a number, never yes/no."""
+    return isinstance(value, (str, int)) and not isinstance(value, bool)
+
+
 def _read_yaml(path: Path, problems: list[Problem]) -> object:
     """Load a YAML file, recording a problem instead of raising."""
     try:
@@ -77,7 +82,7 @@ def _load_synonyms(path: Path, vocab: Vocabulary) -> None:
         )
         return
     for group in data:
-        if not isinstance(group, list) or len(group) < 2 or not all(isinstance(v, (str, int)) for v in group):
+        if not isinstance(group, list) or len(group) < 2 or not all(_is_word(v) for v in group):
             line = _line_of(path, str(group[0] if isinstance(group, list) and group else group))
             vocab.problems.append(
                 Problem(str(path), line, f"nhóm {group!r} phải là danh sách từ hai cách viết trở lên")
@@ -101,13 +106,17 @@ def _load_concepts(path: Path, vocab: Vocabulary) -> None:
         forms = {}
         for key in ("terms", "everyday"):
             values = group.get(key) if isinstance(group, dict) else None
-            if isinstance(values, (str, int)):
+            if _is_word(values):
                 values = [values]
-            if not isinstance(values, list) or not values or not all(isinstance(v, (str, int)) for v in values):
+            if isinstance(values, list) and all(_is_word(v) for v in values):
+                forms[key] = tuple(dict.fromkeys(c for c in (_clean(v) for v in values) if c))
+            if not forms.get(key):
                 vocab.problems.append(Problem(str(path), line, f"nhóm {group!r}: {shape}"))
                 break
-            forms[key] = tuple(dict.fromkeys(c for c in (_clean(v) for v in values) if c))
         else:
+            if extra := sorted(set(group) - {"terms", "everyday"}, key=str):
+                message = f"khóa lạ {', '.join(map(str, extra))} (chỉ có 'terms' và 'everyday'): bị bỏ qua"
+                vocab.problems.append(Problem(str(path), line, message, warning=True))
             folded_terms = {fold_accents(t).lower() for t in forms["terms"]}
             same = [e for e in forms["everyday"] if fold_accents(e).lower() in folded_terms]
             if same:

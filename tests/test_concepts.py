@@ -42,6 +42,9 @@ def index(tmp_path: Path) -> SearchIndex:
             doc("tu-thuoc-lc", "Tủ thuốc biên cương", "Đặt tủ thuốc tại nhà văn hóa bản.", province="Lai Châu",
                 year=2023),
             doc("vuon", "Vườn rau cho đồn", "Cán bộ chiến sĩ nuôi cá, trồng rau trong vườn."),
+            doc("ca", "Nuôi cá lồng", "Hợp tác xã nuôi cá lồng ven đảo."),
+            doc("vit", "Nuôi vịt đàn", "Hộ nghèo nuôi vịt chạy đồng."),
+            doc("ngan", "Nuôi ngan", "Hộ nghèo nuôi ngan trong vườn nhà."),
         ]
     )  # fmt: skip
     return ix
@@ -67,7 +70,10 @@ def test_everyday_wording_works_one_way(index):
 
 def test_a_question_in_everyday_words_finds_the_model(index):
     results = index.search("người ốm ở bản")
-    assert {h.slug for h in results.hits} == {"tu-thuoc", "tu-thuoc-lc"} and not results.relaxed
+    first = results.hits[:2]
+    assert {h.slug for h in first} == {"tu-thuoc", "tu-thuoc-lc"} and not results.relaxed
+    assert all(h.missing == () for h in first)
+    assert all(h.missing == ("người ốm",) for h in results.hits[2:])  # others only share "bản"
 
 
 def test_a_short_query_naming_what_no_entry_has_finds_nothing(index):
@@ -109,3 +115,37 @@ def test_kb_check_reports_a_broken_or_useless_concept_group(content_dir):
     # A broken group is skipped; the good ones still work.
     vocab = load_vocabulary(content_dir)
     assert [c.terms for c in vocab.concepts] == [("tủ thuốc",), ("tảo hôn",), ("tủ thuốc",)]
+
+
+def test_a_real_word_typed_with_its_marks_is_never_respelled(index):
+    """ "gà" is a word the entries lack, not a typo of "cá": nothing about fish is offered."""
+    results = index.search("nuôi gà")
+    assert results.total == 0 and results.respelled is None
+
+
+@pytest.mark.parametrize("query", ["vịt ngan", "ngan vịt"])
+def test_word_order_does_not_change_what_a_short_query_finds(index, query):
+    """Ducks and muscovy ducks, one entry each: both are partial matches, in either order."""
+    assert set(slugs(index, query)) == {"vit", "ngan"}
+    assert slugs(index, query.replace("ngan", "gà")) == []  # no entry about chickens
+
+
+@pytest.mark.parametrize("query", ["2023", "năm 2023"])
+def test_a_query_that_is_only_a_year_lists_that_years_entries(index, query):
+    results = index.search(query)
+    assert [h.slug for h in results.hits] == ["tu-thuoc-lc"] and results.total == 1
+
+
+def test_vocabulary_values_that_are_not_words_are_reported(tmp_path):
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "concepts.yml").write_text(
+        "- terms: [tủ thuốc]\n  everyday: [yes]\n"
+        "- terms: ['  ']\n  everyday: [người ốm]\n"
+        "- terms: [tảo hôn]\n  everday: [cưới sớm]\n  everyday: [lấy chồng sớm]\n",
+        encoding="utf-8",
+    )
+    problems = [(p.line, p.warning, p.message) for p in load_vocabulary(content).problems]
+    assert [(line, warning) for line, warning, _ in problems] == [(1, False), (3, False), (5, True)]
+    assert "khóa lạ everday" in problems[2][2]
+    assert [c.terms for c in load_vocabulary(content).concepts] == [("tảo hôn",)]

@@ -169,10 +169,18 @@ def test_paging(index):
 
 
 def test_when_no_entry_has_every_word_entries_with_some_are_shown(index):
-    results = index.search("tủ thuốc xyzzy")
+    results = index.search("tủ thuốc biên cương tuần tra")
     assert results.relaxed
     assert slugs(results)[0] == "tu-thuoc"
+    assert results.hits[0].missing == ("tuần", "tra")
     assert not index.search("tủ thuốc").relaxed
+
+
+def test_a_few_words_with_one_no_entry_has_find_nothing_but_suggest_the_closest(index):
+    """No entry says "xyzzy": the knowledge base has nothing on it, whatever shares "tủ thuốc"."""
+    results = index.search("tủ thuốc xyzzy")
+    assert results.total == 0 and results.hits == []
+    assert results.near[0] == ("tu-thuoc", "Tủ thuốc biên cương")
 
 
 def test_update_replaces_and_deletes(index):
