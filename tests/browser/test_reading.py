@@ -122,3 +122,31 @@ def test_search_filters_and_entries_work_without_javascript(open_page, site):
     assert total(page) == count
     page.locator(".result-title a").first.click()
     assert page.inner_text("h1").startswith("Vườn ươm thử nghiệm")
+
+
+def search_from_home(page, site: str, query: str) -> None:
+    """Type a query in the home page's box and submit it."""
+    page.goto(site + "/")
+    page.fill("#q", query)
+    page.press("#q", "Enter")
+    page.wait_for_url(re.compile(r"/search\?q="))
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_topic_the_knowledge_base_lacks_is_said_plainly(open_page, site, size):
+    page = open_page(size)
+    search_from_home(page, site, "ma túy")
+    assert results(page) == []
+    assert "Không tìm thấy mô hình nào về «ma túy»" in page.inner_text("main")
+    assert page.locator(".browse-fields a").count() > 0  # ways on: browse by field
+    assert "chính tả" not in page.inner_text("main")  # nothing was respelled: spelling is not blamed
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_keys_typed_with_the_keyboard_off_and_everyday_words_find_the_model(open_page, site, size):
+    page = open_page(size)
+    search_from_home(page, site, "thawps sangs vungf bieen")
+    assert "Đã tìm theo «thắp sáng vùng biên»" in page.inner_text("main")
+    assert results(page)[0] == "Thắp sáng vùng biên"
+    search_from_home(page, site, "người ốm ở biên giới")  # the entry says "tủ thuốc", "y tế"
+    assert results(page)[0] == "Tủ thuốc biên cương"
