@@ -10,6 +10,7 @@ import shutil
 import tempfile
 import threading
 import unicodedata
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -22,13 +23,12 @@ from whoosh.analysis import RegexTokenizer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.query import And, Or, Prefix, Query, Term
 
-from . import postings
+from . import _whoosh_internals as internals
 from .analysis import Syllable, analyze, document_codes, syllables, terms
 from .execute import Execution, Generation, execute, similar
 from .locks import file_lock
 from .prepare import AnalysisCache, prepare
 from .query import ParsedQuery, near_terms, parse_query, required_units, year_only
-from .segments import SegmentWriterPlus, write_documents
 from .snippets import Marks, highlight, snippet
 from .telex import decode_query
 from .text import fold_syllable, normalize_text
@@ -62,8 +62,6 @@ SEARCHES_AT_ONCE = 1
 # From this many documents on, a full build writes segments in several processes.
 PARALLEL_WRITE_FROM = 500
 WRITE_LOCK = "write.lock"
-
-postings.install()
 
 
 class IndexMissing(RuntimeError):
@@ -277,6 +275,9 @@ class SearchIndex:
         self._results = _LRU(256)
         self._related = _LRU(1024)
         self._places: dict[str, list[tuple[tuple[Syllable, ...], str]]] | None = None
+        # The version folder each open searcher reads, whatever CURRENT says later.
+        self._folders: weakref.WeakKeyDictionary[object, str] = weakref.WeakKeyDictionary()
+        internals.install()  # Whoosh's faster internals, if it is the version they were written for
 
     # ---- writing -------------------------------------------------------------
 
@@ -310,7 +311,7 @@ class SearchIndex:
                     analysed = prepare(
                         docs, _fields_of, cache, seen=seen, finish=_volatile_fields, failed=_reporter(failures)
                     )
-                    count = write_documents(ix, analysed, procs=procs)
+                    count = internals.write_documents(ix, analysed, procs=procs)
                     _check_failures(failures, count)
                     cache.retain(seen)  # what no entry uses any more
                 ix.close()
@@ -340,7 +341,7 @@ class SearchIndex:
         with self._write_lock(timeout=wait):
             ix = whoosh_index.open_dir(self._current_dir())
             try:
-                with self._cache() as cache, SegmentWriterPlus(ix, timeout=30.0) as writer:
+                with self._cache() as cache, internals.segment_writer(ix, timeout=30.0) as writer:
                     for slug in deletes:
                         writer.delete_by_term("slug", slug)
                     written = 0
@@ -450,7 +451,7 @@ class SearchIndex:
         # A new searcher, not Searcher.refresh(): refresh() reuses segment
         # readers by segment id and so keeps serving documents deleted since.
         searcher = whoosh_index.open_dir(path).searcher()
-        searcher.kb_generation_dir = path.name  # the version this searcher reads, whatever CURRENT says later
+        self._folders[searcher] = path.name
         return searcher
 
     def search(
@@ -527,7 +528,7 @@ class SearchIndex:
     def _version(self, searcher) -> tuple[str, int]:
         """Return what identifies the index version a searcher reads (its directory and generation)."""
         generation = searcher.reader().generation()  # None for an index with no documents at all
-        return (searcher.kb_generation_dir, -1 if generation is None else generation)
+        return (self._folders[searcher], -1 if generation is None else generation)
 
     def _generation_now(self) -> Generation:
         """Return the precomputed arrays of the live version (for measurements)."""

@@ -20,14 +20,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import ListMatcher, NullMatcher
-from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query import And, Phrase, Query, Term
 from whoosh.query import Or as WhooshOr
 from whoosh.query.qcore import Query as _QueryBase
 from whoosh.scoring import BM25F, bm25
 
+from . import _whoosh_internals as internals
 from .query import (
     COMMON_SHARE,
     ParsedQuery,
@@ -118,7 +117,7 @@ class DocSet(_QueryBase):
 
     def matcher(self, searcher, context=None):
         """Match the documents of this segment, translated to its own numbering."""
-        offset = searcher.get_parent()._offset_for_subsearcher(searcher) if searcher.has_parent() else 0
+        offset = next(o for s, o in searcher.get_parent().subsearchers if s is searcher) if searcher.has_parent() else 0
         end = offset + searcher.doc_count_all()
         ids = sorted(d - offset for d in self.docnums if offset <= d < end)
         return _Unscored(ids) if ids else NullMatcher()
@@ -306,11 +305,7 @@ class _Postings:
 
 
 def _read_postings(schema, leaves, field: str, text: str) -> _Postings:
-    """Read a term's postings from segments (leaf searcher, offset), deleted documents left out.
-
-    Whoosh's block reader is pinned (requirements.txt): its decoded blocks are taken whole,
-    one block at a time, instead of one posting at a time through the matcher.
-    """
+    """Read a term's postings from segments (leaf searcher, offset), deleted documents left out."""
     form = schema[field].format if field in schema else None
     positional = form is not None and form.supports("positions")
     found = _Postings(positional)
@@ -318,31 +313,13 @@ def _read_postings(schema, leaves, field: str, text: str) -> _Postings:
         reader = leaf.reader()
         if (field, text) not in reader:
             continue
-        matcher = reader.postings(field, text)
-        raw = matcher.child if isinstance(matcher, FilterMatcher) else matcher
-        if type(raw) is not W3LeafMatcher:  # another codec: the matcher's own way
-            while matcher.is_active():
-                places = matcher.value_as("positions") if positional else ()
-                found.add(offset + matcher.id(), matcher.weight(), places)
-                matcher.next()
-            continue
-        deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
-        while raw.is_active():
-            if raw._ids is None:
-                raw._read_ids()
-            if raw._weights is None:
-                raw._read_weights()
-            if positional and raw._values is None:
-                raw._read_values()
-            if deleted or positional:
-                for i, docnum in enumerate(raw._ids):
-                    if docnum not in deleted:
-                        places = form.decode_positions(raw._values[i]) if positional else ()
-                        found.add(offset + docnum, raw._weights[i], places)
+        for ids, weights, places in internals.term_postings(reader, field, text, positional):
+            if places is None:
+                found.ids.extend(map(offset.__add__, ids))
+                found.weights.extend(weights)
             else:
-                found.ids.extend(map(offset.__add__, raw._ids))
-                found.weights.extend(raw._weights)
-            raw._next_block()
+                for docnum, weight, where in zip(ids, weights, places, strict=True):
+                    found.add(offset + docnum, weight, where)
     return found
 
 
@@ -503,7 +480,7 @@ class Generation:
         """
         if type(weighting) is not BM25F or field not in searcher.schema or not searcher.schema[field].scorable:
             return None
-        b = weighting._field_B.get(field, weighting.B)
+        b = internals.field_b(weighting, searcher, field, text)
         avgfl = searcher.avg_field_length(field) or 1
         postings = self.term_postings(searcher, field, text)
         return postings, self.lengths(searcher, field), searcher.idf(field, text), avgfl, b, weighting.K1
