@@ -126,10 +126,10 @@ def measure_queries(content: Path, data: Path, rounds: int) -> dict[str, float]:
     index.search("khởi động", cache=False)  # opens the index and builds the per-version arrays
     out = {"first_query_ms": (time.perf_counter() - started) * 1000}
     cold, warm, cached = [], [], []
-    gen = index._generation_now()
+    version = index._version_now()
     for q, f, p in QUERIES:  # every word and phrase looked up for the first time
-        gen.memo.clear()
-        gen.postings.clear()
+        version.memo.clear()
+        version.postings.clear()
         cold.append(_timed(index, q, f, p, cache=False))
     for q, f, p in QUERIES:  # one unmeasured round: the memo holds the mix's words, as in service
         index.search(q, f, p, 10, cache=False)

@@ -25,7 +25,7 @@ from whoosh.query import And, Or, Prefix, Query, Term
 
 from . import _whoosh_internals as internals
 from .analysis import Syllable, analyze, document_codes, syllables, terms
-from .execute import Execution, Generation, execute, similar
+from .execute import FACETS, Execution, IndexVersion, execute, similar
 from .locks import file_lock
 from .prepare import AnalysisCache, prepare
 from .query import ParsedQuery, near_terms, parse_query, required_units, year_only
@@ -49,12 +49,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-FACETS = ("field", "province", "unit", "year", "level")
 SORTS = ("relevance", "newest", "replicated")
 # Bump when the schema changes: reindex() then rebuilds every index in full.
 SCHEMA_VERSION = "2"
-SCHEMA_FILE = "SCHEMA"  # in each generation: the schema version it was built with
-CURRENT = "CURRENT"  # names the live generation directory
+SCHEMA_FILE = "SCHEMA"  # in each build folder (gen-*): the schema version it was built with
+CURRENT = "CURRENT"  # names the live build folder
 # Searches a process runs at once; the server's other threads wait their turn. Each holds a
 # searcher, and Python runs one thread at a time anyway: measured at 10 000 entries with four
 # threads, two at once cost 90 MB more per worker than one, for lower throughput.
@@ -253,7 +252,7 @@ def _pairs(folded: str) -> list[str]:
 
 
 class SearchIndex:
-    """An index directory holding generations of a Whoosh index, one of them live."""
+    """An index directory holding builds of a Whoosh index (gen-* folders), one of them live."""
 
     def __init__(
         self,
@@ -265,13 +264,13 @@ class SearchIndex:
         self.root = Path(root)
         self.thesaurus = thesaurus
         self.regions = regions or {}  # former province name -> today's, for the facet filter
-        # Searchers no request is using, with the generation each reads (most recently used last).
+        # Searchers no request is using, with the build folder each reads (most recently used last).
         self._idle: list[tuple[Path, object]] = []
         self._idle_lock = threading.Lock()
         self._turns = threading.BoundedSemaphore(SEARCHES_AT_ONCE)
         self._lent = threading.local()  # the searcher this thread is using, if any
-        self._gen: tuple[object, Generation] | None = None
-        self._gen_lock = threading.Lock()
+        self._live_version: tuple[object, IndexVersion] | None = None
+        self._version_lock = threading.Lock()
         self._results = _LRU(256)
         self._related = _LRU(1024)
         self._places: dict[str, list[tuple[tuple[Syllable, ...], str]]] | None = None
@@ -282,7 +281,7 @@ class SearchIndex:
     # ---- writing -------------------------------------------------------------
 
     def exists(self) -> bool:
-        """Return True if a live generation exists."""
+        """Return True if a live build exists."""
         try:
             self._current_dir()
         except IndexMissing:
@@ -292,12 +291,12 @@ class SearchIndex:
     def build(
         self, docs: Iterable[Document], expected: int | None = None, failed: list[tuple[str, str]] | None = None
     ) -> int:
-        """Index docs into a fresh generation and make it live atomically; return the count.
+        """Index docs into a fresh build folder and make it live atomically; return the count.
 
         With many documents expected (or an unknown number), Whoosh writes segments in parallel.
         A document that cannot be analysed is left out and reported in failed as (slug, reason).
         If more documents fail than succeed, the analyser itself is broken: AnalysisFailed is
-        raised and the live generation keeps serving.
+        raised and the live build keeps serving.
         """
         self.root.mkdir(parents=True, exist_ok=True)
         failures: list[tuple[str, str]] = []
@@ -331,7 +330,7 @@ class SearchIndex:
         wait: float = 120.0,
         failed: list[tuple[str, str]] | None = None,
     ) -> None:
-        """Add or replace docs and delete slugs in the live generation, in one commit.
+        """Add or replace docs and delete slugs in the live build, in one commit.
 
         Raise IndexBusy if another writer holds the index for longer than wait seconds. A
         document that cannot be analysed keeps its indexed version and is reported in failed;
@@ -357,7 +356,7 @@ class SearchIndex:
 
     @contextmanager
     def _cache(self) -> Iterator[AnalysisCache]:
-        """Open the analysis cache that lives beside the generations."""
+        """Open the analysis cache that lives beside the build folders."""
         cache = AnalysisCache(self.root / "analysis-cache.sqlite3")
         try:
             yield cache
@@ -365,7 +364,7 @@ class SearchIndex:
             cache.close()
 
     def doc_count(self) -> int:
-        """Return the number of documents in the live generation (of every status)."""
+        """Return the number of documents in the live build (of every status)."""
         with self._searcher() as searcher:
             return searcher.doc_count()
 
@@ -383,21 +382,21 @@ class SearchIndex:
             yield
 
     def _switch_to(self, fresh: Path) -> None:
-        """Point CURRENT at fresh atomically, then remove all but the previous generation."""
+        """Point CURRENT at fresh atomically, then remove all but the previous build."""
         previous = None
         with suppress(IndexMissing):
             previous = self._current_dir()
         pointer = self.root / f".{CURRENT}.tmp"
         pointer.write_text(fresh.name, encoding="utf-8")
         os.replace(pointer, self.root / CURRENT)
-        # Keep the previous generation: a searcher in another process may still read it.
+        # Keep the previous build: a searcher in another process may still read it.
         keep = {fresh.name, previous.name if previous else ""}
         for old in self.root.glob("gen-*"):
             if old.name not in keep:
                 shutil.rmtree(old, ignore_errors=True)
 
     def _current_dir(self) -> Path:
-        """Return the live generation's directory."""
+        """Return the live build's folder."""
         try:
             name = (self.root / CURRENT).read_text(encoding="utf-8").strip()
         except FileNotFoundError:
@@ -417,7 +416,7 @@ class SearchIndex:
 
     @contextmanager
     def _searcher(self) -> Iterator[object]:
-        """Lend a searcher of the live generation for one use, then take it back.
+        """Lend a searcher of the live build for one use, then take it back.
 
         Searchers are lent, not kept one per thread: Whoosh copies each segment's postings and
         term index into every searcher it opens (some 45 MB at 10 000 entries), so a process
@@ -477,23 +476,23 @@ class SearchIndex:
         filters = {k: list(dict.fromkeys(vs)) for k, vs in filters.items() if vs}
         page = max(1, page)
         with self._searcher() as searcher:
-            gen = self._generation(searcher)
+            version = self._index_version(searcher)
             # Keys typed with the Vietnamese keyboard off ("thawps sangs") are read as what they
             # stand for, unless the entries use the word as typed ("AIS") or respelling is off.
-            decoded = decode_query(query or "", gen.lexicon(searcher, "all_f")) if respell else query or ""
+            decoded = decode_query(query or "", version.lexicon(searcher, "all_f")) if respell else query or ""
             pq = self._with_places(parse_query(decoded, self.thesaurus))
             if years := year_only(pq):  # "năm 2019": the entries filed under that year
                 filters = {**filters, "year": list(dict.fromkeys([*filters.get("year", []), *years]))}
                 pq = dataclasses.replace(pq, units=(), years=())
             was_decoded = decoded != unicodedata.normalize("NFC", query or "")
-            key = (self._version(searcher), pq.text, tuple(sorted((k, tuple(v)) for k, v in filters.items())),
+            key = (self._version_key(searcher), pq.text, tuple(sorted((k, tuple(v)) for k, v in filters.items())),
                    page, per_page, statuses, sort, respell, was_decoded)  # fmt: skip
             if cache and (cached := self._results.get(key)) is not None:
                 return cached
-            found = execute(searcher, gen, pq, filters, statuses, page, per_page, sort, respell)
+            found = execute(searcher, version, pq, filters, statuses, page, per_page, sort, respell)
             if not found.page and page > 1:  # past the last page: show the last one (or the first)
                 page = max(1, -(-found.total // per_page))
-                found = execute(searcher, gen, pq, filters, statuses, page, per_page, sort, respell)
+                found = execute(searcher, version, pq, filters, statuses, page, per_page, sort, respell)
             marks = found.pq.marks()
             hits = [
                 dataclasses.replace(hit, missing=found.lacks.get(d, ()))
@@ -525,26 +524,28 @@ class SearchIndex:
             self._results.put(key, results)
         return results
 
-    def _version(self, searcher) -> tuple[str, int]:
-        """Return what identifies the index version a searcher reads (its directory and generation)."""
-        generation = searcher.reader().generation()  # None for an index with no documents at all
-        return (self._folders[searcher], -1 if generation is None else generation)
+    def _version_key(self, searcher) -> tuple[str, int]:
+        """Return what identifies the index version a searcher reads: its build folder and the
+        number of Whoosh's last commit in it."""
+        commit = searcher.reader().generation()  # Whoosh calls it generation; None for an empty index
+        return (self._folders[searcher], -1 if commit is None else commit)
 
-    def _generation_now(self) -> Generation:
+    def _version_now(self) -> IndexVersion:
         """Return the precomputed arrays of the live version (for measurements)."""
         with self._searcher() as searcher:
-            return self._generation(searcher)
+            return self._index_version(searcher)
 
-    def _generation(self, searcher) -> Generation:
-        """Return the precomputed facet arrays of the searcher's index version."""
-        version = self._version(searcher)
-        with self._gen_lock:
-            if self._gen is None or self._gen[0] != version:
-                # Built on the previous version of the same directory, never on a newer one (a
+    def _index_version(self, searcher) -> IndexVersion:
+        """Return what is precomputed for the index version the searcher reads."""
+        key = self._version_key(searcher)
+        with self._version_lock:
+            live = self._live_version
+            if live is None or live[0] != key:
+                # Built on the previous version of the same build folder, never on a newer one (a
                 # thread may still read an older version): shared segments are not read again.
-                older = self._gen is not None and self._gen[0][0] == version[0] and self._gen[0][1] < version[1]
-                self._gen = (version, Generation(searcher, self._gen[1] if older else None))
-            return self._gen[1]
+                older = live is not None and live[0][0] == key[0] and live[0][1] < key[1]
+                self._live_version = (key, IndexVersion(searcher, live[1] if older else None))
+            return self._live_version[1]
 
     def _with_places(self, pq: ParsedQuery) -> ParsedQuery:
         """Note the provinces a query names, matched like words (with or without diacritics)."""
@@ -573,7 +574,7 @@ class SearchIndex:
     def _suggest(self, searcher, found: Execution, hits: list[Hit]) -> str | None:
         """Offer the query spelled as the best entries spell it, when it found little or needed fixing."""
         pq = found.pq
-        known = self._generation(searcher).lexicon(searcher, "all_x")
+        known = self._index_version(searcher).lexicon(searcher, "all_x")
         # Syllables typed without marks, or with marks no entry uses ("thuôc"), may be respelled.
         loose = {s for s in pq.words if s.exact == s.folded or s.exact not in known}
         loose |= {s for u in pq.units if u.corrections for s in u.typed}
@@ -607,7 +608,7 @@ class SearchIndex:
         with self._searcher() as searcher:
             # Scoring every entry that shares a key word is the costliest thing an entry page
             # does (80 ms at 10 000 entries): the answer only changes with the index version.
-            key = (self._version(searcher), slug, limit)
+            key = (self._version_key(searcher), slug, limit)
             if (cached := self._related.get(key)) is not None:
                 return list(cached)
             found = self._related_now(searcher, slug, limit)
@@ -622,8 +623,8 @@ class SearchIndex:
         stored = searcher.stored_fields(docnum)["stored"]
         text = stored.get("key_terms") or ""
         published = Term("status", "published")
-        gen = self._generation(searcher)
-        alike = similar(searcher, gen, docnum, text, "words_f", limit) if text else []
+        version = self._index_version(searcher)
+        alike = similar(searcher, version, docnum, text, "words_f", limit) if text else []
         found = [hit for d, score in alike if (hit := _shown(searcher, d, score, Marks())) is not None]
         if len(found) < limit and stored.get("fields"):  # few shared words: same field
             same = Or([Term("field", f) for f in stored["fields"]])

@@ -2,7 +2,7 @@
 
 Scoring every matching entry is what makes a naive Whoosh setup slow when common syllables
 ("biên", "phòng", "đồn") occur in nearly every entry. Here matching is unscored (document
-sets), facet counts come from per-generation arrays, and the full ranking query runs only
+sets), facet counts come from per-version arrays, and the full ranking query runs only
 on a shortlist picked by a cheap scored query over the short fields.
 """
 
@@ -43,9 +43,9 @@ from .query import (
     unit_query,
 )
 
-__all__ = ["DocSet", "Execution", "Generation", "execute", "similar"]
+__all__ = ["DocSet", "Execution", "IndexVersion", "execute", "similar"]
 
-FACETS = ("field", "province", "unit", "year", "level")
+FACETS = ("field", "province", "unit", "year", "level")  # the facets, once for the package
 # Document numbers kept in the per-version memo of word and phrase matches (about 60 bytes
 # each in a Python set): enough for the common words of a large knowledge base.
 MEMO_SIZE = 1_500_000
@@ -323,7 +323,7 @@ def _read_postings(schema, leaves, field: str, text: str) -> _Postings:
     return found
 
 
-class Generation:
+class IndexVersion:
     """What one version of the index lets us precompute: facet values and orders per document.
 
     Built from the previous version, it reuses what that version read of the segments both
@@ -331,7 +331,7 @@ class Generation:
     follow it only the new segment, not the whole index read afresh.
     """
 
-    def __init__(self, searcher, previous: Generation | None = None) -> None:
+    def __init__(self, searcher, previous: IndexVersion | None = None) -> None:
         """Read (or reuse) every segment's facet values and sort keys; join them in global numbering."""
         self.doc_count = searcher.doc_count()
         leaves = _leaves(searcher)
@@ -378,7 +378,7 @@ class Generation:
         self._lengths: dict[str, list[int]] = {}
         self._heir = self._inheritance(previous) if previous is not None else None
 
-    def _inheritance(self, previous: Generation) -> tuple | None:
+    def _inheritance(self, previous: IndexVersion) -> tuple | None:
         """Work out how the previous version's matches translate into this one's numbering.
 
         Segments both versions have at the same place keep their document numbers; documents
@@ -474,7 +474,7 @@ class Generation:
     def bm25(self, searcher, weighting, field: str, text: str) -> tuple | None:
         """Return what scores a term as Whoosh's BM25F does: (postings, lengths, idf, avgfl, B, K1).
 
-        Only for a searcher this Generation describes (callers check aligned() once a query).
+        Only for a searcher this IndexVersion describes (callers check aligned() once a query).
         None when the weighting or the field is scored some other way: then Whoosh's own
         matchers score it.
         """
@@ -617,7 +617,7 @@ class Execution:
 
 def execute(
     searcher,
-    gen: Generation,
+    version: IndexVersion,
     pq: ParsedQuery,
     filters: dict[str, list[str]],
     statuses: tuple[str, ...],
@@ -632,31 +632,31 @@ def execute(
     in that order instead of by relevance.
     """
     if pq.empty and not pq.excluded:
-        return _listing(gen, pq, filters, statuses, page, per_page, "newest" if sort == "relevance" else sort)
-    common = gen.common(searcher)
-    status = gen.allowed({}, statuses)
+        return _listing(version, pq, filters, statuses, page, per_page, "newest" if sort == "relevance" else sort)
+    common = version.common(searcher)
+    status = version.allowed({}, statuses)
     # Excluded as typed: "-bão" drops "bão", not "bảo vệ" or "báo cáo".
-    excluded = set().union(*(gen.docs(searcher, typed_query(p)) for p in pq.excluded)) if pq.excluded else set()
-    phrase_sets = [gen.docs(searcher, phrase_query(p)) for p in pq.phrases]
+    excluded = set().union(*(version.docs(searcher, typed_query(p)) for p in pq.excluded)) if pq.excluded else set()
+    phrase_sets = [version.docs(searcher, phrase_query(p)) for p in pq.phrases]
 
-    known_exact = gen.lexicon(searcher, "all_x")
+    known_exact = version.lexicon(searcher, "all_x")
 
     def adjacent(left: str, right: str) -> bool:
         """Return True if two folded syllables stand side by side in some entry."""
-        return bool(gen.docs(searcher, Term("all_p", f"{left}_{right}")) & status)
+        return bool(version.docs(searcher, Term("all_p", f"{left}_{right}")) & status)
 
     def unit_docs(query: ParsedQuery, unit) -> set[int]:
         """Return the entries a unit matches: as typed where its marks must be respected."""
         if marks_respected(query, query.units.index(unit), known_exact, adjacent):
-            return gen.docs(searcher, as_typed_query(unit))
-        return gen.docs(searcher, unit_query(unit))
+            return version.docs(searcher, as_typed_query(unit))
+        return version.docs(searcher, unit_query(unit))
 
     def named(query: ParsedQuery, unit_sets: dict) -> set[int]:
         """Return the entries that have a word of the query made of several syllables: one the
         vocabularies know ("thắp sáng"), or two typed syllables some entry has as one word."""
         found = set().union(*(docs for u, docs in unit_sets.items() if len(u.typed) > 1 or u.synonyms))
         for a, b in itertools.pairwise(s.folded for s in query.words):
-            found |= gen.docs(searcher, Term("words_f", f"{a}_{b}"))
+            found |= version.docs(searcher, Term("words_f", f"{a}_{b}"))
         return found
 
     def sets_for(query: ParsedQuery) -> tuple[set[int], set[int], list, dict]:
@@ -666,16 +666,16 @@ def execute(
         unit_sets = {u: unit_docs(query, u) for u in required}
         loose = loose_units(query, common) if required else []
         every = set.intersection(*unit_sets.values(), *phrase_sets) if required or phrase_sets else set(status)
-        some = set().union(*(unit_sets.get(u) or gen.docs(searcher, unit_query(u)) for u in loose))
+        some = set().union(*(unit_sets.get(u) or version.docs(searcher, unit_query(u)) for u in loose))
         if phrase_sets:
             some = (some or set(status)).intersection(*phrase_sets)
         return (every & status) - excluded, ((some | every) & status) - excluded, loose, unit_sets
 
-    allowed = gen.allowed(filters, statuses)
+    allowed = version.allowed(filters, statuses)
     every, some, loose, unit_sets = sets_for(pq)
     stage, near = "all", []
     if not every & allowed:
-        fixed = corrections(pq, gen.lexicon(searcher, "all_f"), adjacent=adjacent, known_exact=known_exact)
+        fixed = corrections(pq, version.lexicon(searcher, "all_f"), adjacent=adjacent, known_exact=known_exact)
         if respell and fixed != pq:
             found = sets_for(fixed)
             if found[0] & allowed:
@@ -684,18 +684,18 @@ def execute(
             stage = "any"
             some, near = _partial(unit_sets, status, some, allowed, lambda: named(pq, unit_sets))
     matched = some & allowed
-    facets = _facets(gen, some, filters, statuses, matched)
+    facets = _facets(version, some, filters, statuses, matched)
     # Entries with every word as typed (diacritics included where typed) rank first.
-    typed = [gen.docs(searcher, q) for q in as_typed_queries(pq)]
+    typed = [version.docs(searcher, q) for q in as_typed_queries(pq)]
     first = set.intersection(*typed) & matched if len(typed) > 1 or _marked(pq) else set()
     start = (page - 1) * per_page
-    if sort in gen.orders:
+    if sort in version.orders:
         full = every & allowed
-        position = gen.positions[sort]
+        position = version.positions[sort]
         ordered = sorted(matched, key=lambda d: (d not in full, position[d]))[start : start + per_page]
         shown = [(d, 0.0) for d in ordered]
     else:
-        ranked = _rank(searcher, gen, pq, loose, common, every & allowed, matched, start + per_page, first)
+        ranked = _rank(searcher, version, pq, loose, common, every & allowed, matched, start + per_page, first)
         shown = ranked[start : start + per_page]
     lacks = {d: _lacking(unit_sets, d) for d, _score in shown}
     return Execution(pq, stage, shown, len(matched), len(every & allowed), facets, lacks, near)
@@ -741,21 +741,21 @@ def _partial(
     return kept, near
 
 
-def _listing(gen, pq, filters, statuses, page, per_page, sort: str = "newest") -> Execution:
+def _listing(version, pq, filters, statuses, page, per_page, sort: str = "newest") -> Execution:
     """List every entry allowed by the filters, in the order asked (newest year first)."""
-    allowed = gen.allowed(filters, statuses)
-    facets = _facets(gen, gen.allowed({}, statuses), filters, statuses, allowed)
+    allowed = version.allowed(filters, statuses)
+    facets = _facets(version, version.allowed({}, statuses), filters, statuses, allowed)
     start = (page - 1) * per_page
-    ordered = [d for d in gen.orders.get(sort, gen.newest) if d in allowed][start : start + per_page]
+    ordered = [d for d in version.orders.get(sort, version.newest) if d in allowed][start : start + per_page]
     return Execution(pq, "all", [(d, 0.0) for d in ordered], len(allowed), len(allowed), facets)
 
 
-def _facets(gen, base: set[int] | frozenset[int], filters, statuses, matched) -> dict[str, list[tuple[str, int]]]:
+def _facets(version, base: set[int] | frozenset[int], filters, statuses, matched) -> dict[str, list[tuple[str, int]]]:
     """Count each facet over the matches, a filtered facet as if its own filter were off."""
     counts, masks = {}, {}
     for name in FACETS:
-        docs = base & gen.allowed(filters, statuses, skip=name) if filters.get(name) else matched
-        counter = gen.count(name, docs, masks)
+        docs = base & version.allowed(filters, statuses, skip=name) if filters.get(name) else matched
+        counter = version.count(name, docs, masks)
         chosen = set(filters.get(name, ()))
         key = _newest_first if name == "year" else _most_first
         top = _top(counter, key)
@@ -795,7 +795,9 @@ def _marked(pq: ParsedQuery) -> bool:
     return any(s.exact != s.folded for s in pq.words)
 
 
-def _rank(searcher, gen, pq, loose, common, every, matched, needed: int, first: set[int]) -> list[tuple[int, float]]:
+def _rank(
+    searcher, version, pq, loose, common, every, matched, needed: int, first: set[int]
+) -> list[tuple[int, float]]:
     """Rank a fixed shortlist in full; the rest follows in a stable order, for deep pages.
 
     The shortlist is the same for every page, so paging never repeats or skips an entry, and
@@ -807,15 +809,15 @@ def _rank(searcher, gen, pq, loose, common, every, matched, needed: int, first: 
     # Every word as typed, then every word, then some: each group by a cheap first pass.
     for group in (first, every, matched):
         if len(shortlist) < SHORTLIST:
-            shortlist |= _shortlist(searcher, gen, pq, loose, group - shortlist, SHORTLIST - len(shortlist))
+            shortlist |= _shortlist(searcher, version, pq, loose, group - shortlist, SHORTLIST - len(shortlist))
     clauses = scoring_clauses(pq, loose)
     positional = [c for c in clauses if _has_phrase(c)]
-    scores = _score_each(searcher, gen, [c for c in clauses if not _has_phrase(c)], shortlist, common)
+    scores = _score_each(searcher, version, [c for c in clauses if not _has_phrase(c)], shortlist, common)
     # Every word as typed, then every word, then some: the tier decides, the score orders within.
     tier = {d: 2 if d in first else 1 if d in every else 0 for d in shortlist}
     # Phrases read positions, the slowest thing to look up: only for the leading entries.
     leaders = set(sorted(scores, key=lambda d: (-tier[d], -scores[d], d))[:PRECISE])
-    for docnum, extra in _score_each(searcher, gen, positional, leaders, common).items():
+    for docnum, extra in _score_each(searcher, version, positional, leaders, common).items():
         scores[docnum] += extra
     ranked = sorted(scores.items(), key=lambda ds: (-tier[ds[0]], -ds[1], ds[0]))
     if needed > len(ranked):
@@ -824,7 +826,7 @@ def _rank(searcher, gen, pq, loose, common, every, matched, needed: int, first: 
     return ranked
 
 
-def _score_each(searcher, gen, clauses: list[Query], docs: set[int], common: frozenset[str]) -> dict[int, float]:
+def _score_each(searcher, version, clauses: list[Query], docs: set[int], common: frozenset[str]) -> dict[int, float]:
     """Sum each clause's score over docs, clause by clause.
 
     This is what an Or of the clauses would score, but Whoosh's union of many matchers, and
@@ -837,9 +839,9 @@ def _score_each(searcher, gen, clauses: list[Query], docs: set[int], common: fro
     context = searcher.context()
     leaves = searcher.leaf_searchers()
     only = DocSet(docs)
-    terms = _TermScores(searcher, docs, gen)
+    terms = _TermScores(searcher, docs, version)
     for clause in clauses:
-        clause = _without_common(searcher, gen, clause, limit)
+        clause = _without_common(searcher, version, clause, limit)
         if clause is None:
             continue
         found = terms.evaluate(clause)
@@ -865,16 +867,16 @@ class _TermScores:
     over entries having every part, an Or the sum of the parts an entry has, times the boost.
     """
 
-    def __init__(self, searcher, docs: set[int], gen: Generation | None = None) -> None:
+    def __init__(self, searcher, docs: set[int], version: IndexVersion | None = None) -> None:
         """Split the shortlist by segment, in each segment's own numbering.
 
-        With the version's Generation, a term's postings and field lengths come from it,
+        With the version's IndexVersion, a term's postings and field lengths come from it,
         decoded once per version (the same numbers Whoosh's scorer reads, without a block
         decompressed and unpickled for every document it jumps to).
         """
         self.searcher = searcher
         self.context = searcher.context()
-        self.gen = gen if gen is not None and gen.aligned(searcher) else None
+        self.version = version if version is not None and version.aligned(searcher) else None
         self.docs = sorted(docs)
         self._leaves: list | None = None  # per segment, in its own numbering: Whoosh's matchers only
         self.memo: dict[tuple[str, str], dict[int, float]] = {}
@@ -897,7 +899,7 @@ class _TermScores:
         if found is not None:
             return found
         found = self.memo[key] = {}
-        known = self.gen.bm25(self.searcher, self.context.weighting, fieldname, text) if self.gen else None
+        known = self.version.bm25(self.searcher, self.context.weighting, fieldname, text) if self.version else None
         if known is not None:
             postings, lengths, idf, avgfl, b, k1 = known
             ids, weights, size = postings.ids, postings.weights, len(postings.ids)
@@ -926,11 +928,11 @@ class _TermScores:
         Whoosh's phrase matcher intersects the words' postings and sums their scores in a
         binary tree; the positions come from the version's decoded postings.
         """
-        if self.gen is None or query.slop != 1:
+        if self.version is None or query.slop != 1:
             return None
         parts, postings = [], []
         for word in query.words:
-            known = self.gen.bm25(self.searcher, self.context.weighting, query.fieldname, word)
+            known = self.version.bm25(self.searcher, self.context.weighting, query.fieldname, word)
             if known is None or known[0].places is None:
                 return None
             parts.append(self.term(query.fieldname, word))
@@ -979,16 +981,16 @@ def _tree_sum(scores: list[float]) -> float:
     return _tree_sum(scores[:half]) + _tree_sum(scores[half:])
 
 
-def _without_common(searcher, gen: Generation, query: Query, limit: float) -> Query | None:
+def _without_common(searcher, version: IndexVersion, query: Query, limit: float) -> Query | None:
     """Drop the terms found in more than limit entries from a scoring clause (None if nothing is left).
 
     Such a term scores next to nothing but is the costliest to look up. Inside an And this
     loosens what the clause requires a little, which only matters for ranking.
     """
     if isinstance(query, Term):
-        return None if gen.frequency(searcher, query.fieldname, query.text) > limit else query
+        return None if version.frequency(searcher, query.fieldname, query.text) > limit else query
     if isinstance(query, (And, WhooshOr)):
-        kept = [q for q in (_without_common(searcher, gen, c, limit) for c in query.subqueries) if q is not None]
+        kept = [q for q in (_without_common(searcher, version, c, limit) for c in query.subqueries) if q is not None]
         if not kept:
             return None
         return (
@@ -1004,7 +1006,7 @@ _TERM_POSTINGS = 1000
 _TERM_SHARE = 0.1
 
 
-def _shortlist(searcher, gen, pq, loose, within: set[int], size: int) -> set[int]:
+def _shortlist(searcher, version, pq, loose, within: set[int], size: int) -> set[int]:
     """Pick up to size documents of within: best by title, then summary, unit/tags, body.
 
     Terms found in too many documents of a field are skipped in that pass (they rank nothing
@@ -1019,13 +1021,13 @@ def _shortlist(searcher, gen, pq, loose, within: set[int], size: int) -> set[int
     syllables = shortlist_terms(pq, loose)
     pairs = [f"{a.folded}_{b.folded}" for a, b in itertools.pairwise(pq.words)]
     cap = max(_TERM_POSTINGS, _TERM_SHARE * searcher.doc_count())
-    decoded = gen.aligned(searcher)  # the version's decoded postings serve this searcher
+    decoded = version.aligned(searcher)  # the version's decoded postings serve this searcher
     for field, boost in _TIERS:
         candidates = pairs if field == "all_p" else syllables
-        terms = [t for t in candidates if 0 < gen.frequency(searcher, field, t) <= cap]
+        terms = [t for t in candidates if 0 < version.frequency(searcher, field, t) <= cap]
         scores: dict[int, float] = {}
         for term in terms:  # walk each short posting list once, scoring what is still wanted
-            known = gen.bm25(searcher, context.weighting, field, term) if decoded else None
+            known = version.bm25(searcher, context.weighting, field, term) if decoded else None
             if known is not None:  # the version's decoded postings, scored as Whoosh scores them
                 postings, lengths, idf, avgfl, b, k1 = known
                 for docnum, weight in zip(postings.ids, postings.weights, strict=True):
@@ -1047,7 +1049,7 @@ def _shortlist(searcher, gen, pq, loose, within: set[int], size: int) -> set[int
     return picked | set(itertools.islice(sorted(within - picked), size - len(picked)))
 
 
-def similar(searcher, gen: Generation, docnum: int, text: str, field: str, limit: int) -> list[tuple[int, float]]:
+def similar(searcher, version: IndexVersion, docnum: int, text: str, field: str, limit: int) -> list[tuple[int, float]]:
     """Return the published entries most like one, best first, with their scores.
 
     Close to what Whoosh's more_like ranks (an Or of the text's key terms, each boosted by its
@@ -1060,18 +1062,20 @@ def similar(searcher, gen: Generation, docnum: int, text: str, field: str, limit
     keys = searcher.key_terms_from_text(field, text, numterms=12, normalize=False)
     if not keys:
         return []
-    published = gen.allowed({}, ("published",))
+    published = version.allowed({}, ("published",))
     # Words in many entries weigh little and cost the most to walk: they only score.
     cap = max(_TERM_POSTINGS, _TERM_SHARE * searcher.doc_count())
-    telling = [(t, b) for t, b in keys if gen.frequency(searcher, field, t) <= cap] or keys
+    telling = [(t, b) for t, b in keys if version.frequency(searcher, field, t) <= cap] or keys
     weight: dict[int, float] = {}
     for term, boost in telling:
         share = boost * searcher.idf(field, term)
-        for d in gen.docs(searcher, Term(field, term)) & published:
+        for d in version.docs(searcher, Term(field, term)) & published:
             weight[d] = weight.get(d, 0.0) + share
     weight.pop(docnum, None)
     shortlist = set(sorted(weight, key=lambda d: (-weight[d], d))[:SIMILAR_SHORTLIST])
-    scores = _TermScores(searcher, shortlist, gen).evaluate(WhooshOr([Term(field, t, boost=b) for t, b in keys])) or {}
+    scores = (
+        _TermScores(searcher, shortlist, version).evaluate(WhooshOr([Term(field, t, boost=b) for t, b in keys])) or {}
+    )
     return sorted(scores.items(), key=lambda ds: (-ds[1], ds[0]))[:limit]
 
 

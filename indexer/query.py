@@ -40,7 +40,7 @@ MAX_SYLLABLES = 32
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 
 
-class Or(whoosh_query.Or):
+class SteppingOr(whoosh_query.Or):
     """An Or that advances its parts together (skip_to), never preloading every match.
 
     Whoosh preloads all matches of an Or on small segments; when only a shortlist of
@@ -313,7 +313,7 @@ def _seq(field: str, folded: list[str], boost: float = 1.0) -> Query:
 def unit_query(unit: Unit, field: str = "all_f") -> Query:
     """Match any form of a unit."""
     options = [_seq(field, form) for form, _weight in unit.forms()]
-    return options[0] if len(options) == 1 else Or(options)
+    return options[0] if len(options) == 1 else SteppingOr(options)
 
 
 def phrase_query(phrase: tuple[Syllable, ...], field: str = "all_f") -> Query:
@@ -333,7 +333,7 @@ def as_typed_query(unit: Unit) -> Query:
     """Match a unit as typed, or any of its synonyms and corrections."""
     others = [_seq("all_f", form) for form, weight in unit.forms() if weight != TYPED]
     exact = typed_query(unit.typed)
-    return Or([exact, *others]) if others else exact
+    return SteppingOr([exact, *others]) if others else exact
 
 
 def required_units(pq: ParsedQuery) -> list[Unit]:
@@ -357,7 +357,7 @@ def scoring_clauses(pq: ParsedQuery, loose: list[Unit]) -> list[Query]:
     (a synonym or a guessed spelling counting less than the word typed), then title > summary >
     unit/tags > body, and phrases over scattered words."""
     words = [
-        Or([_seq("all_f", form, weight) for form, weight in u.forms()]) if len(u.forms()) > 1 else unit_query(u)
+        SteppingOr([_seq("all_f", form, weight) for form, weight in u.forms()]) if len(u.forms()) > 1 else unit_query(u)
         for u in loose
     ]
     return words + [phrase_query(p) for p in pq.phrases] + _ranking(pq)

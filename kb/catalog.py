@@ -17,6 +17,7 @@ from pathlib import Path
 
 from indexer import SCHEMA_VERSION, Document, IndexBusy, SearchIndex
 from indexer.locks import file_lock
+from indexer.prepare import PARALLEL_FROM  # the same break-even for reading files as for analysing them
 
 from .entries import Entry, InvalidEntry, Problem, load_fields, parse_entry, scan
 from .render import RenderRefused, plain_text, render_bounded
@@ -50,8 +51,6 @@ __all__ = [
     "write_problems",
 ]
 
-# Below this many files to read, starting worker processes costs more than it saves.
-PARALLEL_FROM = 64
 # How long a request waits for another save to finish before it answers "busy" (seconds): well
 # within the server's worker timeout (30 s), even when the save ahead waits for a busy index.
 CONTENT_WAIT = 10.0

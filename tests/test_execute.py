@@ -129,14 +129,14 @@ def test_after_each_save_searches_find_what_a_fresh_reader_finds(tmp_path):
             index.search(query, filters, cache=False)
         with index._searcher() as searcher:
             for word in words:
-                index._generation(searcher).docs(searcher, word)
+                index._index_version(searcher).docs(searcher, word)
         index.update(upserts, deletes)
         with index._searcher() as searcher:
-            gen = index._generation(searcher)
-            carried += gen._heir is not None
+            version = index._index_version(searcher)
+            carried += version._heir is not None
             for word in words:  # deleted entries leave, new ones come in
-                assert gen.docs(searcher, word) == set(searcher.docs_for_query(word)), word
-                postings = gen.term_postings(searcher, word.fieldname, word.text)
+                assert version.docs(searcher, word) == set(searcher.docs_for_query(word)), word
+                postings = version.term_postings(searcher, word.fieldname, word.text)
                 fresh = ex._read_postings(searcher.schema, searcher.leaf_searchers(), word.fieldname, word.text)
                 assert (postings.ids, postings.weights, postings.places, postings.ends) == (
                     fresh.ids,
@@ -159,13 +159,13 @@ def test_scores_from_decoded_postings_are_whooshs_own(index):
     index.update([doc("a1", "Mô hình biên giới số 1", "Đồn biên phòng giúp dân trồng rừng.")])  # a deletion
     with index._searcher() as searcher:
         assert any(leaf.reader().has_deletions() for leaf, _ in searcher.leaf_searchers())
-        gen = index._generation(searcher)
+        version = index._index_version(searcher)
         everyone = set(range(searcher.doc_count_all()))  # deleted ones too: neither way may score them
         checked = phrases = 0
         queries = ("giúp dân", "tủ thuốc biên cương", "đồn biên phòng", "ngư dân trên biển", '"biên cương"')
         for typed in (*queries, "tàu thuyền đoàn kết", "biên giới số", "thuốc tủ"):  # the last: not in a row
             pq = parse_query(typed, index.thesaurus)
-            for clause in ex.scoring_clauses(pq, ex.loose_units(pq, gen.common(searcher))):
+            for clause in ex.scoring_clauses(pq, ex.loose_units(pq, version.common(searcher))):
                 whooshs: dict[int, float] = {}
                 query = And([DocSet(everyone), clause])  # Whoosh's own matchers, phrases included
                 for leaf, offset in searcher.leaf_searchers():
@@ -173,7 +173,7 @@ def test_scores_from_decoded_postings_are_whooshs_own(index):
                     while matcher.is_active():
                         whooshs[offset + matcher.id()] = matcher.score()
                         matcher.next()
-                decoded = ex._TermScores(searcher, everyone, gen).evaluate(clause)
+                decoded = ex._TermScores(searcher, everyone, version).evaluate(clause)
                 assert decoded == pytest.approx(whooshs, rel=1e-12, abs=0), clause
                 checked += bool(whooshs)
                 phrases += bool(whooshs) and ex._has_phrase(clause)
@@ -200,12 +200,12 @@ def test_a_new_version_lets_the_previous_memo_go_after_a_while(index, monkeypatc
     index.search("tủ thuốc", cache=False)
     index.update([doc("moi", "Mô hình mới", "Giúp dân.")])
     with index._searcher() as searcher:
-        gen = index._generation(searcher)
-        assert gen._heir is not None
-        monkeypatch.setattr(ex.time, "monotonic", lambda: gen._heir[-1] + 1)
+        version = index._index_version(searcher)
+        assert version._heir is not None
+        monkeypatch.setattr(ex.time, "monotonic", lambda: version._heir[-1] + 1)
         word = Term("all_f", "thuoc")
-        assert gen.docs(searcher, word) == set(searcher.docs_for_query(word))  # looked up afresh
-        assert gen._heir is None  # the old memo is no longer held
+        assert version.docs(searcher, word) == set(searcher.docs_for_query(word))  # looked up afresh
+        assert version._heir is None  # the old memo is no longer held
 
 
 def test_an_older_version_never_takes_a_newer_ones_deletions(index):
@@ -216,11 +216,11 @@ def test_an_older_version_never_takes_a_newer_ones_deletions(index):
     index.update([doc("tu-thuoc", "Tủ sách biên cương", "Sách cho trẻ em vùng biên.", fields=("Giáo dục",))])
     after = whoosh_index.open_dir(index._current_dir()).searcher()
     word = Term("all_f", "thuoc")
-    newer = ex.Generation(after)
+    newer = ex.IndexVersion(after)
     assert len(newer.docs(after, word)) == 0  # "tủ thuốc" is gone after the save
-    older = ex.Generation(before, previous=newer)
+    older = ex.IndexVersion(before, previous=newer)
     assert older.docs(before, word) == set(before.docs_for_query(word)) != set()
-    assert older.values == ex.Generation(before).values  # the entry still has its facets there
+    assert older.values == ex.IndexVersion(before).values  # the entry still has its facets there
     before.close()
     after.close()
 
@@ -231,9 +231,9 @@ def test_postings_decoded_across_blocks_are_whooshs_own_with_deletions(tmp_path)
     ix.build([doc(f"m{n}", f"Biên giới biên cương số {n}", "Đồn biên phòng giúp dân.") for n in range(300)])
     ix.update([], [f"m{n}" for n in range(140)] + ["m200", "m201"])
     with ix._searcher() as searcher:
-        gen = ix._generation(searcher)
+        version = ix._index_version(searcher)
         for field, text in (("title_f", "bien"), ("title_f", "cuong"), ("all_f", "dan"), ("title_f", "khong-co")):
-            postings = gen.term_postings(searcher, field, text)
+            postings = version.term_postings(searcher, field, text)
             ids, weights, places = [], [], []
             for leaf, offset in searcher.leaf_searchers():
                 matcher = Term(field, text).matcher(leaf, searcher.context())
@@ -246,19 +246,19 @@ def test_postings_decoded_across_blocks_are_whooshs_own_with_deletions(tmp_path)
             assert list(postings.ids) == ids and list(postings.weights) == weights, (field, text)
             if field == "title_f":
                 assert [list(postings.positions(i)) for i in range(len(ids))] == places
-        assert len(ids) == 0 and len(gen.term_postings(searcher, "all_f", "dan").ids) == 158
+        assert len(ids) == 0 and len(version.term_postings(searcher, "all_f", "dan").ids) == 158
 
 
 def test_a_version_never_scores_with_another_versions_postings(index):
     """A save that only deletes keeps every segment in place: the deletions still tell them apart."""
     with index._searcher() as before:
-        old = index._generation(before)
+        old = index._index_version(before)
         assert old.aligned(before)
     index.update([], ["a1"])
     with index._searcher() as after:
         assert not old.aligned(after)
-        assert index._generation(after).aligned(after)
-        assert ex._TermScores(after, {0, 1}, old).gen is None  # scored by Whoosh's matchers instead
+        assert index._index_version(after).aligned(after)
+        assert ex._TermScores(after, {0, 1}, old).version is None  # scored by Whoosh's matchers instead
 
 
 def test_multi_valued_facets_count_the_same_either_way(tmp_path, monkeypatch):
