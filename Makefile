@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run serve dev test eval bench soak lint format reindex check clean
+.PHONY: run serve dev test check eval bench soak lint format reindex validate clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ test: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
+## check: the quick loop while working: lint, then every test but the browser and slow ones, on every core
+check: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -q -m "not browser and not slow" -n auto
+
 ## eval: relevance of this search vs SQLite FTS5 on the judged queries; updates the tables in docs/search.md
 eval: $(BIN)/.installed
 	$(BIN)/python tests/eval/evaluate.py --write-readme
@@ -56,7 +62,8 @@ format: $(BIN)/.installed
 reindex: $(BIN)/.installed
 	$(BIN)/flask --app app kb reindex $(if $(FULL),--full,)
 
-check: $(BIN)/.installed
+## validate: check every entry and vocabulary file in content/ (kb check)
+validate: $(BIN)/.installed
 	$(BIN)/flask --app app kb check
 
 clean:

@@ -38,10 +38,20 @@ def usual_umask():
     os.umask(previous)
 
 
+@pytest.fixture(scope="session")
+def indexed_samples(tmp_path_factory) -> Path:
+    """Return a data directory with the sample content indexed, built once per test session."""
+    base = tmp_path_factory.mktemp("samples")
+    write_samples(base / "content")
+    reindex(base / "content", base / "instance")
+    return base / "instance"
+
+
 @pytest.fixture
-def app(content_dir: Path, data_dir: Path):
-    """Return the app over the sample content, indexed."""
-    reindex(content_dir, data_dir)
+def app(content_dir: Path, data_dir: Path, indexed_samples: Path):
+    """Return the app over the sample content, indexed (a copy of the session's index and
+    database: the same files as a reindex of content_dir would write)."""
+    shutil.copytree(indexed_samples, data_dir)
     return create_app({"TESTING": True, "KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir})
 
 

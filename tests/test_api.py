@@ -128,7 +128,7 @@ def test_a_fresh_server_process_warms_up_with_the_most_searched_words(app, clien
     fresh = create_app({"TESTING": True, "KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir})
     assert warm_up(fresh, queries=2) == 3  # the listing, then the two most searched queries
     index = fresh.extensions["kb_index"]
-    memo = index._generation_now().memo
+    memo = index._version_now().memo
     assert "Term('all_f', 'thuoc')" in memo  # "tu thuoc", searched twice, was looked up
     assert "Term('all_x', 'biển')" in memo  # then, of those searched once, the first by name
     assert not any("thuyen" in key for key in memo)  # "tàu thuyền" was not among the two

@@ -68,6 +68,7 @@ def test_sign_in_and_out_and_the_session_cookie_is_httponly_and_samesite(csrf_ap
     assert client.get("/admin").status_code == 302
 
 
+@pytest.mark.slow
 def test_signing_in_or_out_while_the_database_is_locked_says_busy_and_decides_nothing(csrf_app, request):
     client = csrf_app.test_client()
     page = client.get("/login").get_data(as_text=True)
@@ -376,6 +377,7 @@ def test_restoring_a_backup_never_brings_back_a_session_signed_out_since(csrf_ap
     assert login(restored.test_client(), "bientap").status_code == 302  # accounts came back
 
 
+@pytest.mark.slow
 def test_parallel_wrong_passwords_never_check_more_than_the_limit(csrf_app, data_dir):
     attempts = 40
     ready = threading.Barrier(attempts)
@@ -401,6 +403,7 @@ def test_parallel_wrong_passwords_never_check_more_than_the_limit(csrf_app, data
     assert failed == FAILURES_PER_ACCOUNT
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("one_name", "limit"), [(True, FAILURES_PER_ACCOUNT), (False, FAILURES_PER_ADDRESS)])
 def test_a_flood_of_paused_sign_ins_is_counted_in_one_audit_line(csrf_app, data_dir, one_name, limit):
     client = csrf_app.test_client()

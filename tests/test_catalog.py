@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from helpers import write_entry
 
 from indexer import SearchIndex
@@ -70,7 +71,7 @@ def test_an_entry_broken_after_indexing_keeps_serving_its_last_good_version(cont
         assert get_entry(open_db(data_dir), "tu-thuoc-bien-cuong")["title"] == "Tủ thuốc biên cương"
 
 
-def test_full_reindex_rebuilds_into_a_new_generation(content_dir, data_dir):
+def test_full_reindex_rebuilds_into_a_new_build_folder(content_dir, data_dir):
     reindex(content_dir, data_dir)
     before = (index_dir(data_dir) / "CURRENT").read_text()
     report = reindex(content_dir, data_dir, full=True)
@@ -117,6 +118,7 @@ def test_check_content_reports_every_problem(content_dir):
     ]
 
 
+@pytest.mark.slow
 def test_a_file_that_breaks_yaml_keys_or_markdown_is_skipped_not_fatal(content_dir, data_dir):
     (content_dir / "models" / "khoa-so.md").write_text(
         "---\ntitle: Khóa số\nsummary: x\nunit: y\nfields: [Y tế]\n2022: ghi chú\n---\nNội dung\n", encoding="utf-8"

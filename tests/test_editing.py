@@ -253,6 +253,7 @@ def test_an_atomic_write_leaves_the_old_file_whole_when_it_fails(tmp_path, monke
     assert [p.name for p in path.parent.iterdir()] == ["a.md"]  # no temporary file left behind
 
 
+@pytest.mark.slow
 def test_a_save_while_the_index_is_busy_is_kept_and_indexed_by_the_next_reindex(
     site, content_dir, data_dir, monkeypatch
 ):
@@ -364,6 +365,7 @@ def test_a_rejected_proposal_changes_nothing(site, content_dir, data_dir):
     assert next(open_db(data_dir)["proposals"].rows)["state"] == "rejected"
 
 
+@pytest.mark.slow
 def test_a_save_during_a_running_reindex_is_taken_by_that_reindex(site, content_dir, data_dir, monkeypatch):
     from kb import catalog
 
@@ -380,6 +382,7 @@ def test_a_save_during_a_running_reindex_is_taken_by_that_reindex(site, content_
     assert open_db(data_dir)["pending"].count == 0
 
 
+@pytest.mark.slow
 def test_an_entry_taken_down_while_the_index_is_busy_disappears_from_public_pages_at_once(site, data_dir, monkeypatch):
     from kb import catalog
 
@@ -464,6 +467,7 @@ def _saved_state(content_dir: Path, data_dir: Path, slug: str) -> tuple:
     )
 
 
+@pytest.mark.slow
 def test_markdown_too_slow_to_render_is_refused_and_nothing_is_half_saved(site, content_dir, data_dir):
     editor = signed_in(site, "bientap")
     response = post_form(editor, "/edit/new", {**FORM, "body": "[" * 20_000})
@@ -480,6 +484,7 @@ def test_markdown_too_slow_to_render_is_refused_and_nothing_is_half_saved(site, 
     assert retried.headers["Location"].endswith("/models/goc-doc-sach-bien-cuong")
 
 
+@pytest.mark.slow
 def test_previews_of_pathological_markdown_say_so_and_do_not_hold_up_readers(site):
     editor = signed_in(site, "bientap")
     page = editor.get("/edit/new").get_data(as_text=True)
@@ -493,6 +498,7 @@ def test_previews_of_pathological_markdown_say_so_and_do_not_hold_up_readers(sit
             assert "Không xem trước được nội dung" in preview.result(timeout=60).get_data(as_text=True)
 
 
+@pytest.mark.slow
 def test_a_save_while_the_database_is_locked_keeps_the_text_and_writes_nothing(site, content_dir, data_dir, request):
     editor = signed_in(site, "bientap")
     page = editor.get("/models/ban-nhap-thu-nghiem/edit").get_data(as_text=True)
@@ -509,6 +515,7 @@ def test_a_save_while_the_database_is_locked_keeps_the_text_and_writes_nothing(s
     assert not (content_dir / "models" / "goc-doc-sach-bien-cuong.md").exists()
 
 
+@pytest.mark.slow
 def test_a_save_after_the_lock_is_released_lands_whole(site, content_dir, data_dir, request):
     editor = signed_in(site, "bientap")
     page = editor.get("/edit/new").get_data(as_text=True)

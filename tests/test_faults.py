@@ -25,6 +25,8 @@ from kb.catalog import RECOVERED, index_dir, recover, reindex
 from kb.editing import atomic_write
 from kb.store import open_db
 
+pytestmark = pytest.mark.slow  # kills processes mid-write
+
 ROOT = Path(__file__).resolve().parent.parent
 ENTRY = "---\ntitle: Mô hình số {i}\nsummary: Tóm tắt số {i}.\nunit: Đồn {i}\nfields: [Y tế]\n---\n\n{body}\n"
 
@@ -154,6 +156,7 @@ SAVER = """
 import hashlib, sys
 from pathlib import Path
 from kb.editing import read_draft, save_text
+
 content, data = Path(sys.argv[1]), Path(sys.argv[2])
 path = content / "models" / "thap-sang-vung-bien.md"
 n = 0

@@ -208,7 +208,7 @@ def test_a_failed_full_build_leaves_the_old_index_serving(index):
     assert len(list(index.root.glob("gen-*"))) == 1
 
 
-def test_a_full_build_switches_generations_and_keeps_one_previous(index):
+def test_a_full_build_switches_build_folders_and_keeps_one_previous(index):
     searcher_before = index.search("tủ thuốc")
     index.build([doc("moi", "Mô hình mới")])
     index.build([doc("moi-2", "Mô hình mới hai")])
@@ -234,7 +234,7 @@ def test_filter_values_are_normalised(index):
     assert index.search("", filters={"province": [unicodedata.normalize("NFD", "Nghệ An")]}).total == 2
 
 
-def test_a_pointer_to_an_unfinished_generation_means_no_index(tmp_path):
+def test_a_pointer_to_an_unfinished_build_means_no_index(tmp_path):
     ix = SearchIndex(tmp_path / "ix")
     (tmp_path / "ix" / "gen-broken").mkdir(parents=True)
     (tmp_path / "ix" / "CURRENT").write_text("gen-broken")

@@ -315,6 +315,7 @@ def test_xml_safe_removes_exactly_what_xml_1_0_forbids(text, kept):
     assert xml_safe(text) == kept
 
 
+@pytest.mark.slow
 def test_a_record_while_the_database_is_locked_writes_nothing_and_says_busy(site, data_dir, request):
     member = signed_in(site, "thanhvien")
     page = member.get("/models/thap-sang-vung-bien/replications/new").get_data(as_text=True)

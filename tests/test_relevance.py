@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # runs the whole evaluation
+
 HERE = Path(__file__).resolve().parent
 
 

@@ -53,6 +53,7 @@ def test_images_may_show_only_the_sites_own_files_never_its_pages():
 
 
 @pytest.mark.parametrize("body", ["[" * 20_000, "![" * 10_000], ids=["brackets", "image-brackets"])  # 94 s and more
+@pytest.mark.slow
 def test_markdown_that_would_take_minutes_is_refused_within_the_bound(body):
     started = time.monotonic()
     with pytest.raises(RenderRefused) as refused:
@@ -74,6 +75,7 @@ def test_the_bounded_render_is_the_same_as_the_direct_one():
         render_bounded("x" * (MAX_SOURCE + 1))
 
 
+@pytest.mark.slow
 def test_renders_that_run_at_once_do_not_wait_for_each_other():
     slow, fast = "[" * 20_000, "Một đoạn **ngắn**."
     with ThreadPoolExecutor(4) as pool:

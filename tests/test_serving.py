@@ -37,6 +37,8 @@ from kb.catalog import reindex
 from kb.server import HEAD_LIMIT, HEAD_TIMEOUT, STALL_TIMEOUT
 from kb.store import DB_NAME, open_db
 
+pytestmark = pytest.mark.slow  # starts gunicorn and nginx
+
 ROOT = Path(__file__).resolve().parent.parent
 NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx", "/sbin/nginx") if Path(p).exists()), None)
 SEARCH = "/api/search?q=" + quote("tủ thuốc")

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from kb import create_app
 from kb.catalog import check_content, reindex
 
+ROOT = Path(__file__).resolve().parent.parent
 
-@pytest.fixture
-def shipped_client(shipped_content, tmp_path):
-    """Return a client over a copy of the shipped content, indexed."""
-    reindex(shipped_content, tmp_path / "data")
-    app = create_app({"TESTING": True, "KB_CONTENT_DIR": shipped_content, "KB_DATA_DIR": tmp_path / "data"})
+
+@pytest.fixture(scope="module")
+def shipped_client(tmp_path_factory):
+    """Return a client over a copy of the shipped content, indexed once for this module (its
+    tests only read)."""
+    base = tmp_path_factory.mktemp("shipped")
+    content = Path(shutil.copytree(ROOT / "content", base / "content"))
+    reindex(content, base / "data")
+    app = create_app({"TESTING": True, "KB_CONTENT_DIR": content, "KB_DATA_DIR": base / "data"})
     return app.test_client()
 
 

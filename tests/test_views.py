@@ -91,7 +91,12 @@ def test_query_syntax_never_errors(client, query):
 
 @pytest.mark.parametrize("page", ["abc", "-3", "0", "99999999999"])
 def test_bad_page_numbers_fall_back(client, page):
-    html_of(client, f"/search?page={page}")
+    """Nonsense shows the first page, a page past the end the last one (here the only one)."""
+    titles = re.compile(r'class="result-title"><a href="([^"]+)"')
+    first = titles.findall(html_of(client, "/search"))
+    assert first and titles.findall(html_of(client, f"/search?page={page}")) == first
+    data = client.get(f"/api/search?page={page}").get_json()
+    assert data["page"] == 1 and [r["slug"] for r in data["results"]] == [u.rsplit("/", 1)[1] for u in first]
 
 
 def test_entry_page_renders_markdown_metadata_and_source(client, content_dir):

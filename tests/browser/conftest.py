@@ -202,3 +202,11 @@ def open_page(browser, site):
     for context in contexts:
         context.close()
     watched.check()
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark every test here as a browser test (left out of make check)."""
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(item.fspath).resolve().parents:
+            item.add_marker(pytest.mark.browser)
