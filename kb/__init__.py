@@ -22,6 +22,12 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"{name} phải là một số nguyên, không phải {value!r}.") from None
 
 
+def _env_flag(name: str, default: bool) -> bool:
+    """Return a yes/no setting from the environment ("1", "true", "yes" mean yes), or default."""
+    value = os.environ.get(name, "").strip().lower()
+    return default if not value else value in ("1", "true", "yes")
+
+
 def create_app(test_config: dict[str, Any] | None = None):
     """Create the Flask app: defaults, then the environment, then test_config."""
     from flask import Flask
@@ -39,6 +45,13 @@ def create_app(test_config: dict[str, Any] | None = None):
         KB_PER_PAGE=10,
         # Keep recent result pages per index version (turned off to measure raw search speed).
         KB_RESULT_CACHE=os.environ.get("KB_RESULT_CACHE", "1") not in ("0", "false", "no"),
+        # Signs session cookies; unset, a key is made once and kept in the data folder.
+        SECRET_KEY=os.environ.get("SECRET_KEY") or None,
+        # Behind HTTPS, KB_SECURE_COOKIES=1 so the cookie never travels in clear text.
+        KB_SECURE_COOKIES=_env_flag("KB_SECURE_COOKIES", False),
+        # Behind a reverse proxy, KB_PROXY_HOPS=1 makes the client's address (for sign-in
+        # throttling and the audit log) the one the proxy reports, not the proxy's own.
+        KB_PROXY_HOPS=_env_int("KB_PROXY_HOPS", 0),
         # A session ends after this long without a request, and this long after signing in.
         KB_SESSION_IDLE_MINUTES=_env_int("KB_SESSION_IDLE_MINUTES", 8 * 60),
         KB_SESSION_MAX_HOURS=_env_int("KB_SESSION_MAX_HOURS", 24),

@@ -458,3 +458,20 @@ def test_a_retention_of_zero_keeps_the_logs(content_dir, data_dir):
         db["audit"].insert({"at": "2001-01-01T00:00:00+00:00", "actor": "cu", "action": "save"})
     login(app.test_client(), "bientap")
     assert db["audit"].count_where("actor = 'cu'") == 1
+
+
+def test_settings_come_from_defaults_then_the_environment_then_test_config(content_dir, data_dir, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "tu-bien-moi-truong")
+    monkeypatch.setenv("KB_SECURE_COOKIES", "1")
+    monkeypatch.setenv("KB_PROXY_HOPS", "1")
+    from_env = create_app({"KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir}).config
+    assert (from_env["SECRET_KEY"], from_env["SESSION_COOKIE_SECURE"], from_env["KB_PROXY_HOPS"]) == (
+        "tu-bien-moi-truong", True, 1)  # fmt: skip
+    given = {
+        "KB_CONTENT_DIR": content_dir,
+        "KB_DATA_DIR": data_dir,
+        "SECRET_KEY": "khoa-thu",
+        "KB_SECURE_COOKIES": False,
+    }
+    config = create_app(given).config
+    assert (config["SECRET_KEY"], config["SESSION_COOKIE_SECURE"]) == ("khoa-thu", False)

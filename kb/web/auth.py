@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from contextlib import suppress
 from functools import wraps
@@ -165,19 +164,15 @@ def _csrf_failed(exc: CSRFError):
 
 def init_auth(app: Flask) -> None:
     """Set the signing key and cookie policy, then sessions, CSRF and the sign-in pages."""
-    secret = os.environ.get("SECRET_KEY") or app.config.get("SECRET_KEY")
-    app.config["SECRET_KEY"] = secret or load_secret_key(app.config["KB_DATA_DIR"])
+    app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or load_secret_key(app.config["KB_DATA_DIR"])
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    # Behind HTTPS, set KB_SECURE_COOKIES=1 so the cookie never travels in clear text.
-    app.config["SESSION_COOKIE_SECURE"] = os.environ.get("KB_SECURE_COOKIES", "0") in ("1", "true", "yes")
+    app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("KB_SECURE_COOKIES"))
     # A token lives as long as the session: a long edit is never refused for its age alone.
     app.config["WTF_CSRF_TIME_LIMIT"] = None
     if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default is no limit at all
         app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024  # the largest form an entry needs
-    # Behind a reverse proxy, KB_PROXY_HOPS=1 makes the client's address (for sign-in throttling
-    # and the audit log) the one the proxy reports, not the proxy's own.
-    hops = int(os.environ.get("KB_PROXY_HOPS", "0") or 0)
+    hops = int(app.config.get("KB_PROXY_HOPS") or 0)
     if hops > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     login_manager.login_view = "auth.login"
