@@ -107,7 +107,6 @@ CARRY_QUERIES = [
 ]
 
 
-@pytest.mark.slow
 def test_after_each_save_searches_find_what_a_fresh_reader_finds(tmp_path):
     """Each save builds on what the last index version looked up; that must never change a result."""
     index = SearchIndex(tmp_path / "ix")
