@@ -719,20 +719,21 @@ def _partial(
     """
     if not unit_sets:
         return some, []
-    found = {u: docs & status for u, docs in unit_sets.items() if docs & status}
-    lacking = len(found) < len(unit_sets) and len(unit_sets) <= LACKING_QUERY
+    present = {u: docs & status for u, docs in unit_sets.items()}  # each word's entries, once
+    found = {u: docs for u, docs in present.items() if docs}
+    lacking = len(found) < len(present) and len(present) <= LACKING_QUERY
     n = len(status)
-    weights = {u: math.log((n + 1) / (len(docs & status) + 0.5)) for u, docs in unit_sets.items()}
-    share = PARTIAL_SHARE if len(unit_sets) <= SHORT_QUERY else LONG_PARTIAL_SHARE
+    weights = {u: math.log((n + 1) / (len(docs) + 0.5)) for u, docs in present.items()}
+    share = PARTIAL_SHARE if len(present) <= SHORT_QUERY else LONG_PARTIAL_SHARE
     needed = share * sum(weights.values())
     held: Counter[int] = Counter()
-    for unit, docs in unit_sets.items():
+    for unit, docs in found.items():
         for docnum in docs & some:
             held[docnum] += weights[unit]
     kept = {d for d, weight in held.items() if weight >= needed}
     if lacking:
         kept &= named()
-    if len(unit_sets) <= SHORT_QUERY and found:  # a few words: a partial match has the rarest
+    if len(present) <= SHORT_QUERY and found:  # a few words: a partial match has the rarest
         fewest = min(len(docs) for docs in found.values())
         kept &= set().union(*(docs for docs in found.values() if len(docs) == fewest))
     if kept & allowed:
