@@ -1,14 +1,10 @@
-"""Turn what a user typed into a Whoosh query: words, "phrases", -exclusions, synonyms, typos."""
+"""Read what a user typed: words, "phrases", -exclusions, synonyms, typos (plan.py makes Whoosh queries of it)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, replace
-from itertools import pairwise
-
-from whoosh import query as whoosh_query
-from whoosh.query import And, Phrase, Query, Term
 
 from .analysis import Syllable, document_codes, syllables
 from .snippets import Marks
@@ -19,35 +15,18 @@ from .vietnamese import is_real_syllable
 __all__ = [
     "ParsedQuery",
     "Unit",
-    "as_typed_queries",
-    "as_typed_query",
     "corrections",
     "loose_units",
     "marks_respected",
     "near_terms",
     "parse_query",
-    "phrase_query",
     "required_units",
-    "scoring_clauses",
-    "shortlist_terms",
-    "typed_query",
-    "unit_query",
     "year_only",
 ]
 
 MAX_SYLLABLES = 32
 # A token: -"phrase", "phrase" (the closing quote may be missing), -word or word.
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
-
-
-class SteppingOr(whoosh_query.Or):
-    """An Or that advances its parts together (skip_to), never preloading every match.
-
-    Whoosh preloads all matches of an Or on small segments; when only a shortlist of
-    entries is scored, that would evaluate every phrase over the whole index.
-    """
-
-    matcher_type = whoosh_query.Or.DEFAULT_MATCHER
 
 
 # Weights of what a unit may match: as typed, a synonym, a correction of a typo.
@@ -71,9 +50,6 @@ FUNCTION_WORDS = frozenset(
 )  # fmt: skip
 _FUNCTION_MAX = max(len(w.split()) for w in FUNCTION_WORDS)
 _FUNCTION_FOLDED = frozenset(fold_accents(w) for w in FUNCTION_WORDS)
-# A unit whose folded form is in more than this share of entries does not make an entry
-# a match on its own: it only ranks ("biên" is in nearly every entry of this knowledge base).
-COMMON_SHARE = 0.5
 # A syllable that some entry has is only corrected into one this many times as frequent.
 MUCH_MORE = 5
 
@@ -293,49 +269,6 @@ def near_terms(word: str) -> set[str]:
     return deletes | swaps | replaces | inserts
 
 
-def _seq(field: str, folded: list[str], boost: float = 1.0) -> Query:
-    """Match one syllable, or several side by side.
-
-    In the whole text, side by side means the indexed pairs of adjacent syllables (exact
-    for two syllables, and without reading positions, which is what makes phrases slow);
-    titles keep real phrases; in summary and unit/tags, all the syllables suffice.
-    """
-    if len(folded) == 1:
-        return Term(field, folded[0], boost=boost)
-    if field == "all_f":
-        pairs = [Term("all_p", f"{a}_{b}") for a, b in pairwise(folded)]
-        return pairs[0].with_boost(boost) if len(pairs) == 1 else And(pairs, boost=boost)
-    if field == "title_f":
-        return Phrase(field, folded, boost=boost)
-    return And([Term(field, t) for t in folded], boost=boost)
-
-
-def unit_query(unit: Unit, field: str = "all_f") -> Query:
-    """Match any form of a unit."""
-    options = [_seq(field, form) for form, _weight in unit.forms()]
-    return options[0] if len(options) == 1 else SteppingOr(options)
-
-
-def phrase_query(phrase: tuple[Syllable, ...], field: str = "all_f") -> Query:
-    """Match a quoted phrase (or an excluded word) in order."""
-    return _seq(field, [s.folded for s in phrase])
-
-
-def typed_query(typed: tuple[Syllable, ...]) -> Query:
-    """Match syllables as typed: those typed with diacritics must carry exactly those."""
-    if all(s.exact == s.folded for s in typed):
-        return _seq("all_f", [s.folded for s in typed])
-    terms = [Term("all_x", s.exact) if s.exact != s.folded else Term("all_f", s.folded) for s in typed]
-    return terms[0] if len(terms) == 1 else And([_seq("all_f", [s.folded for s in typed]), *terms])
-
-
-def as_typed_query(unit: Unit) -> Query:
-    """Match a unit as typed, or any of its synonyms and corrections."""
-    others = [_seq("all_f", form) for form, weight in unit.forms() if weight != TYPED]
-    exact = typed_query(unit.typed)
-    return SteppingOr([exact, *others]) if others else exact
-
-
 def required_units(pq: ParsedQuery) -> list[Unit]:
     """Return the units an entry must have to contain every word (function words excepted)."""
     return [u for u in pq.units if not u.optional]
@@ -352,63 +285,6 @@ def loose_units(pq: ParsedQuery, common: frozenset[str]) -> list[Unit]:
     return distinctive or candidates
 
 
-def scoring_clauses(pq: ParsedQuery, loose: list[Unit]) -> list[Query]:
-    """Return what scores a matching entry, clause by clause (their scores add up): its words
-    (a synonym or a guessed spelling counting less than the word typed), then title > summary >
-    unit/tags > body, and phrases over scattered words."""
-    words = [
-        SteppingOr([_seq("all_f", form, weight) for form, weight in u.forms()]) if len(u.forms()) > 1 else unit_query(u)
-        for u in loose
-    ]
-    return words + [phrase_query(p) for p in pq.phrases] + _ranking(pq)
-
-
-def as_typed_queries(pq: ParsedQuery) -> list[Query]:
-    """Return one query per required unit matching it as typed (exact diacritics where typed)."""
-    return [as_typed_query(u) for u in required_units(pq)]
-
-
-def shortlist_terms(pq: ParsedQuery, loose: list[Unit]) -> list[str]:
-    """Return every folded syllable of the words and their synonyms, for a cheap first pass."""
-    forms = [form for u in [*required_units(pq), *loose] for form, _w in u.forms()]
-    return list(dict.fromkeys(s for form in forms for s in form))
-
-
 def _is_common(unit: Unit, common: frozenset[str]) -> bool:
     """Return True if every form of a one-syllable unit is in most entries."""
     return all(len(form) == 1 and form[0] in common for form, _w in unit.forms())
-
-
-def _ranking(pq: ParsedQuery) -> list[Query]:
-    """Return optional clauses: title > summary > unit/tags > body; phrases over scattered words."""
-    boosts: list[Query] = []
-    for unit in pq.units:
-        for form, weight in unit.forms():
-            if weight == CORRECTION:  # a guessed spelling only counts in the text itself
-                continue
-            boosts.append(_seq("title_f", form, 3.0 * weight))
-            boosts.append(_seq("summary_f", form, 1.5 * weight))
-            boosts.append(_seq("meta_f", form, 1.0 * weight))
-    for phrase in pq.phrases:
-        folded = [s.folded for s in phrase]
-        boosts += [_seq("title_f", folded, 4.0), _seq("summary_f", folded, 1.5), _seq("meta_f", folded, 1.0)]
-    seq = [s.folded for s in pq.words]
-    if len(seq) > 1:
-        boosts.append(Phrase("title_f", seq, boost=6.0))
-        boosts.append(_seq("all_f", seq, boost=3.0))
-        # Adjacent syllables as words: "bien cuong" meets the segmented word "biên_cương".
-        pairs = dict.fromkeys(f"{a}_{b}" for a, b in pairwise(seq))
-        boosts += [Term("words_f", p, boost=1.5) for p in pairs]
-        # Part of the query side by side ranks above the same words scattered (proximity).
-        if len(pairs) > 1:
-            boosts += [Term("all_p", p) for p in pairs]
-    # Typed diacritics: entries whose words carry exactly those marks come first.
-    for s in dict.fromkeys(s for s in pq.words if s.exact != s.folded):
-        boosts.append(Term("title_x", s.exact, boost=2.0))
-        boosts.append(Term("all_x", s.exact, boost=1.0))
-    boosts += [Term("codes", c, boost=5.0) for c in pq.codes]
-    # A province named in the query: entries filed under it (or a former name of it) first.
-    boosts += [Term("province", p, boost=4.0) for p in pq.places]
-    # A year named in the query: entries of that year first.
-    boosts += [Term("year", y, boost=4.0) for y in pq.years]
-    return boosts

@@ -220,7 +220,7 @@ def test_a_full_build_switches_build_folders_and_keeps_one_previous(index):
 def test_a_writer_waits_for_the_lock_and_gives_up_clearly(index):
     with open(index.root / "write.lock", "a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
-        with pytest.raises(IndexBusy, match="đang được cập nhật"), index._write_lock(timeout=0.2):
+        with pytest.raises(IndexBusy, match="đang được cập nhật"), index.builds.write_lock(timeout=0.2):
             pass
 
 
@@ -276,9 +276,9 @@ def test_sorting_by_most_replicated_and_newest_pages_through_every_entry_once(tm
 
 
 def test_an_index_from_an_older_schema_counts_as_missing_until_rebuilt(index):
-    from indexer.engine import SCHEMA_FILE
+    from indexer.storage import SCHEMA_FILE
 
-    (index._current_dir() / SCHEMA_FILE).unlink()
+    (index.builds.current_dir() / SCHEMA_FILE).unlink()
     assert not index.exists()
     with pytest.raises(IndexMissing):
         index.search("tủ thuốc")

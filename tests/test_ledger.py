@@ -345,7 +345,7 @@ def test_a_record_whose_index_update_fails_is_kept_and_queued_for_the_index(site
 
 def test_a_corrected_search_is_logged_with_what_was_searched_even_without_a_suggestion(data_dir):
     """The correction is kept for the admin's list whether or not a "did you mean" was offered."""
-    from indexer.engine import SearchResults
+    from indexer import SearchResults
     from kb.store import log_search
     from kb.web.params import SearchParams
 

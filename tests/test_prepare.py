@@ -6,8 +6,8 @@ from pathlib import Path
 
 from indexer import Document
 from indexer import prepare as pr
-from indexer.engine import _fields_of
 from indexer.prepare import AnalysisCache, prepare
+from indexer.schema import fields_of as _fields_of
 
 
 def docs(n: int) -> list[Document]:

@@ -31,7 +31,7 @@ import pytest
 from whoosh.searching import Searcher
 
 from indexer import Document, SearchIndex
-from indexer.engine import SEARCHES_AT_ONCE
+from indexer.storage import SEARCHES_AT_ONCE
 from kb import store
 from kb.catalog import reindex
 from kb.server import HEAD_LIMIT, HEAD_TIMEOUT, STALL_TIMEOUT

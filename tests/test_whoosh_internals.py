@@ -12,10 +12,17 @@ import pytest
 import whoosh
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, TEXT, Schema
+from whoosh.query import And, Term
 from whoosh.scoring import BM25F
 
-from indexer import Document, SearchIndex, engine
+from indexer import Document, SearchIndex, storage
 from indexer import _whoosh_internals as internals
+from indexer import version as version_module
+from indexer.plan import DocSet, Plan, has_phrase
+from indexer.postings import read_postings
+from indexer.query import parse_query
+from indexer.ranking import TermScores
+from indexer.version import IndexVersion
 
 
 def doc(slug: str, title: str, body: str = "", **extra) -> Document:
@@ -171,8 +178,8 @@ def test_bm25f_b_per_field_is_the_same_both_ways(tmp_path, off):
 def parallel(monkeypatch):
     """Make even small builds write one segment per core, with tiny sort runs spilled to disk."""
     internals.install()
-    monkeypatch.setattr(engine, "PARALLEL_WRITE_FROM", 1)
-    monkeypatch.setattr(engine.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(storage, "PARALLEL_WRITE_FROM", 1)
+    monkeypatch.setattr(storage.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(internals, "LIMIT_MB", 0.01)
     monkeypatch.setattr(internals, "CHUNK", 7)
 
@@ -225,3 +232,199 @@ def test_no_other_module_names_a_private_part_of_whoosh():
         if private.search(line)
     ]
     assert offenders == []
+
+
+# ---- the search engine's own decoding and caches, against Whoosh's own answers ----------------
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> SearchIndex:
+    """Return an index spread over several segments (one build, then two updates)."""
+    ix = SearchIndex(tmp_path / "ix")
+    ix.build([doc(f"a{n}", f"Mô hình biên giới số {n}", "Đồn biên phòng giúp dân.", year=2020 + n % 3,
+                  fields=("Dân vận",)) for n in range(6)])  # fmt: skip
+    ix.update([doc("tu-thuoc", "Tủ thuốc biên cương", "Tủ thuốc giúp dân vùng biên.", fields=("Y tế",), year=2022)])
+    ix.update([doc("tau", "Tàu thuyền đoàn kết", "Ngư dân giúp nhau trên biển.", fields=("Dân vận",), year=2021)])
+    return ix
+
+
+def test_docset_matches_its_documents_in_every_segment(index):
+    with index.builds.searcher() as searcher:
+        assert len(searcher.leaf_searchers()) > 1
+        every = set(searcher.docs_for_query(DocSet(range(searcher.doc_count_all()))))
+        assert every == set(range(searcher.doc_count_all()))
+        some = {0, searcher.doc_count_all() - 1}
+        assert set(searcher.docs_for_query(DocSet(some))) == some
+
+
+def _seen(ix: SearchIndex, query: str, **options) -> tuple:
+    """Return what a user sees of a search: total, hits in order, facets, notices."""
+    found = ix.search(query, cache=False, **options)
+    hits = [(h.slug, h.score) for h in found.hits]
+    return found.total, hits, found.facets, found.relaxed, found.corrected
+
+
+CARRY_QUERIES = [
+    ("giúp dân", {}),
+    ("tủ thuốc", {}),
+    ('"biên cương"', {}),
+    ("ngư dân -biển", {}),
+    ("san hô", {}),
+    ("", {"field": ["Dân vận"]}),
+    ("biên giới", {"year": ["2021"]}),
+    ("tu thuoc bien cuong", {}),
+]
+
+
+def test_after_each_save_searches_find_what_a_fresh_reader_finds(tmp_path):
+    """Each save builds on what the last index version looked up; that must never change a result."""
+    index = SearchIndex(tmp_path / "ix")
+    index.build([doc(f"a{n}", f"Mô hình biên giới số {n}", "Đồn biên phòng giúp dân.", year=2020 + n % 3,
+                     fields=("Dân vận",)) for n in range(60)])  # fmt: skip
+    index.update([doc("tu-thuoc", "Tủ thuốc biên cương", "Tủ thuốc giúp dân vùng biên.", fields=("Y tế",), year=2022)])
+    index.update([doc("tau", "Tàu thuyền đoàn kết", "Ngư dân giúp nhau trên biển.", fields=("Dân vận",), year=2021)])
+    steps = [
+        ([doc("tu-thuoc", "Tủ sách biên cương", "Sách cho trẻ em vùng biên.", fields=("Giáo dục",))], []),
+        ([doc("san-ho", "Bảo vệ rạn san hô", "Ngư dân giữ san hô ven đảo.", fields=("Dân vận",), year=2021)], []),
+        ([], ["a2"]),
+        ([doc("a0", "Mô hình biên giới số 0", "Đồn biên phòng giúp dân.", level="Điển hình", adopted=4)], []),
+        *[([doc(f"b{n}", f"Tủ thuốc biên cương {n}", "Tủ thuốc giúp dân.", year=2021)], []) for n in range(8)],
+        ([], ["tau", "b3"]),
+    ]
+    words = [Term("all_f", w) for w in ("tu", "thuoc", "dan", "bien", "san")] + [Term("title_f", "bien")]
+    carried = 0
+    for upserts, deletes in steps:
+        for query, filters in CARRY_QUERIES:  # the memo of this version holds these
+            index.search(query, filters, cache=False)
+        with index.builds.searcher() as searcher:
+            for word in words:
+                index._index_version(searcher).docs(searcher, word)
+        index.update(upserts, deletes)
+        with index.builds.searcher() as searcher:
+            version = index._index_version(searcher)
+            carried += version._heir is not None
+            for word in words:  # deleted entries leave, new ones come in
+                assert version.docs(searcher, word) == set(searcher.docs_for_query(word)), word
+                postings = version.term_postings(searcher, word.fieldname, word.text)
+                fresh = read_postings(searcher.schema, searcher.leaf_searchers(), word.fieldname, word.text)
+                assert (postings.ids, postings.weights, postings.places, postings.ends) == (
+                    fresh.ids,
+                    fresh.weights,
+                    fresh.places,
+                    fresh.ends,
+                ), word
+        fresh = SearchIndex(index.root)  # nothing carried from an earlier version
+        for query, filters in CARRY_QUERIES:
+            for sort in ("relevance", "newest", "replicated"):
+                assert _seen(index, query, filters=filters, sort=sort) == _seen(
+                    fresh, query, filters=filters, sort=sort
+                )
+    assert _seen(index, '"tủ thuốc"')[0] == 7  # b0..b7 without b3; "tu-thuoc" became "Tủ sách"
+    assert carried >= len(steps) // 2  # most steps really built on the previous version
+
+
+def test_scores_from_decoded_postings_are_whooshs_own(index):
+    """The shortlist is scored from postings decoded once per version: exactly Whoosh's BM25F scores."""
+    index.update([doc("a1", "Mô hình biên giới số 1", "Đồn biên phòng giúp dân trồng rừng.")])  # a deletion
+    with index.builds.searcher() as searcher:
+        assert any(leaf.reader().has_deletions() for leaf, _ in searcher.leaf_searchers())
+        version = index._index_version(searcher)
+        everyone = set(range(searcher.doc_count_all()))  # deleted ones too: neither way may score them
+        checked = phrases = 0
+        queries = ("giúp dân", "tủ thuốc biên cương", "đồn biên phòng", "ngư dân trên biển", '"biên cương"')
+        for typed in (*queries, "tàu thuyền đoàn kết", "biên giới số", "thuốc tủ"):  # the last: not in a row
+            pq = parse_query(typed, index.thesaurus)
+            for clause in Plan(pq, version.common(searcher), lambda i: False).clauses:
+                whooshs: dict[int, float] = {}
+                query = And([DocSet(everyone), clause])  # Whoosh's own matchers, phrases included
+                for leaf, offset in searcher.leaf_searchers():
+                    matcher = query.matcher(leaf, searcher.context())
+                    while matcher.is_active():
+                        whooshs[offset + matcher.id()] = matcher.score()
+                        matcher.next()
+                decoded = TermScores(searcher, everyone, version).evaluate(clause)
+                assert decoded == pytest.approx(whooshs, rel=1e-12, abs=0), clause
+                checked += bool(whooshs)
+                phrases += bool(whooshs) and has_phrase(clause)
+        assert checked >= 8 and phrases >= 3
+
+
+def test_related_models_rank_as_whooshs_more_like_would(tmp_path):
+    topics = ["tủ thuốc quân y", "tàu thuyền ngư dân", "lớp học xóa mù chữ", "đèn năng lượng mặt trời"]
+    ix = SearchIndex(tmp_path / "rel")
+    ix.build([doc(f"m{n}", f"Mô hình {topics[n % 4]} số {n}",
+                  f"Đồn biên phòng làm {topics[n % 4]}, rồi {topics[(n * 7) % 4]} cùng bà con {n % 5} bản.",
+                  status="draft" if n % 9 == 0 else "published") for n in range(40)])  # fmt: skip
+    with ix.builds.searcher() as searcher:
+        for slug in ("m1", "m2", "m7", "m30"):
+            docnum = searcher.document_number(slug=slug)
+            text = searcher.stored_fields(docnum)["stored"]["key_terms"]
+            expected = searcher.more_like(docnum, "words_f", text=text, top=5, numterms=12,
+                                          filter=Term("status", "published"))  # fmt: skip
+            assert [h.slug for h in ix.related(slug)] == [h["slug"] for h in expected]
+            assert [round(h.score, 3) for h in ix.related(slug)] == [round(h.score, 3) for h in expected]
+
+
+def test_a_new_version_lets_the_previous_memo_go_after_a_while(index, monkeypatch):
+    index.search("tủ thuốc", cache=False)
+    index.update([doc("moi", "Mô hình mới", "Giúp dân.")])
+    with index.builds.searcher() as searcher:
+        version = index._index_version(searcher)
+        assert version._heir is not None
+        monkeypatch.setattr(version_module.time, "monotonic", lambda: version._heir[-1] + 1)
+        word = Term("all_f", "thuoc")
+        assert version.docs(searcher, word) == set(searcher.docs_for_query(word))  # looked up afresh
+        assert version._heir is None  # the old memo is no longer held
+
+
+def test_an_older_version_never_takes_a_newer_ones_deletions(index):
+    """A thread may still read the version before a save while another reads the one after."""
+    from whoosh import index as whoosh_index
+
+    before = whoosh_index.open_dir(index.builds.current_dir()).searcher()
+    index.update([doc("tu-thuoc", "Tủ sách biên cương", "Sách cho trẻ em vùng biên.", fields=("Giáo dục",))])
+    after = whoosh_index.open_dir(index.builds.current_dir()).searcher()
+    word = Term("all_f", "thuoc")
+    newer = IndexVersion(after)
+    assert len(newer.docs(after, word)) == 0  # "tủ thuốc" is gone after the save
+    older = IndexVersion(before, previous=newer)
+    assert older.docs(before, word) == set(before.docs_for_query(word)) != set()
+    assert older.facets.values == IndexVersion(before).facets.values  # the entry still has its facets there
+    before.close()
+    after.close()
+
+
+def test_postings_decoded_across_blocks_are_whooshs_own_with_deletions(tmp_path):
+    """More entries than a Whoosh block holds (128), the first block's all deleted."""
+    ix = SearchIndex(tmp_path / "big")
+    ix.build([doc(f"m{n}", f"Biên giới biên cương số {n}", "Đồn biên phòng giúp dân.") for n in range(300)])
+    ix.update([], [f"m{n}" for n in range(140)] + ["m200", "m201"])
+    with ix.builds.searcher() as searcher:
+        version = ix._index_version(searcher)
+        for field, text in (("title_f", "bien"), ("title_f", "cuong"), ("all_f", "dan"), ("title_f", "khong-co")):
+            postings = version.term_postings(searcher, field, text)
+            ids, weights, places = [], [], []
+            for leaf, offset in searcher.leaf_searchers():
+                matcher = Term(field, text).matcher(leaf, searcher.context())
+                while matcher.is_active():
+                    ids.append(offset + matcher.id())
+                    weights.append(matcher.weight())
+                    if field == "title_f":
+                        places.append(list(matcher.value_as("positions")))
+                    matcher.next()
+            assert list(postings.ids) == ids and list(postings.weights) == weights, (field, text)
+            if field == "title_f":
+                assert [list(postings.positions(i)) for i in range(len(ids))] == places
+        assert len(ids) == 0 and len(version.term_postings(searcher, "all_f", "dan").ids) == 158
+
+
+def test_a_version_never_scores_with_another_versions_postings(index):
+    """A save that only deletes keeps every segment in place: the deletions still tell them apart."""
+    with index.builds.searcher() as before:
+        old = index._index_version(before)
+        assert old.aligned(before)
+    index.update([], ["a1"])
+    with index.builds.searcher() as after:
+        assert not old.aligned(after)
+        assert index._index_version(after).aligned(after)
+        assert TermScores(after, {0, 1}, old).version is None  # scored by Whoosh's matchers instead
