@@ -19,7 +19,7 @@ from .analysis import Syllable, syllables
 from .caches import Cache
 from .execute import execute
 from .hits import Hit, SearchResults, shown
-from .query import ParsedQuery, parse_query, required_units, year_only
+from .query import ParsedQuery, parse_query, required_parts, year_only
 from .related import related_hits
 from .schema import FACETS, Document
 from .storage import Builds
@@ -121,7 +121,7 @@ class SearchIndex:
             pq = self._with_places(parse_query(decoded, self.thesaurus))
             if years := year_only(pq):  # "năm 2019": the entries filed under that year
                 filters = {**filters, "year": list(dict.fromkeys([*filters.get("year", []), *years]))}
-                pq = dataclasses.replace(pq, units=(), years=())
+                pq = dataclasses.replace(pq, parts=(), years=())
             was_decoded = decoded != unicodedata.normalize("NFC", query or "")
             key = (self.builds.version_key(searcher), pq.text, tuple(sorted((k, tuple(v)) for k, v in filters.items())),
                    page, per_page, statuses, sort, respell, was_decoded)  # fmt: skip
@@ -150,11 +150,11 @@ class SearchIndex:
             corrected=found.stage == "fuzzy" and found.total > 0,
             suggestion=suggestion,
             respelled=" ".join(
-                u.corrections[0] if u.corrections else " ".join(s.exact for s in u.typed) for u in found.pq.units
+                u.corrections[0] if u.corrections else " ".join(s.exact for s in u.typed) for u in found.pq.parts
             )
             if found.stage == "fuzzy"
             else None,
-            words=tuple(" ".join(s.exact for s in u.typed) for u in required_units(pq)),
+            words=tuple(" ".join(s.exact for s in u.typed) for u in required_parts(pq)),
             decoded=pq.text if was_decoded else None,
             near=near,
         )

@@ -90,25 +90,25 @@ def execute(
     phrase_sets = [version.docs(searcher, q) for q in plan.phrases]  # the same in every plan
 
     def sets_for(plan: Plan) -> tuple[set[int], set[int], dict]:
-        """Return (every-word set, some-word set, each required unit's entries), before facet filters."""
-        unit_sets = {u: version.docs(searcher, q) for u, q in plan.matching.items()}
-        required = bool(unit_sets)
-        every = set.intersection(*unit_sets.values(), *phrase_sets) if required or phrase_sets else set(status)
-        some = set().union(*(unit_sets.get(u) or version.docs(searcher, q) for u, q in plan.loose_queries.items()))
+        """Return (every-word set, some-word set, each required part's entries), before facet filters."""
+        part_sets = {u: version.docs(searcher, q) for u, q in plan.matching.items()}
+        required = bool(part_sets)
+        every = set.intersection(*part_sets.values(), *phrase_sets) if required or phrase_sets else set(status)
+        some = set().union(*(part_sets.get(u) or version.docs(searcher, q) for u, q in plan.loose_queries.items()))
         if phrase_sets:
             some = (some or set(status)).intersection(*phrase_sets)
-        return (every & status) - excluded, ((some | every) & status) - excluded, unit_sets
+        return (every & status) - excluded, ((some | every) & status) - excluded, part_sets
 
-    def named(plan: Plan, unit_sets: dict) -> set[int]:
+    def named(plan: Plan, part_sets: dict) -> set[int]:
         """Return the entries that have a word of the query made of several syllables: one the
         vocabularies know ("thắp sáng"), or two typed syllables some entry has as one word."""
-        found = set().union(*(docs for u, docs in unit_sets.items() if len(u.typed) > 1 or u.synonyms))
+        found = set().union(*(docs for u, docs in part_sets.items() if len(u.typed) > 1 or u.synonyms))
         for compound in plan.compounds:
             found |= version.docs(searcher, compound)
         return found
 
     allowed = facets.allowed(filters, statuses)
-    every, some, unit_sets = sets_for(plan)
+    every, some, part_sets = sets_for(plan)
     stage, near = "all", []
     if not every & allowed:
         fixed = corrections(pq, version.lexicon(searcher, "all_f"), adjacent=adjacent, known_exact=known_exact)
@@ -116,10 +116,10 @@ def execute(
             fixed_plan = plan_for(fixed)
             found = sets_for(fixed_plan)
             if found[0] & allowed:
-                pq, plan, (every, some, unit_sets), stage = fixed, fixed_plan, found, "fuzzy"
+                pq, plan, (every, some, part_sets), stage = fixed, fixed_plan, found, "fuzzy"
         if stage == "all":
             stage = "any"
-            some, near = _partial(unit_sets, status, some, allowed, lambda: named(plan, unit_sets))
+            some, near = _partial(part_sets, status, some, allowed, lambda: named(plan, part_sets))
     matched = some & allowed
     counts = facet_counts(facets, some, filters, statuses, matched)
     # Entries with every word as typed (diacritics included where typed) rank first.
@@ -134,17 +134,17 @@ def execute(
     else:
         ranked = rank(searcher, version, plan, every & allowed, matched, start + per_page, first)
         shown = ranked[start : start + per_page]
-    lacks = {d: _lacking(unit_sets, d) for d, _score in shown}
+    lacks = {d: _lacking(part_sets, d) for d, _score in shown}
     return Execution(pq, stage, shown, len(matched), len(every & allowed), counts, lacks, near)
 
 
-def _lacking(unit_sets: dict, docnum: int) -> tuple[str, ...]:
+def _lacking(part_sets: dict, docnum: int) -> tuple[str, ...]:
     """Return the words of the query (as typed) that an entry does not have."""
-    return tuple(" ".join(s.exact for s in u.typed) for u, docs in unit_sets.items() if docnum not in docs)
+    return tuple(" ".join(s.exact for s in u.typed) for u, docs in part_sets.items() if docnum not in docs)
 
 
 def _partial(
-    unit_sets: dict, status, some: set[int], allowed, named: Callable[[], set[int]]
+    part_sets: dict, status, some: set[int], allowed, named: Callable[[], set[int]]
 ) -> tuple[set[int], list[int]]:
     """Return the entries that may be shown as a partial match, and the closest of the others.
 
@@ -154,9 +154,9 @@ def _partial(
     only its other words ("nuôi", "vườn") are not shown; the page then says that nothing was
     found, and offers the closest entries' titles as suggestions only.
     """
-    if not unit_sets:
+    if not part_sets:
         return some, []
-    present = {u: docs & status for u, docs in unit_sets.items()}  # each word's entries, once
+    present = {u: docs & status for u, docs in part_sets.items()}  # each word's entries, once
     found = {u: docs for u, docs in present.items() if docs}
     lacking = len(found) < len(present) and len(present) <= LACKING_QUERY
     n = len(status)
@@ -164,9 +164,9 @@ def _partial(
     share = PARTIAL_SHARE if len(present) <= SHORT_QUERY else LONG_PARTIAL_SHARE
     needed = share * sum(weights.values())
     held: Counter[int] = Counter()
-    for unit, docs in found.items():
+    for part, docs in found.items():
         for docnum in docs & some:
-            held[docnum] += weights[unit]
+            held[docnum] += weights[part]
     kept = {d for d, weight in held.items() if weight >= needed}
     if lacking:
         kept &= named()

@@ -18,11 +18,11 @@ from whoosh.query import And, Phrase, Query, Term
 from whoosh.query.qcore import Query as _QueryBase
 
 from .analysis import Syllable
-from .query import CORRECTION, TYPED, ParsedQuery, Unit, loose_units, required_units
+from .query import CORRECTION, TYPED, ParsedQuery, Part, loose_parts, required_parts
 
 __all__ = ["COMMON_SHARE", "DocSet", "Plan", "SteppingOr", "has_phrase", "typed_query"]
 
-# A unit whose folded form is in more than this share of entries does not make an entry
+# A part whose folded form is in more than this share of entries does not make an entry
 # a match on its own: it only ranks ("biên" is in nearly every entry of this knowledge base).
 COMMON_SHARE = 0.5
 
@@ -30,7 +30,7 @@ COMMON_SHARE = 0.5
 class Plan:
     """The Whoosh queries of one search, each built once.
 
-    respected(i) says whether unit i of the query must match as typed (a real word typed with
+    respected(i) says whether part i of the query must match as typed (a real word typed with
     its marks, see query.marks_respected); common is the set of folded syllables found in most
     entries (they never make a partial match on their own).
     """
@@ -38,10 +38,10 @@ class Plan:
     def __init__(self, pq: ParsedQuery, common: frozenset[str], respected: Callable[[int], bool]) -> None:
         """Build what matching needs now; what only ranking needs is built when first asked for."""
         self.pq = pq
-        self.required = required_units(pq)
-        self.matching = {u: as_typed_query(u) if respected(pq.units.index(u)) else unit_query(u) for u in self.required}
-        self.loose = loose_units(pq, common) if self.required else []
-        self.loose_queries = {u: unit_query(u) for u in self.loose}
+        self.required = required_parts(pq)
+        self.matching = {u: as_typed_query(u) if respected(pq.parts.index(u)) else part_query(u) for u in self.required}
+        self.loose = loose_parts(pq, common) if self.required else []
+        self.loose_queries = {u: part_query(u) for u in self.loose}
         self.phrases = [phrase_query(p) for p in pq.phrases]
         self.excluded = [typed_query(p) for p in pq.excluded]  # as typed: "-bão" keeps "bảo vệ"
         self.typed = [as_typed_query(u) for u in self.required]
@@ -128,7 +128,7 @@ def _seq(field: str, folded: list[str], boost: float = 1.0) -> Query:
 
     In the whole text, side by side means the indexed pairs of adjacent syllables (exact
     for two syllables, and without reading positions, which is what makes phrases slow);
-    titles keep real phrases; in summary and unit/tags, all the syllables suffice.
+    titles keep real phrases; in summary and part/tags, all the syllables suffice.
     """
     if len(folded) == 1:
         return Term(field, folded[0], boost=boost)
@@ -140,9 +140,9 @@ def _seq(field: str, folded: list[str], boost: float = 1.0) -> Query:
     return And([Term(field, t) for t in folded], boost=boost)
 
 
-def unit_query(unit: Unit, field: str = "all_f") -> Query:
-    """Match any form of a unit."""
-    options = [_seq(field, form) for form, _weight in unit.forms()]
+def part_query(part: Part, field: str = "all_f") -> Query:
+    """Match any form of a part."""
+    options = [_seq(field, form) for form, _weight in part.forms()]
     return options[0] if len(options) == 1 else SteppingOr(options)
 
 
@@ -159,29 +159,29 @@ def typed_query(typed: tuple[Syllable, ...]) -> Query:
     return terms[0] if len(terms) == 1 else And([_seq("all_f", [s.folded for s in typed]), *terms])
 
 
-def as_typed_query(unit: Unit) -> Query:
-    """Match a unit as typed, or any of its synonyms and corrections."""
-    others = [_seq("all_f", form) for form, weight in unit.forms() if weight != TYPED]
-    exact = typed_query(unit.typed)
+def as_typed_query(part: Part) -> Query:
+    """Match a part as typed, or any of its synonyms and corrections."""
+    others = [_seq("all_f", form) for form, weight in part.forms() if weight != TYPED]
+    exact = typed_query(part.typed)
     return SteppingOr([exact, *others]) if others else exact
 
 
-def scoring_clauses(pq: ParsedQuery, loose: list[Unit]) -> list[Query]:
+def scoring_clauses(pq: ParsedQuery, loose: list[Part]) -> list[Query]:
     """Return what scores a matching entry, clause by clause (their scores add up): its words
     (a synonym or a guessed spelling counting less than the word typed), then title > summary >
-    unit/tags > body, and phrases over scattered words."""
+    part/tags > body, and phrases over scattered words."""
     words = [
-        SteppingOr([_seq("all_f", form, weight) for form, weight in u.forms()]) if len(u.forms()) > 1 else unit_query(u)
+        SteppingOr([_seq("all_f", form, weight) for form, weight in u.forms()]) if len(u.forms()) > 1 else part_query(u)
         for u in loose
     ]
     return words + [phrase_query(p) for p in pq.phrases] + _ranking(pq)
 
 
 def _ranking(pq: ParsedQuery) -> list[Query]:
-    """Return optional clauses: title > summary > unit/tags > body; phrases over scattered words."""
+    """Return optional clauses: title > summary > part/tags > body; phrases over scattered words."""
     boosts: list[Query] = []
-    for unit in pq.units:
-        for form, weight in unit.forms():
+    for part in pq.parts:
+        for form, weight in part.forms():
             if weight == CORRECTION:  # a guessed spelling only counts in the text itself
                 continue
             boosts.append(_seq("title_f", form, 3.0 * weight))

@@ -14,13 +14,13 @@ from .vietnamese import is_real_syllable
 
 __all__ = [
     "ParsedQuery",
-    "Unit",
+    "Part",
     "corrections",
-    "loose_units",
+    "loose_parts",
     "marks_respected",
     "near_terms",
     "parse_query",
-    "required_units",
+    "required_parts",
     "year_only",
 ]
 
@@ -29,7 +29,7 @@ MAX_SYLLABLES = 32
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 
 
-# Weights of what a unit may match: as typed, a synonym, a correction of a typo.
+# Weights of what a part may match: as typed, a synonym, a correction of a typo.
 TYPED, SYNONYM, CORRECTION = 1.0, 0.7, 0.5
 # Function words of questions and connectives. They are indexed like every other word (no
 # stop list); in a query they only help ranking, so "làm sao giữ an ninh ở bến đò?" asks
@@ -55,8 +55,11 @@ MUCH_MORE = 5
 
 
 @dataclass(frozen=True)
-class Unit:
-    """One thing the query asks for: syllables as typed, and what else they may stand for."""
+class Part:
+    """One part of a query: a word or compound as typed, and what else it may stand for.
+
+    ("Unit" in this package means only the đơn vị of an entry, a facet.)
+    """
 
     typed: tuple[Syllable, ...]
     synonyms: tuple[tuple[Syllable, ...], ...] = ()
@@ -64,7 +67,7 @@ class Unit:
     optional: bool = False  # a function word ("làm sao", "ở", "không"): ranks, never required
 
     def forms(self) -> list[tuple[list[str], float]]:
-        """Return each folded syllable sequence this unit matches, with its weight."""
+        """Return each folded syllable sequence this part matches, with its weight."""
         found = [([s.folded for s in self.typed], TYPED)]
         found += [([s.folded for s in alt], SYNONYM) for alt in self.synonyms]
         found += [([c], CORRECTION) for c in self.corrections]
@@ -73,11 +76,11 @@ class Unit:
 
 @dataclass(frozen=True)
 class ParsedQuery:
-    """A query reduced to units, required phrases, exclusions and document codes."""
+    """A query reduced to parts, required phrases, exclusions and document codes."""
 
     text: str
     words: tuple[Syllable, ...]  # the plain words, in typed order
-    units: tuple[Unit, ...]
+    parts: tuple[Part, ...]
     phrases: tuple[tuple[Syllable, ...], ...]
     excluded: tuple[tuple[Syllable, ...], ...]
     codes: tuple[str, ...]
@@ -87,16 +90,16 @@ class ParsedQuery:
     @property
     def empty(self) -> bool:
         """Return True if nothing positive was asked for."""
-        return not self.units and not self.phrases
+        return not self.parts and not self.phrases
 
     def marks(self) -> Marks:
         """Return what snippets mark: typed syllables, one-word synonyms, corrections, whole runs."""
         words = {s.exact for s in self.words}
         words |= {s.exact for p in self.phrases for s in p}
-        words |= {alt[0].exact for u in self.units for alt in u.synonyms if len(alt) == 1}
-        words |= {c for u in self.units for c in u.corrections}
+        words |= {alt[0].exact for u in self.parts for alt in u.synonyms if len(alt) == 1}
+        words |= {c for u in self.parts for c in u.corrections}
         runs = tuple(
-            dict.fromkeys(tuple(s.folded for s in alt) for u in self.units for alt in u.synonyms if len(alt) > 1)
+            dict.fromkeys(tuple(s.folded for s in alt) for u in self.parts for alt in u.synonyms if len(alt) > 1)
         )
         return Marks(frozenset(words), runs)
 
@@ -120,55 +123,55 @@ def parse_query(text: str, thesaurus: Thesaurus | None = None) -> ParsedQuery:
         else:
             words.extend(sylls)
     words = words[:MAX_SYLLABLES]
-    units = _units(words, thesaurus)
+    parts = _parts(words, thesaurus)
     return ParsedQuery(
         text=text,
         words=tuple(words),
-        units=tuple(units),
-        years=tuple(u.typed[0].exact for u in units if _is_year(u)),
+        parts=tuple(parts),
+        years=tuple(u.typed[0].exact for u in parts if _is_year(u)),
         phrases=tuple(phrases),
         excluded=tuple(excluded),
         codes=tuple(document_codes(text)),
     )
 
 
-def _units(words: list[Syllable], thesaurus: Thesaurus | None) -> list[Unit]:
-    """Group the words into units: a known multi-word form or function word makes one unit."""
+def _parts(words: list[Syllable], thesaurus: Thesaurus | None) -> list[Part]:
+    """Group the words into parts: a known multi-word form or function word makes one part."""
     expansions = {e.start: e for e in thesaurus.expand(words)} if thesaurus else {}
-    units, i = [], 0
+    parts, i = [], 0
     while i < len(words):
         n = _function_word(words, i)
         if i in expansions:
             e = expansions[i]
-            units.append(Unit(tuple(words[e.start : e.end]), e.alternatives))
+            parts.append(Part(tuple(words[e.start : e.end]), e.alternatives))
             i = e.end
         elif n:
-            units.append(Unit(tuple(words[i : i + n]), optional=True))
+            parts.append(Part(tuple(words[i : i + n]), optional=True))
             i += n
         else:
-            units.append(Unit((words[i],)))
+            parts.append(Part((words[i],)))
             i += 1
     # A year ("năm 2022") is the entry's year more often than a word of its text: it ranks.
-    for i, unit in enumerate(units):
-        if _is_year(unit):
-            units[i] = replace(unit, optional=True)
-            if i and [s.exact for s in units[i - 1].typed] == ["năm"]:
-                units[i - 1] = replace(units[i - 1], optional=True)
-    if all(u.optional for u in units):  # a query of function words only means them
-        units = [replace(u, optional=False) for u in units]
+    for i, part in enumerate(parts):
+        if _is_year(part):
+            parts[i] = replace(part, optional=True)
+            if i and [s.exact for s in parts[i - 1].typed] == ["năm"]:
+                parts[i - 1] = replace(parts[i - 1], optional=True)
+    if all(u.optional for u in parts):  # a query of function words only means them
+        parts = [replace(u, optional=False) for u in parts]
     # The same word typed twice asks for nothing more.
-    return list({tuple(s.exact for s in u.typed): u for u in units}.values())
+    return list({tuple(s.exact for s in u.typed): u for u in parts}.values())
 
 
 def year_only(pq: ParsedQuery) -> tuple[str, ...]:
     """Return the years of a query made only of years ("2019", "năm 2019"), else ()."""
-    rest = [u for u in pq.units if not _is_year(u) and [s.exact for s in u.typed] != ["năm"]]
+    rest = [u for u in pq.parts if not _is_year(u) and [s.exact for s in u.typed] != ["năm"]]
     return pq.years if pq.years and not rest and not pq.phrases else ()
 
 
-def _is_year(unit: Unit) -> bool:
-    """Return True if a unit is a year an entry may be filed under (1900 to 2099)."""
-    text = unit.typed[0].exact if len(unit.typed) == 1 else ""
+def _is_year(part: Part) -> bool:
+    """Return True if a part is a year an entry may be filed under (1900 to 2099)."""
+    text = part.typed[0].exact if len(part.typed) == 1 else ""
     return len(text) == 4 and text.isdigit() and 1900 <= int(text) <= 2099
 
 
@@ -191,7 +194,7 @@ def corrections(
     adjacent: Callable[[str, str], bool] | None = None,
     known_exact: Container[str] = (),
 ) -> ParsedQuery:
-    """Give one-syllable units the indexed syllables one edit away (a missing letter, a typo).
+    """Give one-syllable parts the indexed syllables one edit away (a missing letter, a typo).
 
     Syllables no entry contains are corrected first; only when every syllable is known (yet
     no entry has them all) are the known ones of three letters or more corrected too, and
@@ -202,16 +205,16 @@ def corrections(
     side by side in some entry), never on its own.
     """
     # Typed with its marks and found as typed, a word is never respelled.
-    single = [u for u in pq.units if len(u.typed) == 1 and not (_marked_unit(u) and u.typed[0].exact in known_exact)]
+    single = [u for u in pq.parts if len(u.typed) == 1 and not (_marked_part(u) and u.typed[0].exact in known_exact)]
     unknown = [u for u in single if u.typed[0].folded not in lexicon]
     # A typo that is itself a word ("thuc" for "thuoc") is only guessed at in short queries;
     # in a long question, some word missing from every entry is the likelier reason.
-    short = len(required_units(pq)) <= 3
+    short = len(required_parts(pq)) <= 3
     targets = unknown or ([u for u in single if len(u.typed[0].folded) >= 3] if short else [])
-    units = []
-    for i, unit in enumerate(pq.units):
-        if unit in targets:
-            syll = unit.typed[0]
+    parts = []
+    for i, part in enumerate(pq.parts):
+        if part in targets:
+            syll = part.typed[0]
             term = syll.folded
             # A known word is only respelled into a much more frequent one ("thuc" -> "thuoc").
             floor = MUCH_MORE * lexicon.get(term, 0)
@@ -222,35 +225,35 @@ def corrections(
                 near = []  # a real word typed with its marks is what was meant ("gà" is not "cá")
             elif is_real_syllable(syll.exact, syll.folded):
                 near = [c for c in near if adjacent is not None and _next_to_neighbour(pq, i, c, adjacent)]
-            unit = replace(unit, corrections=tuple(near[:limit]))
-        units.append(unit)
-    return replace(pq, units=tuple(units))
+            part = replace(part, corrections=tuple(near[:limit]))
+        parts.append(part)
+    return replace(pq, parts=tuple(parts))
 
 
-def _marked_unit(unit: Unit) -> bool:
-    """Return True if a unit was typed with some diacritic."""
-    return any(s.exact != s.folded for s in unit.typed)
+def _marked_part(part: Part) -> bool:
+    """Return True if a part was typed with some diacritic."""
+    return any(s.exact != s.folded for s in part.typed)
 
 
 def _next_to_neighbour(pq: ParsedQuery, i: int, folded: str, adjacent: Callable[[str, str], bool]) -> bool:
-    """Return True if a folded syllable, put in place of unit i, sits next to the unit before or after."""
-    before = pq.units[i - 1].typed[-1].folded if i > 0 else None
-    after = pq.units[i + 1].typed[0].folded if i + 1 < len(pq.units) else None
+    """Return True if a folded syllable, put in place of part i, sits next to the part before or after."""
+    before = pq.parts[i - 1].typed[-1].folded if i > 0 else None
+    after = pq.parts[i + 1].typed[0].folded if i + 1 < len(pq.parts) else None
     return bool((before and adjacent(before, folded)) or (after and adjacent(folded, after)))
 
 
 def marks_respected(pq: ParsedQuery, i: int, known_exact: Container[str], adjacent: Callable[[str, str], bool]) -> bool:
-    """Return True if unit i must match as typed: a real word typed with its marks.
+    """Return True if part i must match as typed: a real word typed with its marks.
 
     Typed with marks, a word matches other marks only if no entry has it as typed, and then
     only if it is not a real Vietnamese syllable ("thuôc" means "thuốc"), or if its folded
     form sits next to a neighbouring word somewhere ("cá lông" for "cá lồng"). So "nuôi bò"
     never meets "bộ đội" or "bờ biển".
     """
-    unit = pq.units[i]
-    if len(unit.typed) != 1:
+    part = pq.parts[i]
+    if len(part.typed) != 1:
         return False
-    syll = unit.typed[0]
+    syll = part.typed[0]
     if syll.exact == syll.folded:
         return False
     if syll.exact in known_exact:
@@ -269,22 +272,22 @@ def near_terms(word: str) -> set[str]:
     return deletes | swaps | replaces | inserts
 
 
-def required_units(pq: ParsedQuery) -> list[Unit]:
-    """Return the units an entry must have to contain every word (function words excepted)."""
-    return [u for u in pq.units if not u.optional]
+def required_parts(pq: ParsedQuery) -> list[Part]:
+    """Return the parts an entry must have to contain every word (function words excepted)."""
+    return [u for u in pq.parts if not u.optional]
 
 
-def loose_units(pq: ParsedQuery, common: frozenset[str]) -> list[Unit]:
-    """Return the units of which one is enough: distinctive words, multi-word units word by word."""
-    required = required_units(pq)
+def loose_parts(pq: ParsedQuery, common: frozenset[str]) -> list[Part]:
+    """Return the parts of which one is enough: distinctive words, multi-word parts word by word."""
+    required = required_parts(pq)
     # Words typed together are also looked for one by one; a synonym or an everyday wording's
     # terms are not ("người ốm" → "y tế" must not bring every entry that says "tế").
-    singles = [Unit((s,)) for u in required if len(u.typed) > 1 for s in u.typed]
+    singles = [Part((s,)) for u in required if len(u.typed) > 1 for s in u.typed]
     candidates = list(dict.fromkeys([*required, *singles]))
     distinctive = [u for u in candidates if not _is_common(u, common)]
     return distinctive or candidates
 
 
-def _is_common(unit: Unit, common: frozenset[str]) -> bool:
-    """Return True if every form of a one-syllable unit is in most entries."""
-    return all(len(form) == 1 and form[0] in common for form, _w in unit.forms())
+def _is_common(part: Part, common: frozenset[str]) -> bool:
+    """Return True if every form of a one-syllable part is in most entries."""
+    return all(len(form) == 1 and form[0] in common for form, _w in part.forms())

@@ -18,7 +18,7 @@ def did_you_mean(searcher, version: IndexVersion, found: Execution) -> str | Non
     known = version.lexicon(searcher, "all_x")
     # Syllables typed without marks, or with marks no entry uses ("thuôc"), may be respelled.
     loose = {s for s in pq.words if s.exact == s.folded or s.exact not in known}
-    loose |= {s for u in pq.units if u.corrections for s in u.typed}
+    loose |= {s for u in pq.parts if u.corrections for s in u.typed}
     if not pq.words or not loose or (found.stage == "all" and found.full > 2):
         return None
     wanted = []

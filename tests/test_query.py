@@ -7,9 +7,9 @@ from indexer.query import corrections
 
 
 def forms(pq):
-    """Return each unit as (typed, [synonyms]) in exact forms."""
+    """Return each part as (typed, [synonyms]) in exact forms."""
     return [
-        (" ".join(s.exact for s in u.typed), [" ".join(s.exact for s in alt) for alt in u.synonyms]) for u in pq.units
+        (" ".join(s.exact for s in u.typed), [" ".join(s.exact for s in alt) for alt in u.synonyms]) for u in pq.parts
     ]
 
 
@@ -59,7 +59,7 @@ def test_place_names_expand_from_today_to_former_and_back():
 def test_corrections_fix_unknown_syllables_first():
     lexicon = {"tau": 5, "thuyen": 3, "doan": 4, "ket": 6, "thuyet": 1}
     pq = corrections(parse_query("tau thuyn doan ket"), lexicon)
-    by_word = {u.typed[0].folded: u.corrections for u in pq.units}
+    by_word = {u.typed[0].folded: u.corrections for u in pq.parts}
     assert by_word["thuyn"] == ("thuyen",)
     assert by_word["tau"] == () and by_word["ket"] == ()
 
@@ -68,7 +68,7 @@ def test_corrections_are_the_same_in_every_process():
     """Equally frequent candidates are kept in a fixed order: the same query shows the same results
     whichever worker answers it (string hashing differs from one process to the next)."""
     lexicon = {c: 2 for c in ("tan", "tau", "tay", "tac", "tam", "tao", "tai", "tap", "tat")}
-    chosen = corrections(parse_query("tax"), lexicon).units[0].corrections
+    chosen = corrections(parse_query("tax"), lexicon).parts[0].corrections
     assert len(chosen) == 6
     assert chosen == tuple(sorted(lexicon)[:6])
 
@@ -79,23 +79,23 @@ def test_a_real_syllable_is_only_respelled_next_to_a_neighbour():
     next to a neighbour of the query in some entry."""
     lexicon = {"ma": 9, "tay": 40, "tui": 30}  # no entry has "túy" (nor "tuy")
     beside = lambda a, b: (a, b) == ("ma", "tay")  # noqa: E731
-    assert corrections(parse_query("ma túy"), lexicon, adjacent=beside).units[1].corrections == ()
-    assert corrections(parse_query("ma tuy"), lexicon, adjacent=lambda a, b: False).units[1].corrections == ()
-    assert corrections(parse_query("ma tuy"), lexicon, adjacent=beside).units[1].corrections == ("tay",)
+    assert corrections(parse_query("ma túy"), lexicon, adjacent=beside).parts[1].corrections == ()
+    assert corrections(parse_query("ma tuy"), lexicon, adjacent=lambda a, b: False).parts[1].corrections == ()
+    assert corrections(parse_query("ma tuy"), lexicon, adjacent=beside).parts[1].corrections == ("tay",)
     # Not a Vietnamese syllable as typed: a plain typo, corrected wherever it is.
     typo = corrections(parse_query("tau thuyn"), {"tau": 5, "thuyen": 3}, adjacent=lambda a, b: False)
-    assert typo.units[1].corrections == ("thuyen",)
+    assert typo.parts[1].corrections == ("thuyen",)
 
 
 def test_a_word_typed_with_its_marks_and_found_so_is_never_respelled():
     lexicon = {"co": 2, "coi": 48, "vua": 5}
     pq = corrections(parse_query("cờ vua"), lexicon, adjacent=lambda a, b: True, known_exact={"cờ", "vua"})
-    assert pq.units[0].corrections == ()
+    assert pq.parts[0].corrections == ()
 
 
 def test_a_known_word_is_only_respelled_into_a_much_more_frequent_one():
     def fixed(lexicon):
-        return corrections(parse_query("cay cao"), lexicon, adjacent=lambda a, b: True).units[1].corrections
+        return corrections(parse_query("cay cao"), lexicon, adjacent=lambda a, b: True).parts[1].corrections
 
     assert fixed({"cay": 2, "cao": 17, "co": 48}) == ()
     assert fixed({"cay": 2, "cao": 3, "co": 48}) == ("co",)
