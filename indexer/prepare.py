@@ -5,14 +5,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import multiprocessing
-import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any
+
+from .workers import parallel_map, shared_pool
 
 __all__ = ["ANALYZER_VERSION", "AnalysisCache", "prepare"]
 
@@ -21,8 +21,6 @@ ANALYZER_VERSION = "8"
 BATCH = 256
 # Document values set after analysis (see prepare's finish): not part of the cache key.
 VOLATILE = frozenset({"level", "adopted"})
-# Below this many documents to analyse, starting worker processes costs more than it saves.
-PARALLEL_FROM = 64
 
 Fields = dict[str, Any]
 
@@ -103,9 +101,7 @@ def prepare(
     document whose analysis raises is left out and passed to failed(doc, reason), if given.
     """
     one = partial(_analyse_one, analyse)
-    procs = procs or os.cpu_count() or 1
-    pool = None
-    try:
+    with shared_pool(procs):
         iterator = iter(docs)
         while batch := list(islice(iterator, BATCH)):
             keys = [AnalysisCache.key(d) for d in batch] if cache else []
@@ -113,11 +109,8 @@ def prepare(
                 seen.update(keys)
             known = cache.get_many(keys) if cache else {}
             missing = [i for i in range(len(batch)) if not cache or keys[i] not in known]
-            if len(missing) >= PARALLEL_FROM and procs > 1 and pool is None:
-                # fork: workers inherit the loaded modules; each loads underthesea once.
-                pool = multiprocessing.get_context("fork").Pool(procs)
-            todo = [batch[i] for i in missing]
-            done = pool.map(one, todo, chunksize=8) if pool and len(todo) > 1 else [one(d) for d in todo]
+            # Across cores, in the pool a reindex shares (each worker loads underthesea once).
+            done = parallel_map(one, [batch[i] for i in missing], chunksize=8)
             good = ((keys[i], f) for i, f in zip(missing, done, strict=True) if not isinstance(f, _Failed))
             fresh = dict(good) if cache else {}
             if cache and fresh:
@@ -130,7 +123,3 @@ def prepare(
                         failed(batch[i], str(fields))
                     continue
                 yield finish(batch[i], fields) if finish else fields
-    finally:
-        if pool is not None:
-            pool.close()
-            pool.join()

@@ -6,8 +6,6 @@ import hashlib
 import itertools
 import json
 import logging
-import multiprocessing
-import os
 import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -17,7 +15,7 @@ from pathlib import Path
 
 from indexer import SCHEMA_VERSION, Document, IndexBusy, SearchIndex
 from indexer.locks import file_lock
-from indexer.prepare import PARALLEL_FROM  # the same break-even for reading files as for analysing them
+from indexer.workers import parallel_map, shared_pool
 
 from .entries import Entry, InvalidEntry, Problem, load_fields, parse_entry, scan
 from .render import RenderRefused, plain_text, render_bounded
@@ -149,16 +147,8 @@ def _load_outcome(job: tuple[bytes, str, tuple[str, ...]]) -> tuple[Entry, str, 
 
 
 def _load_many(jobs: list[tuple[bytes, str, tuple[str, ...]]]) -> list[tuple[Entry, str, str] | list[Problem]]:
-    """Load entries, across cores when there are many."""
-    procs = os.cpu_count() or 1
-    if len(jobs) < PARALLEL_FROM or procs < 2:
-        return [_load_outcome(job) for job in jobs]
-    pool = multiprocessing.get_context("fork").Pool(procs)
-    try:
-        return pool.map(_load_outcome, jobs, chunksize=16)
-    finally:  # let the workers finish and exit (terminate() may leave one stuck on a signal handler)
-        pool.close()
-        pool.join()
+    """Load entries, across cores when there are many (in the pool the reindex shares)."""
+    return parallel_map(_load_outcome, jobs, chunksize=16)
 
 
 def check_content(content_dir: Path) -> CheckReport:
@@ -223,7 +213,7 @@ def reindex(content_dir: Path, data_dir: Path, full: bool = False, progress: Pro
     """
     started = time.perf_counter()
     clean_temp_files(content_dir, data_dir)
-    with run_lock(data_dir):
+    with run_lock(data_dir), shared_pool():  # one pool of worker processes for reading and analysing
         report = _reindex_passes(content_dir, data_dir, full, progress)
     report.seconds = time.perf_counter() - started
     _remember_run(open_db(data_dir), report)

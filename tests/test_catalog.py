@@ -129,7 +129,8 @@ def test_a_file_that_breaks_yaml_keys_or_markdown_is_skipped_not_fatal(content_d
     assert (report.added, report.skipped) == (4, 2)
     messages = [str(p) for p in report.problems]
     assert "models/khoa-so.md:6: khóa '2022' phải là chữ (tên trường như title, summary…)" in messages
-    assert any(m.startswith("models/long-nhau.md:1: không hiển thị được nội dung Markdown") for m in messages)
+    # Markdown gives up on the nesting (or, on a slow or busy machine, runs out of its time first).
+    assert any(m.startswith("models/long-nhau.md:1: ") and "nội dung markdown" in m.lower() for m in messages)
     assert "long-nhau.md" in str(check_content(content_dir).errors)
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from indexer import Document
-from indexer import prepare as pr
+from indexer import Document, workers
 from indexer.prepare import AnalysisCache, prepare
 from indexer.schema import fields_of as _fields_of
 
@@ -17,7 +17,7 @@ def docs(n: int) -> list[Document]:
 
 def test_cached_and_parallel_analysis_equal_the_plain_one(tmp_path: Path, monkeypatch):
     plain = [_fields_of(d) for d in docs(12)]
-    monkeypatch.setattr(pr, "PARALLEL_FROM", 4)
+    monkeypatch.setattr(workers, "PARALLEL_FROM", 4)
     cache = AnalysisCache(tmp_path / "cache.sqlite3")
     assert list(prepare(docs(12), _fields_of, cache, procs=2)) == plain  # analysed in two processes
     calls = []
@@ -35,3 +35,17 @@ def test_a_changed_document_is_analysed_again_and_stale_analyses_pruned(tmp_path
     assert fields[2]["title_f"] == "tieu de moi"
     cache.retain(seen)
     assert cache.db.execute("SELECT count(*) FROM analysis").fetchone()[0] == 3
+
+
+def _pid(_item: object) -> int:
+    """Return the process that handled an item."""
+    return os.getpid()
+
+
+def test_reading_and_analysing_share_one_pool_of_worker_processes():
+    with workers.shared_pool(2):
+        reading = set(workers.parallel_map(_pid, range(200)))
+        analysing = set(workers.parallel_map(_pid, range(200)))
+    assert os.getpid() not in reading  # many items: done in worker processes
+    assert analysing <= reading  # by the same processes, not a second pool
+    assert set(workers.parallel_map(_pid, range(3))) == {os.getpid()}  # a few: done here
