@@ -58,7 +58,7 @@ def test_a_reindex_killed_at_any_point_leaves_the_old_index_serving_and_the_next
     report = reindex(content_dir, data_dir, full=True)
     assert report.problems == []
     assert SearchIndex(index_dir(data_dir)).search("xqzmoi").total == 120
-    assert len(list(index_dir(data_dir).glob("gen-*"))) <= 2  # half-built generations are cleared
+    assert len(list(index_dir(data_dir).glob("gen-*"))) <= 2  # half-built builds are cleared
 
 
 def test_a_save_killed_mid_write_leaves_the_old_or_the_new_file_never_a_torn_one(tmp_path):

@@ -334,7 +334,7 @@ def test_a_build_where_most_documents_fail_keeps_the_old_index_serving(index):
     broken = [doc(f"hong-{i}", "Hỏng", "Tủ thuốc.", fields=None) for i in range(5)]
     with pytest.raises(AnalysisFailed):
         index.build([*broken, DOCS[0]])
-    assert index.search("tủ thuốc").total == 1  # the previous generation, whole
+    assert index.search("tủ thuốc").total == 1  # the previous build, whole
     with pytest.raises(AnalysisFailed):
         index.update(broken[:2])
     assert {h.slug for h in index.search("").hits} == {"tu-thuoc", "duong", "duong-cam", "an-ninh"}
