@@ -16,9 +16,9 @@ from ..editing import STATUS_LABELS, open_proposals
 from ..entries import scan_entries
 from ..jobs import get_job, last_job, running_job, start_reindex
 from ..store import get_meta
-from . import get_db, get_index
 from .auth import actor, client_address, role_required
 from .forms import NewUserForm, PasswordForm, RoleForm, SimpleForm
+from .resources import get_db, get_index
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

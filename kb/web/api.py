@@ -7,9 +7,9 @@ from flask import Blueprint, abort, current_app, request, url_for
 from indexer import IndexMissing
 
 from ..store import get_entry, log_search, published_only
-from . import get_db, get_index
 from .params import SearchParams
 from .public import run_search
+from .resources import get_db, get_index
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

@@ -17,9 +17,10 @@ from wtforms.validators import DataRequired, Length
 
 from ..accounts import User, audit, authenticate, end_session, load_secret_key, session_user, start_session
 from ..store import StoreBusy, prune_logs, write_transaction
-from . import BUSY, get_db
+from .forms import SimpleForm
+from .resources import BUSY, get_db
 
-__all__ = ["actor", "bp", "client_address", "init_auth", "role_required"]
+__all__ = ["actor", "bp", "client_address", "init_app", "role_required"]
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -162,8 +163,14 @@ def _csrf_failed(exc: CSRFError):
     return render_template("error.html", code=400, message=message), 400
 
 
-def init_auth(app: Flask) -> None:
-    """Set the signing key and cookie policy, then sessions, CSRF and the sign-in pages."""
+def _signout_form() -> dict:
+    """Give every template the sign-out form (its CSRF token) for the header."""
+    # Only for people signed in: a token would give every reader a session cookie.
+    return {"signout_form": SimpleForm() if current_user.is_authenticated else None}
+
+
+def init_app(app: Flask) -> None:
+    """Set the signing key and cookie policy, then sessions, CSRF, the sign-in pages and the sign-out form."""
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or load_secret_key(app.config["KB_DATA_DIR"])
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
@@ -183,6 +190,7 @@ def init_auth(app: Flask) -> None:
     csrf.init_app(app)
     app.register_blueprint(bp)
     app.register_error_handler(CSRFError, _csrf_failed)
+    app.context_processor(_signout_form)
 
 
 @login_manager.user_loader

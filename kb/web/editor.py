@@ -46,9 +46,9 @@ from ..editing import (
 from ..entries import STATUSES, InvalidEntry, load_fields, parse_entry
 from ..render import RenderRefused, render_bounded
 from ..store import StoreBusy, get_entry
-from . import get_db
 from .auth import actor, client_address, role_required
 from .forms import EntryForm, SimpleForm
+from .resources import get_db, get_vocabulary
 
 bp = Blueprint("editor", __name__)
 
@@ -66,7 +66,7 @@ def _form(**kwargs) -> EntryForm:
 
 def _places() -> list[tuple[str, str]]:
     """Return (name, hint) of every province name the vocabulary knows, today's names first."""
-    vocab = current_app.extensions["kb_vocabulary"]
+    vocab = get_vocabulary()
     today = sorted(set(vocab.regions.values()))
     former = sorted(n for n, now in vocab.regions.items() if n != now)
     return [(n, "") for n in today] + [(n, f"nay thuộc {vocab.regions[n]}") for n in former]
@@ -74,7 +74,7 @@ def _places() -> list[tuple[str, str]]:
 
 def _preview_entry(draft: Draft) -> dict:
     """Return what the entry page shows for a draft, rendered the same way (within the limits)."""
-    vocab = current_app.extensions["kb_vocabulary"]
+    vocab = get_vocabulary()
     try:
         body_html, refused = render_bounded(draft.body), ""
     except RenderRefused as exc:

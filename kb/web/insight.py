@@ -13,8 +13,8 @@ from markupsafe import Markup
 from ..replications import evidence_level, ledger_stats
 from ..stats import all_tables
 from ..store import decode_row, now_iso
-from . import get_db
 from .auth import role_required
+from .resources import get_db, get_vocabulary
 
 bp = Blueprint("insight", __name__)
 
@@ -26,7 +26,7 @@ _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010fff
 
 
 def _tables():
-    return all_tables(get_db(), current_app.extensions["kb_vocabulary"])
+    return all_tables(get_db(), get_vocabulary())
 
 
 def chart(table, width: int = 640, bar: int = 26, gap: int = 8, label_width: int = 230) -> dict:
@@ -142,7 +142,7 @@ def export():
                 **{k: row[k] for k in ("slug", "title", "summary", "unit", "province", "fields", "tags", "year",
                                        "source", "contact", "body_html", "body_text", "updated_at", "published_at")},
                 "url": url_for("public.entry", slug=row["slug"], _external=True),
-                "region": current_app.extensions["kb_vocabulary"].region(row["province"]),
+                "region": get_vocabulary().region(row["province"]),
                 "evidence_level": evidence_level(units, completed),
                 "units_adopted": units,
                 "replications": records.get(row["slug"], []),

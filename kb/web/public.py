@@ -16,9 +16,9 @@ from ..editing import STATUS_LABELS, file_state, open_proposals, transitions
 from ..entries import STATUSES
 from ..replications import adopted_by_same_units, evidence_level, ledger_stats, list_replications
 from ..store import get_entry, log_search, newest_entries, published_only
-from . import get_db, get_index
 from .forms import SimpleForm
 from .params import FACET_LABELS, SearchParams
+from .resources import get_db, get_index, get_vocabulary
 
 bp = Blueprint("public", __name__)
 URL_SAFE = "!$'()*,/:;?@"  # what werkzeug's URL building leaves unescaped in a query string
@@ -173,7 +173,7 @@ def entry(slug: str):
         related = []
     live = published_only(get_db(), [h.slug for h in related])
     related = [h for h in related if h.slug in live]
-    region = current_app.extensions["kb_vocabulary"].region(row["province"])
+    region = get_vocabulary().region(row["province"])
     replications = list_replications(get_db(), slug)
     units, completed = ledger_stats(get_db(), slug).get(slug, (0, False))
     return render_template(
