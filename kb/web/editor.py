@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from wtforms import SelectChoice
 
 from ..accounts import audit
@@ -46,7 +47,7 @@ from ..editing import (
 from ..entries import STATUSES, InvalidEntry, load_fields, parse_entry
 from ..render import RenderRefused, render_bounded
 from ..store import StoreBusy, get_entry
-from .auth import actor, client_address, role_required
+from .auth import actor, client_address, csrf_failed, role_required
 from .forms import EntryForm, SimpleForm
 from .resources import get_db, get_vocabulary
 
@@ -456,7 +457,15 @@ def decide(slug: str, proposal_id: int, decision: str):
     return redirect(url_for("public.entry", slug=slug))
 
 
-def rescue_form():
+@bp.errorhandler(CSRFError)
+def csrf_failed_on_form(exc: CSRFError):
+    """Answer a stale form token: the edit form comes back with everything typed and a fresh token."""
+    if request.endpoint in ("editor.new", "editor.edit") and current_user.is_authenticated and current_user.is_editor:
+        return _rescue_form()
+    return csrf_failed(exc)
+
+
+def _rescue_form():
     """Show the edit form again with what was posted (its token had expired): nothing is lost."""
     slug = (request.view_args or {}).get("slug")
     status = "draft"
