@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, request, url_for
 
-from indexer import IndexMissing
-
-from ..store import get_entry, log_search, published_only
+from ..store import get_entry, log_search
 from .params import SearchParams
-from .public import run_search
 from .resources import get_db, get_index
+from .search import search_published, suggest_published
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -18,7 +16,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 def search():
     """Return one page of search results with facet counts as JSON."""
     params = SearchParams.from_args(request.args, current_app.config["KB_PER_PAGE"], 100)
-    results = run_search(params)
+    results = search_published(get_index(), get_db(), params, current_app.config["KB_RESULT_CACHE"])
     if results is None:
         return {"error": "Chưa có chỉ mục tìm kiếm; cần chạy 'flask --app app kb reindex'.", "status": 503}, 503
     log_search(current_app.config["KB_DATA_DIR"], params, results, current_app.config["KB_SEARCH_LOG_RETENTION_DAYS"])
@@ -81,12 +79,7 @@ def model(slug: str):
 def suggest():
     """Return up to 8 published titles whose words start like the query, for search as you type."""
     query = (request.args.get("q") or "").strip()[:200]
-    try:
-        found = get_index().suggest_titles(query, limit=8)
-    except IndexMissing:
-        found = []
-    live = published_only(get_db(), [slug for slug, _title in found])
-    found = [(slug, title) for slug, title in found if slug in live]
+    found = suggest_published(get_index(), get_db(), query, limit=8)
     return {
         "query": query,
         "suggestions": [

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, g, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import iter_multi_items
 
-from indexer import IndexMissing, SearchResults
+from indexer import SearchResults
 
 from ..catalog import heal_entry
 from ..editing import STATUS_LABELS, file_state, open_proposals, transitions
 from ..entries import STATUSES
 from ..replications import adopted_by_same_units, evidence_level, ledger_stats, list_replications
-from ..store import get_entry, log_search, newest_entries, published_only
+from ..store import get_entry, log_search, newest_entries
 from .forms import SimpleForm
 from .params import FACET_LABELS, SearchParams
 from .resources import get_db, get_index, get_vocabulary
+from .search import related_published, search_published
 
 bp = Blueprint("public", __name__)
 URL_SAFE = "!$'()*,/:;?@"  # what werkzeug's URL building leaves unescaped in a query string
@@ -27,26 +27,8 @@ SORT_LABELS = {"relevance": "Phù hợp nhất", "replicated": "Nhân rộng nhi
 
 
 def run_search(params: SearchParams) -> SearchResults | None:
-    """Search published entries; return None when no index has been built yet."""
-    try:
-        cache = current_app.config["KB_RESULT_CACHE"]
-        results = get_index().search(
-            params.q,
-            params.filters,
-            params.page,
-            params.per_page,
-            cache=cache,
-            sort=params.sort,
-            respell=not params.exact,
-        )
-    except IndexMissing:
-        return None
-    live = published_only(get_db(), [h.slug for h in results.hits] + [slug for slug, _title in results.near])
-    if len(live) < len(results.hits) + len(results.near):  # taken down while a reindex holds the index
-        results = replace(
-            results, hits=[h for h in results.hits if h.slug in live], near=[n for n in results.near if n[0] in live]
-        )
-    return results
+    """Search published entries with the app's index; None when no index has been built yet."""
+    return search_published(get_index(), get_db(), params, current_app.config["KB_RESULT_CACHE"])
 
 
 def search_url(args: dict[str, object]) -> str:
@@ -167,12 +149,7 @@ def entry(slug: str):
             "label": STATUS_LABELS.get(row["status"], row["status"]),
             "proposals": open_proposals(get_db(), slug),
         }
-    try:
-        related = get_index().related(slug)
-    except IndexMissing:
-        related = []
-    live = published_only(get_db(), [h.slug for h in related])
-    related = [h for h in related if h.slug in live]
+    related = related_published(get_index(), get_db(), slug)
     region = get_vocabulary().region(row["province"])
     replications = list_replications(get_db(), slug)
     units, completed = ledger_stats(get_db(), slug).get(slug, (0, False))
