@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import admin, api, auth, editor, errors, headers, insight, ledger, public, resources
+from . import admin, api, auth, editor, errors, headers, ledger, public, resources
 
 __all__ = ["init_app"]
 
@@ -14,6 +14,6 @@ def init_app(app: Flask) -> None:
     resources.init_app(app)
     headers.init_app(app)
     auth.init_app(app)
-    for blueprint in (public.bp, api.bp, editor.bp, admin.bp, ledger.bp, insight.bp):
+    for blueprint in (public.bp, api.bp, editor.bp, admin.bp, ledger.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)

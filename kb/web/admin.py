@@ -1,4 +1,4 @@
-"""Administration: the health of the index, background reindexing, accounts and the audit log."""
+"""Administration: the health of the index, background reindexing, accounts, the audit and search logs."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from ..accounts import set_role as change_role
 from ..editing import STATUS_LABELS, open_proposals
 from ..entries import scan_entries
 from ..jobs import get_job, last_job, running_job, start_reindex
+from ..stats import search_summary
 from ..store import get_meta
 from .auth import actor, client_address, role_required
 from .forms import NewUserForm, PasswordForm, RoleForm, SimpleForm
@@ -23,6 +24,7 @@ from .resources import get_db, get_index
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 AUDIT_PAGE = 100
+TOP_QUERIES = 30
 ACTION_LABELS = {
     "login": "Đăng nhập",
     "login_failed": "Đăng nhập thất bại",
@@ -194,3 +196,10 @@ def audit_log():
     return render_template(
         "admin/audit.html", rows=rows[:AUDIT_PAGE], page=page, more=len(rows) > AUDIT_PAGE, labels=ACTION_LABELS
     )
+
+
+@bp.get("/searches")
+@role_required("admin")
+def searches():
+    """The most frequent searches, and the most frequent ones that found nothing (models to write)."""
+    return render_template("admin/searches.html", **search_summary(get_db(), TOP_QUERIES))

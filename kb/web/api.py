@@ -1,15 +1,23 @@
-"""The JSON API: search and read entries."""
+"""The JSON API: search and read entries, and export every published one."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, request, url_for
+import json
 
-from ..store import get_entry, log_search
+from flask import Blueprint, Response, abort, current_app, request, url_for
+
+from ..export import published_export
+from ..store import get_entry, log_search, now_iso
 from .params import SearchParams
-from .resources import get_db, get_index
+from .resources import get_db, get_index, get_vocabulary
 from .search import search_published, suggest_published
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _entry_url(slug: str) -> str:
+    """Return the full address of an entry's page."""
+    return url_for("public.entry", slug=slug, _external=True)
 
 
 @bp.get("/search")
@@ -36,7 +44,7 @@ def search():
             {
                 "slug": h.slug,
                 "title": h.title,
-                "url": url_for("public.entry", slug=h.slug, _external=True),
+                "url": _entry_url(h.slug),
                 "summary": h.summary,
                 "snippet": h.snippet_html,
                 "unit": h.unit,
@@ -53,10 +61,7 @@ def search():
         ],
         "facets": {name: [{"value": v, "count": n} for v, n in values] for name, values in results.facets.items()},
         # Nothing found: the closest entries, offered as suggestions, not as results.
-        "closest": [
-            {"slug": slug, "title": title, "url": url_for("public.entry", slug=slug, _external=True)}
-            for slug, title in results.near
-        ],
+        "closest": [{"slug": slug, "title": title, "url": _entry_url(slug)} for slug, title in results.near],
     }
 
 
@@ -69,7 +74,7 @@ def model(slug: str):
     keys = ("slug", "title", "summary", "unit", "province", "fields", "tags", "year", "status", "source", "contact")
     return {
         **{k: row[k] for k in keys},
-        "url": url_for("public.entry", slug=slug, _external=True),
+        "url": _entry_url(slug),
         "body_html": row["body_html"],
         "updated_at": row["updated_at"],
     }
@@ -86,3 +91,15 @@ def suggest():
             {"slug": slug, "title": title, "url": url_for("public.entry", slug=slug)} for slug, title in found
         ],
     }
+
+
+@bp.get("/export")
+def export():
+    """Every published entry with its replications, as JSON."""
+    entries = published_export(get_db(), get_vocabulary(), _entry_url)
+    body = json.dumps({"generated_at": now_iso(), "count": len(entries), "entries": entries}, ensure_ascii=False)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": 'inline; filename="kho-mo-hinh-hay.json"'},
+    )
