@@ -10,8 +10,9 @@ from flask_login import current_user
 
 from indexer import IndexMissing
 
-from ..accounts import ROLE_LABELS, AccountError, audit, create_user, get_user, list_users, set_disabled, set_password
+from ..accounts import ROLE_LABELS, AccountError, create_user, get_user, list_users, set_disabled, set_password
 from ..accounts import set_role as change_role
+from ..audit import audit, audit_page
 from ..editing import STATUS_LABELS, open_proposals
 from ..entries import scan_entries
 from ..jobs import get_job, last_job, running_job, start_reindex
@@ -185,17 +186,12 @@ def user_action(user_id: int, action: str):
 @role_required("admin")
 def audit_log():
     """The audit log, newest first, a page at a time."""
-    db = get_db()
     try:
         page = max(1, min(int(request.args.get("page", 1)), 100_000))
     except ValueError:
         page = 1
-    rows = list(
-        db.query("SELECT * FROM audit ORDER BY id DESC LIMIT ? OFFSET ?", [AUDIT_PAGE + 1, (page - 1) * AUDIT_PAGE])
-    )
-    return render_template(
-        "admin/audit.html", rows=rows[:AUDIT_PAGE], page=page, more=len(rows) > AUDIT_PAGE, labels=ACTION_LABELS
-    )
+    rows, more = audit_page(get_db(), page, AUDIT_PAGE)
+    return render_template("admin/audit.html", rows=rows, page=page, more=more, labels=ACTION_LABELS)
 
 
 @bp.get("/searches")

@@ -15,7 +15,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from ..accounts import User, audit, authenticate, end_session, load_secret_key, session_user, start_session
+from ..accounts import User
+from ..audit import audit
+from ..sessions import end_session, load_secret_key, session_user, start_session
+from ..signin import authenticate
 from ..store import StoreBusy, prune_logs, write_transaction
 from .forms import SimpleForm
 from .resources import BUSY, get_db

@@ -21,7 +21,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from wtforms import SelectChoice
 
-from ..accounts import audit
+from ..audit import audit
 from ..catalog import heal_entry
 from ..editing import (
     STATUS_LABELS,
