@@ -13,7 +13,8 @@ from indexer import IndexMissing
 from ..accounts import ROLE_LABELS, AccountError, create_user, get_user, list_users, set_disabled, set_password
 from ..accounts import set_role as change_role
 from ..audit import audit, audit_page
-from ..editing import STATUS_LABELS, open_proposals
+from ..drafts import STATUS_LABELS
+from ..editing import open_proposals
 from ..entries import scan_entries
 from ..jobs import get_job, last_job, running_job, start_reindex
 from ..stats import search_summary

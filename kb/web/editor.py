@@ -23,13 +23,11 @@ from wtforms import SelectChoice
 
 from ..audit import audit
 from ..catalog import heal_entry
+from ..drafts import STATUS_LABELS, Draft, compose, read_draft, transitions, with_status_of
 from ..editing import (
-    STATUS_LABELS,
-    Draft,
     Note,
     Who,
     apply_proposal,
-    compose,
     decide_proposal,
     diff_lines,
     file_state,
@@ -38,11 +36,8 @@ from ..editing import (
     list_revisions,
     open_proposals,
     propose,
-    read_draft,
     save_entry,
     save_text,
-    transitions,
-    with_status_of,
 )
 from ..entries import STATUSES, InvalidEntry, load_fields, parse_entry
 from ..render import RenderRefused, render_bounded

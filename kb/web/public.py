@@ -11,7 +11,8 @@ from werkzeug.datastructures import iter_multi_items
 from indexer import SearchResults
 
 from ..catalog import heal_entry
-from ..editing import STATUS_LABELS, file_state, open_proposals, transitions
+from ..drafts import STATUS_LABELS, transitions
+from ..editing import file_state, open_proposals
 from ..entries import STATUSES
 from ..export import recently_published
 from ..replications import adopted_by_same_units, evidence_level, ledger_stats, list_replications
