@@ -1,5 +1,7 @@
 """Writing entries in the browser: the edit form, preview, workflow, history and restore."""
 
+# Size: every page of one audience, the editors (form, preview, status, history, proposals), in one blueprint.
+
 from __future__ import annotations
 
 from contextlib import suppress
