@@ -75,7 +75,7 @@ def on_starting(server):
     if os.environ.get("KB_PRELOAD_SEGMENTER", "1") != "0":  # "0": e.g. the benchmark's FTS5 server
         _load_segmenter(server)
     from kb import create_app
-    from kb.web import recover_at_start
+    from kb.web.resources import recover_at_start
 
     started = time.monotonic()
     recover_at_start(create_app())
@@ -97,7 +97,7 @@ def _load_segmenter(server):
 
 def post_worker_init(worker):
     """Warm each new worker (index reader, arrays, the most searched words) before it serves."""
-    from kb.web import warm_up
+    from kb.web.resources import warm_up
 
     started = time.monotonic()
     try:

@@ -1,42 +1,32 @@
-"""Accounts, roles, sign-in throttling and the audit log, kept in SQLite."""
+"""Accounts and roles, kept in SQLite: who may sign in, with which password, to do what."""
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import os
-import secrets
-import sqlite3
-import time
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 
 import sqlite_utils
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import generate_password_hash
 
-from .store import now_iso, write_audit, write_transaction
+from .store import now_iso
 
 __all__ = [
+    "NAME_MAX",
     "PASSWORD_MIN",
     "ROLES",
+    "ROLE_LABELS",
     "AccountError",
-    "SignIn",
     "User",
-    "audit",
-    "authenticate",
     "create_user",
-    "end_session",
     "end_sessions",
     "find_user",
     "get_user",
     "has_admin",
     "list_users",
-    "load_secret_key",
-    "session_user",
+    "name_key",
     "set_disabled",
     "set_password",
     "set_role",
-    "start_session",
+    "user_from_row",
 ]
 
 ROLES = ("member", "editor", "admin")
@@ -44,14 +34,6 @@ ROLE_LABELS = {"member": "Thành viên", "editor": "Biên tập viên", "admin":
 RANKS = {role: rank for rank, role in enumerate(ROLES)}  # each role may do what the ones before it may
 PASSWORD_MIN = 10
 NAME_MAX = 64
-# Failed sign-ins allowed in the window, per account name and per address, before a pause.
-FAILURES_PER_ACCOUNT = 5
-FAILURES_PER_ADDRESS = 20
-WINDOW_S = 15 * 60
-# A session's "last seen" time is written at most this often, not at every request.
-SEEN_EVERY_S = 60
-# Hashed once, checked when the account does not exist, so both answers take as long.
-_DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
 
 
 class AccountError(ValueError):
@@ -107,20 +89,13 @@ class User:
         return self.session
 
 
-@dataclass(frozen=True)
-class SignIn:
-    """What became of a sign-in attempt: the account, or the seconds to wait before trying again."""
-
-    user: User | None = None
-    wait: int = 0
-
-
-def _key(name: str) -> str:
+def name_key(name: str) -> str:
     """Return the form of a name used to compare accounts (case-insensitive)."""
     return " ".join(name.split()).casefold()
 
 
-def _user(row: dict) -> User:
+def user_from_row(row: dict) -> User:
+    """Return the account a row of the users table describes."""
     return User(
         row["id"], row["name"], row["role"], bool(row["disabled"]), row["created_at"], row.get("session_version") or 0
     )
@@ -156,7 +131,7 @@ def create_user(db: sqlite_utils.Database, name: str, password: str, role: str) 
     try:
         with db.conn:
             db["users"].insert(
-                {"name": name, "name_key": _key(name), "role": role, "disabled": 0,
+                {"name": name, "name_key": name_key(name), "role": role, "disabled": 0,
                  "password_hash": generate_password_hash(password), "created_at": now, "updated_at": now}
             )  # fmt: skip
     except sqlite_utils.utils.sqlite3.IntegrityError:
@@ -168,8 +143,8 @@ def create_user(db: sqlite_utils.Database, name: str, password: str, role: str) 
 
 def find_user(db: sqlite_utils.Database, name: str) -> User | None:
     """Return the account with this name (any case), or None."""
-    row = next(db["users"].rows_where("name_key = ?", [_key(name)], limit=1), None)
-    return _user(row) if row else None
+    row = next(db["users"].rows_where("name_key = ?", [name_key(name)], limit=1), None)
+    return user_from_row(row) if row else None
 
 
 def get_user(db: sqlite_utils.Database, user_id: int | str) -> User | None:
@@ -178,81 +153,7 @@ def get_user(db: sqlite_utils.Database, user_id: int | str) -> User | None:
         row = next(db["users"].rows_where("id = ?", [int(user_id)], limit=1), None)
     except (TypeError, ValueError):
         return None
-    return _user(row) if row else None
-
-
-def _digest(token: str) -> str:
-    """Return what the sessions table keeps of a token: its hash, so a copy of the database opens no session."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def start_session(db: sqlite_utils.Database, user: User, idle_s: float, lifetime_s: float, address: str = "") -> User:
-    """Open a session for a browser that just signed in, with its audit line; return the user carrying its token.
-
-    Both are written in one transaction (StoreBusy if the database stays locked): a sign-in
-    is recorded exactly when it happened.
-    """
-    token, now = secrets.token_urlsafe(32), time.time()
-    with write_transaction(db) as conn:
-        conn.execute(
-            "INSERT INTO sessions (id, user_id, version, created, seen) VALUES (?, ?, ?, ?, ?)",
-            [_digest(token), user.id, user.session_version, now, now],
-        )
-        conn.execute("DELETE FROM sessions WHERE seen < ? OR created < ?", [now - idle_s, now - lifetime_s])
-        write_audit(conn, user.name, "login", user.name, address=address)
-    return replace(user, session=token)
-
-
-def end_session(db: sqlite_utils.Database, token: str) -> None:
-    """Sign one browser out: its token no longer opens anything, whoever replays the cookie."""
-    with db.conn:
-        db.execute("DELETE FROM sessions WHERE id = ?", [_digest(token)])
-
-
-def session_user(
-    db: sqlite_utils.Database, token: str, idle_s: float, lifetime_s: float, now: float | None = None
-) -> User | None:
-    """Return the account a session token belongs to, or None if it was ended, expired or disabled since.
-
-    A session ends when the browser signs out, after idle_s without a request, lifetime_s after
-    signing in, and when the account's session version moves (new password, role or disabling).
-    """
-    now = time.time() if now is None else now
-    row = next(
-        db.query(
-            "SELECT s.version AS s_version, s.created AS s_created, s.seen AS s_seen, u.* "
-            "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?",
-            [_digest(str(token))],
-        ),
-        None,
-    )
-    if row is None:
-        return None
-    user = replace(_user(row), session=str(token))
-    alive = now - row["s_seen"] <= idle_s and now - row["s_created"] <= lifetime_s
-    if not alive or not user.is_active or row["s_version"] != user.session_version:
-        _best_effort(db, "DELETE FROM sessions WHERE id = ?", [_digest(user.session)])
-        return None
-    if now - row["s_seen"] >= SEEN_EVERY_S:
-        _best_effort(db, "UPDATE sessions SET seen = ? WHERE id = ?", [now, _digest(user.session)])
-    return user
-
-
-def _best_effort(db: sqlite_utils.Database, sql: str, params: list) -> None:
-    """Run a small write that may be skipped: while another process holds the write lock, give up at once.
-
-    Reading a page must not wait the connection's full busy timeout for bookkeeping: a "last
-    seen" time missed now is written at the next request.
-    """
-    (previous,) = db.execute("PRAGMA busy_timeout").fetchone()
-    try:
-        db.execute("PRAGMA busy_timeout = 100")
-        with db.conn:
-            db.execute(sql, params)
-    except sqlite3.OperationalError:
-        pass
-    finally:
-        db.execute(f"PRAGMA busy_timeout = {int(previous)}")
+    return user_from_row(row) if row else None
 
 
 def end_sessions(db: sqlite_utils.Database, user: User) -> None:
@@ -264,7 +165,7 @@ def end_sessions(db: sqlite_utils.Database, user: User) -> None:
 
 def list_users(db: sqlite_utils.Database) -> list[User]:
     """Return every account, by name."""
-    return [_user(r) for r in db["users"].rows_where(order_by="name_key")]
+    return [user_from_row(r) for r in db["users"].rows_where(order_by="name_key")]
 
 
 def has_admin(db: sqlite_utils.Database) -> bool:
@@ -307,103 +208,3 @@ def set_password(db: sqlite_utils.Database, user: User, password: str) -> None:
     check_password(password)
     db["users"].update(user.id, {"password_hash": generate_password_hash(password), "updated_at": now_iso()})
     end_sessions(db, user)
-
-
-def _wait(db: sqlite_utils.Database, key: str, address: str, now: float) -> tuple[int, str]:
-    """Return the seconds to wait before this name or address may try again, and which one is paused."""
-    waits = {}
-    limits = (("name_key", key, FAILURES_PER_ACCOUNT), ("address", address, FAILURES_PER_ADDRESS))
-    for column, value, limit in limits:
-        rows = db.execute(
-            f"SELECT at FROM login_attempts WHERE {column} = ? AND at > ? AND ok = 0 ORDER BY at DESC LIMIT ?",
-            [value, now - WINDOW_S, limit],
-        ).fetchall()
-        if len(rows) >= limit:
-            waits[column] = int(rows[-1][0] + WINDOW_S - now) + 1
-    if not waits:
-        return 0, ""
-    return max(waits.values()), "address" if "address" in waits else "name_key"
-
-
-def authenticate(db: sqlite_utils.Database, name: str, password: str, address: str) -> SignIn:
-    """Check a sign-in under the throttle and record it; the answer never says whether an account exists.
-
-    One BEGIN IMMEDIATE transaction counts the recent failures and records this attempt as one
-    before any password is compared, so parallel attempts (threads, or gunicorn's worker
-    processes) never compare more passwords than the limit. A paused attempt compares nothing
-    and adds to one audit row per account (or address) and window rather than a row of its own.
-    A wrong password, an unknown name and a disabled account all fail the same way.
-    """
-    key, now = _key(name), time.time()
-    with write_transaction(db):
-        wait, paused = _wait(db, key, address, now)
-        if wait:
-            if paused == "address":  # any name from there: one row for the address
-                _audit_repeat(db, "", "login_throttled_address", "", f"tên gần nhất: {name}", address, now)
-            else:
-                _audit_repeat(db, name, "login_throttled", key, "", address, now)
-            return SignIn(wait=wait)
-        attempt = db.execute(
-            "INSERT INTO login_attempts (name_key, address, at, ok) VALUES (?, ?, ?, 0)", [key, address, now]
-        ).lastrowid
-        db.execute("DELETE FROM login_attempts WHERE at < ?", [now - 24 * 3600])
-    row = next(db["users"].rows_where("name_key = ?", [key], limit=1), None)
-    good = check_password_hash(row["password_hash"] if row else _DUMMY_HASH, password)
-    if not (row and good and not row["disabled"]):
-        return SignIn()
-    with db.conn:  # a success clears the account's failures
-        db.execute("UPDATE login_attempts SET ok = 1 WHERE rowid = ?", [attempt])
-        db.execute("DELETE FROM login_attempts WHERE name_key = ? AND ok = 0", [key])
-    return SignIn(user=_user(row))
-
-
-def _iso(seconds: float) -> str:
-    """Return a Unix time as the audit log writes times (UTC, ISO 8601, to the second)."""
-    return dt.datetime.fromtimestamp(seconds, dt.UTC).replace(microsecond=0).isoformat()
-
-
-def _audit_repeat(
-    db: sqlite_utils.Database, actor: str, action: str, target: str, detail: str, address: str, now: float
-) -> None:
-    """Count an event in the audit row that started it within the window, or start one (in a transaction)."""
-    found = db.execute(
-        "SELECT id FROM audit WHERE at > ? AND action = ? AND target = ? AND address = ? ORDER BY id DESC LIMIT 1",
-        [_iso(now - WINDOW_S), action, target, address],
-    ).fetchone()
-    if found:
-        db.execute(
-            "UPDATE audit SET repeats = repeats + 1, last_at = ?, detail = ? WHERE id = ?",
-            [_iso(now), detail, found[0]],
-        )
-    else:
-        db.execute(
-            "INSERT INTO audit (at, actor, action, target, detail, address, repeats, last_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
-            [_iso(now), actor, action, target, detail, address, _iso(now)],
-        )
-
-
-def audit(
-    db: sqlite_utils.Database, actor: str | None, action: str, target: str = "", detail: str = "", address: str = ""
-) -> None:
-    """Append one line to the audit log (StoreBusy if the database stays locked)."""
-    with write_transaction(db) as conn:
-        write_audit(conn, actor, action, target, detail, address)
-
-
-def load_secret_key(data_dir: Path) -> str:
-    """Return the session signing key kept in the data dir, creating it once (mode 600)."""
-    path = data_dir / "secret_key"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        tmp = data_dir / f".secret_key.{secrets.token_hex(4)}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-        try:
-            os.link(tmp, path)  # fails if another process made it first: theirs wins
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    return path.read_text().strip()

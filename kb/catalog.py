@@ -1,5 +1,8 @@
 """Keep the search index and the database in step with the entry files."""
 
+# Size: a full reindex, indexing a few saved files, healing one entry and recovering after a crash
+# share the loading, locking and queueing helpers below; apart, those would all become public.
+
 from __future__ import annotations
 
 import hashlib

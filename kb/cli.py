@@ -13,7 +13,8 @@ from flask.cli import AppGroup
 
 from indexer import IndexBusy
 
-from .accounts import ROLES, AccountError, audit, create_user, has_admin
+from .accounts import ROLES, AccountError, create_user, has_admin
+from .audit import audit
 from .backup import MAX_MEMBERS, MAX_UNPACKED_BYTES, BackupError, make_backup, restore_backup
 from .catalog import check_content, reindex
 from .entries import InvalidEntry

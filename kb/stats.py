@@ -1,4 +1,4 @@
-"""Figures for the statistics page: published entries by field, province and year; replications."""
+"""Figures the site shows about itself: published entries by field, province and year, replications, searches."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sqlite_utils
 from .replications import ledger_stats
 from .vocabulary import Vocabulary
 
-__all__ = ["Table", "all_tables"]
+__all__ = ["Table", "all_tables", "search_summary"]
 
 
 @dataclass(frozen=True)
@@ -90,3 +90,25 @@ def all_tables(db: sqlite_utils.Database, vocab: Vocabulary) -> list[Table]:
             most_replicated(db, rows),
         ),
     ]
+
+
+def search_summary(db: sqlite_utils.Database, limit: int) -> dict:
+    """Return the most frequent searches, those that never found anything, those found once corrected, and the total."""
+    query = (
+        "SELECT query, count(*) AS n, max(at) AS last, max(results) AS best FROM search_log "
+        "WHERE query != '' GROUP BY query {having} ORDER BY n DESC, last DESC LIMIT ?"
+    )
+    return {
+        "frequent": list(db.query(query.format(having=""), [limit])),
+        # Never found anything: what people need that nobody has written yet.
+        "missing": list(db.query(query.format(having="HAVING max(results) = 0"), [limit])),
+        # Found only once a typo was corrected: worth a synonym, or a word in the entry itself.
+        "corrected": list(
+            db.query(
+                "SELECT query, corrected, count(*) AS n, max(at) AS last FROM search_log WHERE corrected IS NOT NULL"
+                " AND corrected != '' GROUP BY query, corrected ORDER BY n DESC, last DESC LIMIT ?",
+                [limit],
+            )
+        ),
+        "total": db["search_log"].count,
+    }

@@ -121,7 +121,7 @@ def test_a_partial_match_says_which_words_it_lacks(client):
 
 def test_a_fresh_server_process_warms_up_with_the_most_searched_words(app, client, content_dir, data_dir, tmp_path):
     from kb import create_app
-    from kb.web import warm_up
+    from kb.web.resources import warm_up
 
     for query in ("tu thuoc", "tu thuoc", "tàu thuyền", "biển"):
         client.get("/api/search", query_string={"q": query})
@@ -138,7 +138,7 @@ def test_a_fresh_server_process_warms_up_with_the_most_searched_words(app, clien
 
 def test_warming_up_stops_when_its_time_is_spent_and_keeps_the_heartbeat(app, client, content_dir, data_dir):
     from kb import create_app
-    from kb.web import warm_up
+    from kb.web.resources import warm_up
 
     for query in ("tu thuoc", "tàu thuyền", "biển"):
         client.get("/api/search", query_string={"q": query})

@@ -13,15 +13,8 @@ import sqlite_utils
 from helpers import PASSWORD, login, token
 
 from kb import create_app
-from kb.accounts import (
-    FAILURES_PER_ACCOUNT,
-    FAILURES_PER_ADDRESS,
-    AccountError,
-    create_user,
-    find_user,
-    has_admin,
-    set_disabled,
-)
+from kb.accounts import AccountError, create_user, find_user, has_admin, set_disabled
+from kb.signin import FAILURES_PER_ACCOUNT, FAILURES_PER_ADDRESS
 from kb.store import open_db
 
 

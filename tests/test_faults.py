@@ -155,7 +155,8 @@ def test_concurrent_saves_of_one_entry_give_one_save_and_one_conflict(site, cont
 SAVER = """
 import hashlib, sys
 from pathlib import Path
-from kb.editing import read_draft, save_text
+from kb.drafts import read_draft
+from kb.editing import save_text
 
 content, data = Path(sys.argv[1]), Path(sys.argv[2])
 path = content / "models" / "thap-sang-vung-bien.md"

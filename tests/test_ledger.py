@@ -16,7 +16,7 @@ from helpers import login, site_with_accounts, token, write_entry
 from kb.catalog import reindex
 from kb.replications import MODEL, NEW, SPREAD, evidence_level
 from kb.store import open_db
-from kb.web.insight import xml_safe
+from kb.web.formats import xml_safe
 
 ROOT = Path(__file__).resolve().parent.parent
 ATOM = "{http://www.w3.org/2005/Atom}"

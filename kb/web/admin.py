@@ -1,4 +1,4 @@
-"""Administration: the health of the index, background reindexing, accounts and the audit log."""
+"""Administration: the health of the index, background reindexing, accounts, the audit and search logs."""
 
 from __future__ import annotations
 
@@ -10,19 +10,23 @@ from flask_login import current_user
 
 from indexer import IndexMissing
 
-from ..accounts import ROLE_LABELS, AccountError, audit, create_user, get_user, list_users, set_disabled, set_password
+from ..accounts import ROLE_LABELS, AccountError, create_user, get_user, list_users, set_disabled, set_password
 from ..accounts import set_role as change_role
-from ..editing import STATUS_LABELS, open_proposals
+from ..audit import audit, audit_page
+from ..drafts import STATUS_LABELS
+from ..editing import open_proposals
 from ..entries import scan_entries
 from ..jobs import get_job, last_job, running_job, start_reindex
+from ..stats import search_summary
 from ..store import get_meta
-from . import get_db, get_index
 from .auth import actor, client_address, role_required
 from .forms import NewUserForm, PasswordForm, RoleForm, SimpleForm
+from .resources import get_db, get_index
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 AUDIT_PAGE = 100
+TOP_QUERIES = 30
 ACTION_LABELS = {
     "login": "Đăng nhập",
     "login_failed": "Đăng nhập thất bại",
@@ -183,14 +187,16 @@ def user_action(user_id: int, action: str):
 @role_required("admin")
 def audit_log():
     """The audit log, newest first, a page at a time."""
-    db = get_db()
     try:
         page = max(1, min(int(request.args.get("page", 1)), 100_000))
     except ValueError:
         page = 1
-    rows = list(
-        db.query("SELECT * FROM audit ORDER BY id DESC LIMIT ? OFFSET ?", [AUDIT_PAGE + 1, (page - 1) * AUDIT_PAGE])
-    )
-    return render_template(
-        "admin/audit.html", rows=rows[:AUDIT_PAGE], page=page, more=len(rows) > AUDIT_PAGE, labels=ACTION_LABELS
-    )
+    rows, more = audit_page(get_db(), page, AUDIT_PAGE)
+    return render_template("admin/audit.html", rows=rows, page=page, more=more, labels=ACTION_LABELS)
+
+
+@bp.get("/searches")
+@role_required("admin")
+def searches():
+    """The most frequent searches, and the most frequent ones that found nothing (models to write)."""
+    return render_template("admin/searches.html", **search_summary(get_db(), TOP_QUERIES))

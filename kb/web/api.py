@@ -1,24 +1,30 @@
-"""The JSON API: search and read entries."""
+"""The JSON API: search and read entries, and export every published one."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, request, url_for
+import json
 
-from indexer import IndexMissing
+from flask import Blueprint, Response, abort, current_app, request, url_for
 
-from ..store import get_entry, log_search, published_only
-from . import get_db, get_index
+from ..export import published_export
+from ..store import get_entry, log_search, now_iso
 from .params import SearchParams
-from .public import run_search
+from .resources import get_db, get_index, get_vocabulary
+from .search import search_published, suggest_published
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _entry_url(slug: str) -> str:
+    """Return the full address of an entry's page."""
+    return url_for("public.entry", slug=slug, _external=True)
 
 
 @bp.get("/search")
 def search():
     """Return one page of search results with facet counts as JSON."""
     params = SearchParams.from_args(request.args, current_app.config["KB_PER_PAGE"], 100)
-    results = run_search(params)
+    results = search_published(get_index(), get_db(), params, current_app.config["KB_RESULT_CACHE"])
     if results is None:
         return {"error": "Chưa có chỉ mục tìm kiếm; cần chạy 'flask --app app kb reindex'.", "status": 503}, 503
     log_search(current_app.config["KB_DATA_DIR"], params, results, current_app.config["KB_SEARCH_LOG_RETENTION_DAYS"])
@@ -38,7 +44,7 @@ def search():
             {
                 "slug": h.slug,
                 "title": h.title,
-                "url": url_for("public.entry", slug=h.slug, _external=True),
+                "url": _entry_url(h.slug),
                 "summary": h.summary,
                 "snippet": h.snippet_html,
                 "unit": h.unit,
@@ -55,10 +61,7 @@ def search():
         ],
         "facets": {name: [{"value": v, "count": n} for v, n in values] for name, values in results.facets.items()},
         # Nothing found: the closest entries, offered as suggestions, not as results.
-        "closest": [
-            {"slug": slug, "title": title, "url": url_for("public.entry", slug=slug, _external=True)}
-            for slug, title in results.near
-        ],
+        "closest": [{"slug": slug, "title": title, "url": _entry_url(slug)} for slug, title in results.near],
     }
 
 
@@ -71,7 +74,7 @@ def model(slug: str):
     keys = ("slug", "title", "summary", "unit", "province", "fields", "tags", "year", "status", "source", "contact")
     return {
         **{k: row[k] for k in keys},
-        "url": url_for("public.entry", slug=slug, _external=True),
+        "url": _entry_url(slug),
         "body_html": row["body_html"],
         "updated_at": row["updated_at"],
     }
@@ -81,15 +84,22 @@ def model(slug: str):
 def suggest():
     """Return up to 8 published titles whose words start like the query, for search as you type."""
     query = (request.args.get("q") or "").strip()[:200]
-    try:
-        found = get_index().suggest_titles(query, limit=8)
-    except IndexMissing:
-        found = []
-    live = published_only(get_db(), [slug for slug, _title in found])
-    found = [(slug, title) for slug, title in found if slug in live]
+    found = suggest_published(get_index(), get_db(), query, limit=8)
     return {
         "query": query,
         "suggestions": [
             {"slug": slug, "title": title, "url": url_for("public.entry", slug=slug)} for slug, title in found
         ],
     }
+
+
+@bp.get("/export")
+def export():
+    """Every published entry with its replications, as JSON."""
+    entries = published_export(get_db(), get_vocabulary(), _entry_url)
+    body = json.dumps({"generated_at": now_iso(), "count": len(entries), "entries": entries}, ensure_ascii=False)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": 'inline; filename="kho-mo-hinh-hay.json"'},
+    )

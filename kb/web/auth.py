@@ -15,11 +15,15 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from ..accounts import User, audit, authenticate, end_session, load_secret_key, session_user, start_session
+from ..accounts import User
+from ..audit import audit
+from ..sessions import end_session, load_secret_key, session_user, start_session
+from ..signin import authenticate
 from ..store import StoreBusy, prune_logs, write_transaction
-from . import BUSY, get_db
+from .forms import SimpleForm
+from .resources import BUSY, get_db
 
-__all__ = ["actor", "bp", "client_address", "init_auth", "role_required"]
+__all__ = ["actor", "bp", "client_address", "csrf_failed", "init_app", "role_required"]
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -146,15 +150,11 @@ def _refuse_oversized() -> None:
         abort(413)
 
 
-def _csrf_failed(exc: CSRFError):
+def csrf_failed(_exc: CSRFError | None = None):
     """Explain a missing or stale form token in Vietnamese; nothing was changed.
 
-    On the edit form, the form comes back with everything typed and a fresh token.
+    The editor's blueprint answers its own edit forms instead (see editor.csrf_failed_on_form).
     """
-    if request.endpoint in ("editor.new", "editor.edit") and current_user.is_authenticated and current_user.is_editor:
-        from .editor import rescue_form
-
-        return rescue_form()
     message = (
         "Biểu mẫu đã hết hạn hoặc không hợp lệ (thiếu mã bảo vệ CSRF). Không có gì bị thay đổi. "
         "Hãy quay lại, tải lại trang và gửi lại."
@@ -162,8 +162,14 @@ def _csrf_failed(exc: CSRFError):
     return render_template("error.html", code=400, message=message), 400
 
 
-def init_auth(app: Flask) -> None:
-    """Set the signing key and cookie policy, then sessions, CSRF and the sign-in pages."""
+def _signout_form() -> dict:
+    """Give every template the sign-out form (its CSRF token) for the header."""
+    # Only for people signed in: a token would give every reader a session cookie.
+    return {"signout_form": SimpleForm() if current_user.is_authenticated else None}
+
+
+def init_app(app: Flask) -> None:
+    """Set the signing key and cookie policy, then sessions, CSRF, the sign-in pages and the sign-out form."""
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or load_secret_key(app.config["KB_DATA_DIR"])
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
@@ -182,7 +188,8 @@ def init_auth(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     app.register_blueprint(bp)
-    app.register_error_handler(CSRFError, _csrf_failed)
+    app.register_error_handler(CSRFError, csrf_failed)
+    app.context_processor(_signout_form)
 
 
 @login_manager.user_loader

@@ -1,5 +1,7 @@
 """Writing entries in the browser: the edit form, preview, workflow, history and restore."""
 
+# Size: every page of one audience, the editors (form, preview, status, history, proposals), in one blueprint.
+
 from __future__ import annotations
 
 from contextlib import suppress
@@ -18,17 +20,16 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from wtforms import SelectChoice
 
-from ..accounts import audit
+from ..audit import audit
 from ..catalog import heal_entry
+from ..drafts import STATUS_LABELS, Draft, compose, read_draft, transitions, with_status_of
 from ..editing import (
-    STATUS_LABELS,
-    Draft,
     Note,
     Who,
     apply_proposal,
-    compose,
     decide_proposal,
     diff_lines,
     file_state,
@@ -37,18 +38,15 @@ from ..editing import (
     list_revisions,
     open_proposals,
     propose,
-    read_draft,
     save_entry,
     save_text,
-    transitions,
-    with_status_of,
 )
 from ..entries import STATUSES, InvalidEntry, load_fields, parse_entry
 from ..render import RenderRefused, render_bounded
 from ..store import StoreBusy, get_entry
-from . import get_db
-from .auth import actor, client_address, role_required
+from .auth import actor, client_address, csrf_failed, role_required
 from .forms import EntryForm, SimpleForm
+from .resources import get_db, get_vocabulary
 
 bp = Blueprint("editor", __name__)
 
@@ -66,7 +64,7 @@ def _form(**kwargs) -> EntryForm:
 
 def _places() -> list[tuple[str, str]]:
     """Return (name, hint) of every province name the vocabulary knows, today's names first."""
-    vocab = current_app.extensions["kb_vocabulary"]
+    vocab = get_vocabulary()
     today = sorted(set(vocab.regions.values()))
     former = sorted(n for n, now in vocab.regions.items() if n != now)
     return [(n, "") for n in today] + [(n, f"nay thuộc {vocab.regions[n]}") for n in former]
@@ -74,7 +72,7 @@ def _places() -> list[tuple[str, str]]:
 
 def _preview_entry(draft: Draft) -> dict:
     """Return what the entry page shows for a draft, rendered the same way (within the limits)."""
-    vocab = current_app.extensions["kb_vocabulary"]
+    vocab = get_vocabulary()
     try:
         body_html, refused = render_bounded(draft.body), ""
     except RenderRefused as exc:
@@ -456,7 +454,15 @@ def decide(slug: str, proposal_id: int, decision: str):
     return redirect(url_for("public.entry", slug=slug))
 
 
-def rescue_form():
+@bp.errorhandler(CSRFError)
+def csrf_failed_on_form(exc: CSRFError):
+    """Answer a stale form token: the edit form comes back with everything typed and a fresh token."""
+    if request.endpoint in ("editor.new", "editor.edit") and current_user.is_authenticated and current_user.is_editor:
+        return _rescue_form()
+    return csrf_failed(exc)
+
+
+def _rescue_form():
     """Show the edit form again with what was posted (its token had expired): nothing is lost."""
     slug = (request.view_args or {}).get("slug")
     status = "draft"

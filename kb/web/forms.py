@@ -18,7 +18,7 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Length, Optional, ValidationError
 
 from ..accounts import NAME_MAX, PASSWORD_MIN, ROLE_LABELS
-from ..editing import Draft
+from ..drafts import Draft
 from ..entries import SUMMARY_MAX, title_problem
 from ..replications import STATUSES, Replication
 

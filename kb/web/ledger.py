@@ -17,9 +17,9 @@ from ..replications import (
     update_replication,
 )
 from ..store import StoreBusy, get_entry
-from . import get_db
 from .auth import actor, client_address, role_required
 from .forms import ReplicationForm, SimpleForm
+from .resources import get_db, get_vocabulary
 
 bp = Blueprint("ledger", __name__)
 
@@ -64,7 +64,7 @@ def _page(form, row, record=None, problems=None, code=200):
         field = getattr(form, name)
         if message not in field.errors:
             field.errors = [*field.errors, message]
-    places = sorted(set(current_app.extensions["kb_vocabulary"].regions.values()))
+    places = sorted(set(get_vocabulary().regions.values()))
     return render_template(
         "replication.html", form=form, entry=row, record=record, problems=problems or {}, places=places
     ), code

@@ -1,52 +1,39 @@
-"""Public pages: the home page, search and reading an entry."""
+"""Public pages: the home page, search, reading an entry, the statistics and the Atom feed."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, current_app, g, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import iter_multi_items
 
-from indexer import IndexMissing, SearchResults
+from indexer import SearchResults
 
 from ..catalog import heal_entry
-from ..editing import STATUS_LABELS, file_state, open_proposals, transitions
+from ..drafts import STATUS_LABELS, transitions
+from ..editing import file_state, open_proposals
 from ..entries import STATUSES
+from ..export import recently_published
 from ..replications import adopted_by_same_units, evidence_level, ledger_stats, list_replications
-from ..store import get_entry, log_search, newest_entries, published_only
-from . import get_db, get_index
+from ..stats import all_tables
+from ..store import get_entry, log_search, newest_entries, now_iso
+from .formats import csv_download, render_xml
 from .forms import SimpleForm
 from .params import FACET_LABELS, SearchParams
+from .resources import get_db, get_index, get_vocabulary
+from .search import related_published, search_published
 
 bp = Blueprint("public", __name__)
 URL_SAFE = "!$'()*,/:;?@"  # what werkzeug's URL building leaves unescaped in a query string
 
+FEED_SIZE = 30
 SORT_LABELS = {"relevance": "Phù hợp nhất", "replicated": "Nhân rộng nhiều nhất", "newest": "Mới nhất"}
 
 
 def run_search(params: SearchParams) -> SearchResults | None:
-    """Search published entries; return None when no index has been built yet."""
-    try:
-        cache = current_app.config["KB_RESULT_CACHE"]
-        results = get_index().search(
-            params.q,
-            params.filters,
-            params.page,
-            params.per_page,
-            cache=cache,
-            sort=params.sort,
-            respell=not params.exact,
-        )
-    except IndexMissing:
-        return None
-    live = published_only(get_db(), [h.slug for h in results.hits] + [slug for slug, _title in results.near])
-    if len(live) < len(results.hits) + len(results.near):  # taken down while a reindex holds the index
-        results = replace(
-            results, hits=[h for h in results.hits if h.slug in live], near=[n for n in results.near if n[0] in live]
-        )
-    return results
+    """Search published entries with the app's index; None when no index has been built yet."""
+    return search_published(get_index(), get_db(), params, current_app.config["KB_RESULT_CACHE"])
 
 
 def search_url(args: dict[str, object]) -> str:
@@ -167,13 +154,8 @@ def entry(slug: str):
             "label": STATUS_LABELS.get(row["status"], row["status"]),
             "proposals": open_proposals(get_db(), slug),
         }
-    try:
-        related = get_index().related(slug)
-    except IndexMissing:
-        related = []
-    live = published_only(get_db(), [h.slug for h in related])
-    related = [h for h in related if h.slug in live]
-    region = current_app.extensions["kb_vocabulary"].region(row["province"])
+    related = related_published(get_index(), get_db(), slug)
+    region = get_vocabulary().region(row["province"])
     replications = list_replications(get_db(), slug)
     units, completed = ledger_stats(get_db(), slug).get(slug, (0, False))
     return render_template(
@@ -181,3 +163,40 @@ def entry(slug: str):
         units=units, level=evidence_level(units, completed), adopted_too=adopted_by_same_units(get_db(), slug),
         delete_form=SimpleForm() if editor else None,  # readers get no token, hence no cookie
     )  # fmt: skip
+
+
+def chart(table, width: int = 640, bar: int = 26, gap: int = 8, label_width: int = 230) -> dict:
+    """Lay out a horizontal bar chart of a table as SVG geometry (drawn by the template)."""
+    rows = table.rows
+    top = max((n for _label, n in rows), default=0) or 1
+    plot = width - label_width - 60
+    bars = []
+    for i, (label, count) in enumerate(rows):
+        y = i * (bar + gap)
+        short = label if len(label) <= 32 else label[:31] + "…"
+        bars.append({"label": label, "short": short, "count": count, "y": y, "w": max(2, round(plot * count / top))})
+    return {"width": width, "height": max(1, len(rows)) * (bar + gap), "bar": bar, "x": label_width, "bars": bars}
+
+
+@bp.get("/thong-ke")
+def statistics():
+    """Published entries by field, province and year; replications over time; the most replicated."""
+    tables = all_tables(get_db(), get_vocabulary())
+    return render_template("statistics.html", tables=tables, charts={t.name: chart(t) for t in tables})
+
+
+@bp.get("/thong-ke/<name>.csv")
+def statistics_csv(name: str):
+    """One statistics table as CSV, for a spreadsheet."""
+    table = next((t for t in all_tables(get_db(), get_vocabulary()) if t.name == name), None)
+    if table is None:
+        abort(404)
+    return csv_download(f"thong-ke-{table.name}.csv", table.columns, table.rows)
+
+
+@bp.get("/feed.xml")
+def feed():
+    """An Atom feed of the models most recently published."""
+    rows = recently_published(get_db(), FEED_SIZE)
+    updated = max((r["updated_at"] or r["published_at"] or "" for r in rows), default="") or now_iso()
+    return Response(render_xml("feed.xml", rows=rows, updated=updated), mimetype="application/atom+xml")
