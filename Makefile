@@ -5,17 +5,21 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run serve dev test check eval bench soak lint format reindex validate clean
+LOCK   := requirements.lock
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+.PHONY: run serve dev test check eval bench soak lint format reindex validate lock clean
+
+# Every package from the lock, each checked against its hashes; then this project, editable (a
+# `git pull` needs no reinstall), built by the locked setuptools: nothing unpinned is downloaded.
+$(BIN)/.installed: $(LOCK) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 ## run: install, bring the index up to date, serve on http://$(HOST):$(PORT)
 run: $(BIN)/.installed
-	$(BIN)/flask --app app kb reindex
+	$(BIN)/kb reindex
 	@$(MAKE) --no-print-directory serve
 
 ## serve: the production server (gunicorn, gunicorn.conf.py: one worker per core plus one)
@@ -25,7 +29,7 @@ serve: $(BIN)/.installed
 
 ## dev: Flask's development server with reload
 dev: $(BIN)/.installed
-	$(BIN)/flask --app app kb reindex
+	$(BIN)/kb reindex
 	$(BIN)/flask --app app run --debug --host $(HOST) --port $(PORT)
 
 ## test: lint, then every test
@@ -60,11 +64,16 @@ format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .
 
 reindex: $(BIN)/.installed
-	$(BIN)/flask --app app kb reindex $(if $(FULL),--full,)
+	$(BIN)/kb reindex $(if $(FULL),--full,)
 
 ## validate: check every entry and vocabulary file in content/ (kb check)
 validate: $(BIN)/.installed
-	$(BIN)/flask --app app kb check
+	$(BIN)/kb check
+
+## lock: after editing requirements.txt or requirements-dev.txt, pin everything they need, with hashes
+lock: $(BIN)/.installed
+	$(BIN)/uv pip compile requirements-dev.txt --quiet --generate-hashes --universal --python-version 3.11 \
+		--custom-compile-command "make lock" --output-file $(LOCK)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -8,8 +8,6 @@ from typing import Any
 
 __all__ = ["create_app"]
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
 
 def _env_int(name: str, default: int) -> int:
     """Return a whole-number setting from the environment, or default when it is unset."""
@@ -34,14 +32,15 @@ def create_app(test_config: dict[str, Any] | None = None):
 
     from . import cli, web
 
-    app = Flask(
-        __name__,
-        template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(PROJECT_ROOT / "static"),
-    )
+    # The site folder holds templates/ and static/, and by default content/ and instance/. It is
+    # needed before the other settings: Flask finds the templates and static files from it.
+    site = (test_config or {}).get("KB_SITE_DIR") or os.environ.get("KB_SITE_DIR") or Path.cwd()
+    site = Path(site).resolve()
+    app = Flask(__name__, root_path=str(site), instance_path=str(site / "instance"))
     app.config.from_mapping(
-        KB_CONTENT_DIR=os.environ.get("KB_CONTENT_DIR", str(PROJECT_ROOT / "content")),
-        KB_DATA_DIR=os.environ.get("KB_DATA_DIR", str(PROJECT_ROOT / "instance")),
+        KB_SITE_DIR=site,
+        KB_CONTENT_DIR=os.environ.get("KB_CONTENT_DIR", str(site / "content")),
+        KB_DATA_DIR=os.environ.get("KB_DATA_DIR", app.instance_path),
         KB_PER_PAGE=10,
         # Keep recent result pages per index version (turned off to measure raw search speed).
         KB_RESULT_CACHE=os.environ.get("KB_RESULT_CACHE", "1") not in ("0", "false", "no"),

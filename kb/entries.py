@@ -6,13 +6,13 @@ import datetime as dt
 import difflib
 import hashlib
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from frontmatter.default_handlers import YAMLHandler
 
 from indexer import normalize_text
 
@@ -37,6 +37,10 @@ __all__ = [
 
 # libyaml's loader when PyYAML has it (it does in the usual wheels): several times faster.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# A line of three or more dashes (trailing spaces allowed) opens the front matter at the top of
+# the file, and the next such line closes it: python-frontmatter's rule, kept to the letter when
+# that package was dropped, so that no file splits differently.
+_BOUNDARY = re.compile(r"^-{3,}\s*$", re.MULTILINE)
 SUMMARY_MAX = 600
 MAX_BYTES = 2 * 1024 * 1024  # an entry is a few pages; anything bigger is a mistake (or an attack)
 STATUSES = ("published", "draft", "review", "archived")
@@ -232,25 +236,23 @@ def parse_entry(raw: bytes, rel: str, allowed_fields: tuple[str, ...]) -> Entry:
 
 def split_front_matter(text: str) -> tuple[str, str] | None:
     """Return (front matter, body) exactly as written, as `kb check` splits them; None if absent."""
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
-    handler = YAMLHandler()
-    if not handler.detect(text) or not text.startswith("---"):
-        return None
-    try:
-        return handler.split(text)
-    except ValueError:
-        return None
+    parts = _cut(text.removeprefix("\ufeff").replace("\r\n", "\n"))
+    return (parts[1], parts[2]) if len(parts) == 3 else None
+
+
+def _cut(text: str) -> list[str]:
+    """Return ["", front matter, body] cut at the boundary lines; fewer parts if one is missing."""
+    return _BOUNDARY.split(text, 2) if _BOUNDARY.match(text) else []
 
 
 def _split(text: str, rel: str) -> tuple[dict[str, Any], str, dict[str, int]]:
     """Split front matter from body; return metadata, body and the line of each key."""
-    handler = YAMLHandler()
-    if not handler.detect(text) or not text.startswith("---"):
+    parts = _cut(text)
+    if not parts:
         raise InvalidEntry([Problem(rel, 1, "thiếu phần đầu YAML: tệp phải bắt đầu bằng dòng '---'")])
-    try:
-        fm_text, body = handler.split(text)
-    except ValueError:
-        raise InvalidEntry([Problem(rel, 1, "phần đầu YAML chưa được đóng bằng dòng '---'")]) from None
+    if len(parts) < 3:
+        raise InvalidEntry([Problem(rel, 1, "phần đầu YAML chưa được đóng bằng dòng '---'")])
+    _, fm_text, body = parts
     # File line of the front matter's first line (0-based lines in YAML marks add to it).
     first = text[: text.index(fm_text)].count("\n") + 1
     try:

@@ -28,7 +28,6 @@ from .store import now_iso, open_db
 
 __all__ = ["get_job", "last_job", "running_job", "start_reindex"]
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 UPDATE_EVERY_S = 0.25  # how often a running job writes its progress
 
 
@@ -98,7 +97,6 @@ def start_reindex(content_dir: Path, data_dir: Path, requested_by: str) -> tuple
     with open(logs / f"job-{job_id}.log", "ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "kb.jobs", str(job_id), str(content_dir), str(data_dir)],
-            cwd=PROJECT_ROOT,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

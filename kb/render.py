@@ -22,7 +22,6 @@ import threading
 import time
 from contextlib import suppress
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import markdown
@@ -120,7 +119,6 @@ def plain_text(html: str) -> str:
 # 1: the name of the error), a 4-byte length and the payload.
 
 _LENGTH = struct.Struct("<I")
-_PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class _HelperGone(OSError):
@@ -134,7 +132,7 @@ class _Renderer:
         """Start the helper (python -m kb.render) with pipes for its input and output."""
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "kb.render"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=_PROJECT_ROOT
+                [sys.executable, "-m", "kb.render"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
             )
         except OSError as exc:  # no process or file descriptor left: refuse this render, not the page
             raise _HelperGone(str(exc)) from None

@@ -18,8 +18,10 @@ from typing import Any
 import sqlite_utils
 
 from indexer import normalize_text
+from indexer.locks import file_lock
 
 from .entries import Entry
+from .schema import migrate
 
 __all__ = [
     "DB_NAME",
@@ -48,14 +50,6 @@ log = logging.getLogger(__name__)
 # How long the audit log and the search log are kept, in days, unless configured (0: forever).
 KEEP_DAYS = 730
 
-_ENTRY_COLUMNS = {
-    "slug": str, "title": str, "summary": str, "unit": str, "province": str,
-    "fields": str, "tags": str, "year": int, "status": str, "path": str,
-    "content_hash": str, "updated_at": str, "indexed_at": str, "published_at": str,
-    "source": str, "contact": str, "body_html": str, "body_text": str,
-}  # fmt: skip
-
-
 _READY: set[Path] = set()  # databases whose tables this process already checked
 # The server runs requests in threads: the first requests of a fresh process must not check and
 # migrate the tables at the same time (two threads adding one column: one of them fails).
@@ -74,26 +68,16 @@ def open_db(data_dir: Path) -> sqlite_utils.Database:
 
 
 def _prepare_db(data_dir: Path, path: Path) -> sqlite_utils.Database:
-    """Open the database at path, creating or upgrading its tables."""
+    """Open the database at path, creating its tables or applying the migrations it lacks."""
     # The data folder holds the index (drafts' text too) and the database: for the site's owner only.
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     _owner_only(path)
     db = sqlite_utils.Database(path)
     # WAL lets the web workers read while a reindex writes.
     db.enable_wal()
-    if "entries" not in db.table_names():
-        db["entries"].create(_ENTRY_COLUMNS, pk="slug", not_null={"title", "path", "status"})
-        db["entries"].create_index(["path"], unique=True)
-        db["entries"].create_index(["status", "year"])
-    missing = {k: v for k, v in _ENTRY_COLUMNS.items() if k not in db["entries"].columns_dict}
-    for column, kind in missing.items():  # a database made by an older version
-        db["entries"].add_column(column, kind)
-    if "published_at" in missing:  # the feed must not call every existing entry new
-        with db.conn:
-            db.execute("UPDATE entries SET published_at = updated_at WHERE status = 'published'")
-    if "meta" not in db.table_names():
-        db["meta"].create({"key": str, "value": str}, pk="key")
-    _create_tables(db)
+    # The server's workers start together: one process migrates, the others then find nothing to do.
+    with file_lock(data_dir / "migrate.lock"):
+        migrate(db)
     _READY.add(path)
     return db
 
@@ -112,80 +96,6 @@ def _owner_only(path: Path) -> None:
             mode = stat.S_IMODE(file.stat().st_mode)
             if mode & 0o077:  # made 0644 by an older version
                 os.chmod(file, mode & 0o600)
-
-
-def _create_tables(db: sqlite_utils.Database) -> None:
-    """Create the tables of accounts, the audit log, revisions and background jobs."""
-    names = set(db.table_names())
-    if "users" not in names:
-        db["users"].create(
-            {"id": int, "name": str, "name_key": str, "role": str, "password_hash": str,
-             "disabled": int, "created_at": str, "updated_at": str},
-            pk="id", not_null={"name", "name_key", "role", "password_hash"}, defaults={"disabled": 0},
-        )  # fmt: skip
-        db["users"].create_index(["name_key"], unique=True)
-    if "session_version" not in db["users"].columns_dict:
-        db["users"].add_column("session_version", int, not_null_default=0)
-    if "login_attempts" not in names:
-        db["login_attempts"].create({"name_key": str, "address": str, "at": float, "ok": int})
-        db["login_attempts"].create_index(["name_key", "at"])
-        db["login_attempts"].create_index(["address", "at"])
-    if "sessions" not in names:  # one row per signed-in browser; its cookie holds the token hashed into id
-        db["sessions"].create({"id": str, "user_id": int, "version": int, "created": float, "seen": float}, pk="id")
-        db["sessions"].create_index(["user_id"])
-    if "audit" not in names:
-        db["audit"].create(
-            {"id": int, "at": str, "actor": str, "action": str, "target": str, "detail": str, "address": str},
-            pk="id",
-        )
-        db["audit"].create_index(["at"])
-    if "repeats" not in db["audit"].columns_dict:  # a repeated event (a paused sign-in) counts in one row
-        db["audit"].add_column("repeats", int, not_null_default=1)
-        db["audit"].add_column("last_at", str)
-    if "revisions" not in names:
-        db["revisions"].create(
-            {"id": int, "slug": str, "created_at": str, "author": str, "comment": str, "status": str,
-             "content_hash": str, "text": str},
-            pk="id", not_null={"slug", "text", "content_hash"},
-        )  # fmt: skip
-        db["revisions"].create_index(["slug", "id"])
-    if "problems" not in names:  # what `kb check` would say of each file, as last read
-        db["problems"].create({"path": str, "line": int, "message": str, "warning": int})
-        db["problems"].create_index(["path"])
-    if "pending" not in names:  # files saved while the index was busy; a new token per save
-        db["pending"].create({"path": str, "token": str}, pk="path")
-    elif "token" not in db["pending"].columns_dict:  # made before saves carried a token
-        db["pending"].add_column("token", str)
-    if "replications" not in names:  # units that adopted a model
-        db["replications"].create(
-            {"id": int, "slug": str, "unit": str, "province": str, "start_date": str, "status": str,
-             "adapted": str, "result": str, "contact": str, "created_by": str, "created_at": str,
-             "updated_by": str, "updated_at": str},
-            pk="id", not_null={"slug", "unit", "status"},
-        )  # fmt: skip
-        db["replications"].create_index(["slug"])
-    if "search_log" not in names:  # public searches, without who made them
-        db["search_log"].create({"id": int, "at": str, "query": str, "filters": str, "results": int}, pk="id")
-        db["search_log"].create_index(["query"])
-    db["search_log"].create_index(["at"], if_not_exists=True)  # pruning by age reads only what it deletes
-    if "corrected" not in db["search_log"].columns_dict:  # what was searched instead of a typo
-        db["search_log"].add_column("corrected", str)
-    if "proposals" not in names:  # an editor's change to a published entry, waiting for an admin
-        db["proposals"].create(
-            {"id": int, "slug": str, "created_at": str, "author": str, "comment": str, "base_hash": str,
-             "text": str, "state": str, "decided_by": str, "decided_at": str},
-            pk="id", not_null={"slug", "text", "state"},
-        )  # fmt: skip
-        db["proposals"].create_index(["state", "slug"])
-    if "base_text" not in db["proposals"].columns_dict:  # the text a proposal was written against
-        db["proposals"].add_column("base_text", str)
-    if "jobs" not in names:
-        db["jobs"].create(
-            {"id": int, "kind": str, "status": str, "phase": str, "done": int, "total": int, "pid": int,
-             "requested_by": str, "started_at": str, "finished_at": str, "seconds": float, "summary": str,
-             "problems": str},
-            pk="id",
-        )  # fmt: skip
 
 
 def now_iso() -> str:

@@ -1,11 +1,18 @@
-"""The flask kb commands."""
+"""The kb commands, through Flask's test runner and as the `kb` and `flask --app app kb` commands."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from kb import create_app
 from kb.cli import kb_cli
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -74,3 +81,24 @@ def test_commands_have_help(fresh_runner, name):
     result = fresh_runner.invoke(args=["kb", name, "--help"])
     assert result.exit_code == 0
     assert kb_cli.commands[name].help
+
+
+def _run(command: list[str], cwd: Path, content_dir: Path, data_dir: Path) -> subprocess.CompletedProcess:
+    """Run a command of the virtualenv in cwd with the content and data folders set in the environment."""
+    env = {**os.environ, "KB_CONTENT_DIR": str(content_dir), "KB_DATA_DIR": str(data_dir)}
+    bin_dir = Path(sys.executable).parent
+    return subprocess.run([str(bin_dir / command[0]), *command[1:]], cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def test_the_kb_console_script_runs_the_commands_as_flask_kb_does(content_dir, data_dir, tmp_path):
+    elsewhere = tmp_path / "elsewhere"  # the settings, not the working directory, say where the site is
+    elsewhere.mkdir()
+    script = _run(["kb", "check"], elsewhere, content_dir, data_dir)
+    flask = _run(["flask", "--app", "app", "kb", "check"], ROOT, content_dir, data_dir)
+    assert (script.returncode, script.stdout, script.stderr) == (flask.returncode, flask.stdout, flask.stderr)
+    assert script.stdout == "Đã kiểm tra 4 tệp: 0 lỗi, 0 cảnh báo.\n"
+    reindex = _run(["kb", "reindex"], elsewhere, content_dir, data_dir)
+    assert reindex.returncode == 0, reindex.stderr
+    assert reindex.stdout.startswith("Lập chỉ mục toàn bộ: thêm 4,")
+    listed = _run(["kb", "--help"], elsewhere, content_dir, data_dir).stdout
+    assert all(f"  {name} " in listed for name in kb_cli.commands), listed

@@ -91,6 +91,21 @@ def test_missing_front_matter_and_unclosed_front_matter():
     assert "chưa được đóng" in problems_of("---\ntitle: x\n")[0]
 
 
+@pytest.mark.parametrize(
+    ("opening", "closing"),
+    [("---", "---"), ("-----", "---"), ("---  ", "---\t"), ("---", "------")],
+)
+def test_any_line_of_three_or_more_dashes_opens_and_closes_the_front_matter(opening, closing):
+    text = GOOD.replace("---\n", f"{opening}\n", 1).replace("\n---\n", f"\n{closing}\n", 1)
+    entry = parse_entry(text.encode(), "models/tu-thuoc-bien-cuong.md", FIELDS)
+    assert (entry.title, entry.body) == ("Tủ thuốc biên cương", "## Bối cảnh\n\nNội dung.\n")
+
+
+@pytest.mark.parametrize("first_line", ["--", " ---", "--- title: x", "+++"])
+def test_a_file_not_opening_with_a_dashes_line_has_no_front_matter(first_line):
+    assert "thiếu phần đầu YAML" in problems_of(GOOD.replace("---", first_line, 1))[0]
+
+
 def test_duplicate_keys_are_reported():
     found = problems_of(GOOD.replace("province: Nghệ An", "province: Nghệ An\nprovince: Hà Tĩnh"))
     assert found == ["models/tu-thuoc-bien-cuong.md:6: khóa 'province' bị lặp (đã có ở dòng 5)"]

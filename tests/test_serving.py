@@ -489,6 +489,7 @@ def test_threads_opening_a_database_made_by_an_older_version_at_once_all_get_it(
     with sqlite3.connect(tmp_path / DB_NAME) as db:  # as an older version left it
         db.execute("ALTER TABLE users DROP COLUMN session_version")
         db.execute("ALTER TABLE entries DROP COLUMN published_at")
+        db.execute("DROP TABLE _sqlite_migrations")  # older versions recorded no migrations
     db.close()
     store._READY.clear()  # a fresh process
     start, failed = threading.Barrier(8), []

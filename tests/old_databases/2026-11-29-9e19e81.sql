@@ -1,0 +1,100 @@
+-- The tables of a database made by kb/store.py at commit 9e19e81 (2026-11-29),
+-- "Accounts, roles and editing in the browser: review workflow, conflicts": sqlite_master's SQL, in order.
+CREATE TABLE "entries" (
+   "slug" TEXT PRIMARY KEY,
+   "title" TEXT NOT NULL,
+   "summary" TEXT,
+   "unit" TEXT,
+   "province" TEXT,
+   "fields" TEXT,
+   "tags" TEXT,
+   "year" INTEGER,
+   "status" TEXT NOT NULL,
+   "path" TEXT NOT NULL,
+   "content_hash" TEXT,
+   "updated_at" TEXT,
+   "indexed_at" TEXT,
+   "source" TEXT,
+   "contact" TEXT,
+   "body_html" TEXT,
+   "body_text" TEXT
+);
+CREATE UNIQUE INDEX "idx_entries_path"
+    ON "entries" ("path");
+CREATE INDEX "idx_entries_status_year"
+    ON "entries" ("status", "year");
+CREATE TABLE "meta" (
+   "key" TEXT PRIMARY KEY,
+   "value" TEXT
+);
+CREATE TABLE "users" (
+   "id" INTEGER PRIMARY KEY,
+   "name" TEXT NOT NULL,
+   "name_key" TEXT NOT NULL,
+   "role" TEXT NOT NULL,
+   "password_hash" TEXT NOT NULL,
+   "disabled" INTEGER DEFAULT 0,
+   "created_at" TEXT,
+   "updated_at" TEXT
+);
+CREATE UNIQUE INDEX "idx_users_name_key"
+    ON "users" ("name_key");
+CREATE TABLE "login_attempts" (
+   "name_key" TEXT,
+   "address" TEXT,
+   "at" REAL,
+   "ok" INTEGER
+);
+CREATE INDEX "idx_login_attempts_name_key_at"
+    ON "login_attempts" ("name_key", "at");
+CREATE INDEX "idx_login_attempts_address_at"
+    ON "login_attempts" ("address", "at");
+CREATE TABLE "audit" (
+   "id" INTEGER PRIMARY KEY,
+   "at" TEXT,
+   "actor" TEXT,
+   "action" TEXT,
+   "target" TEXT,
+   "detail" TEXT,
+   "address" TEXT
+);
+CREATE INDEX "idx_audit_at"
+    ON "audit" ("at");
+CREATE TABLE "revisions" (
+   "id" INTEGER PRIMARY KEY,
+   "slug" TEXT NOT NULL,
+   "created_at" TEXT,
+   "author" TEXT,
+   "comment" TEXT,
+   "status" TEXT,
+   "content_hash" TEXT NOT NULL,
+   "text" TEXT NOT NULL
+);
+CREATE INDEX "idx_revisions_slug_id"
+    ON "revisions" ("slug", "id");
+CREATE TABLE "problems" (
+   "path" TEXT,
+   "line" INTEGER,
+   "message" TEXT,
+   "warning" INTEGER
+);
+CREATE INDEX "idx_problems_path"
+    ON "problems" ("path");
+CREATE TABLE "pending" (
+   "path" TEXT PRIMARY KEY
+);
+CREATE TABLE "jobs" (
+   "id" INTEGER PRIMARY KEY,
+   "kind" TEXT,
+   "status" TEXT,
+   "phase" TEXT,
+   "done" INTEGER,
+   "total" INTEGER,
+   "pid" INTEGER,
+   "requested_by" TEXT,
+   "started_at" TEXT,
+   "finished_at" TEXT,
+   "seconds" REAL,
+   "summary" TEXT,
+   "problems" TEXT
+);
