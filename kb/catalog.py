@@ -20,9 +20,10 @@ from indexer import SCHEMA_VERSION, Document, IndexBusy, SearchIndex
 from indexer.locks import file_lock
 from indexer.workers import parallel_map, shared_pool
 
-from .entries import Entry, InvalidEntry, Problem, load_fields, parse_entry, scan
+from .entries import Entry, InvalidEntry, Problem, load_fields, parse_entry
 from .render import RenderRefused, plain_text, render_bounded
 from .replications import evidence_level, ledger_stats
+from .scanning import scan
 from .store import (
     StoreBusy,
     decode_row,

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, ScriptInfo
+from flask.cli import AppGroup
 
 from indexer import IndexBusy
 
-from . import create_app
 from .accounts import ROLES, AccountError, create_user, has_admin
 from .audit import audit
 from .backup import MAX_MEMBERS, MAX_UNPACKED_BYTES, BackupError, make_backup, restore_backup
@@ -151,7 +150,3 @@ def init_app(app: Flask) -> None:
     """Register the `kb` command group."""
     app.cli.add_command(kb_cli)
 
-
-def main() -> None:
-    """Run the `kb` console script: the same commands, on the app that create_app() makes from the environment."""
-    kb_cli.main(prog_name="kb", obj=ScriptInfo(create_app=create_app))

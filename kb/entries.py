@@ -5,9 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
-import os
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,12 +23,9 @@ __all__ = [
     "InvalidEntry",
     "Problem",
     "Source",
-    "links_outside",
     "load_entry",
     "load_fields",
     "parse_entry",
-    "scan",
-    "scan_entries",
     "split_front_matter",
     "title_problem",
 ]
@@ -139,70 +134,6 @@ def load_fields(path: Path) -> tuple[str, ...]:
         msg = "phải là một danh sách YAML các tên lĩnh vực (mỗi dòng '- Tên')"
         raise InvalidEntry([Problem(str(path), 1, msg)])
     return tuple(dict.fromkeys(normalize_text(v).strip() for v in data))
-
-
-def scan_entries(content_dir: Path) -> Iterator[Path]:
-    """Yield every entry file under content_dir/models, in a stable order.
-
-    A link that leads outside the content folder is left out (see links_outside).
-    """
-    yield from scan(content_dir)[0]
-
-
-def links_outside(content_dir: Path) -> list[Problem]:
-    """Report entry files that are links leading out of the content folder, and unreadable folders."""
-    return scan(content_dir)[1]
-
-
-def scan(content_dir: Path) -> tuple[list[Path], list[Problem]]:
-    """Return the entry files under content_dir/models (sorted) and what could not be used.
-
-    The problems are links leading out of the content folder and subfolders that cannot be
-    read; if models itself cannot be read, InvalidEntry is raised.
-
-    One walk with os.scandir, which knows from the directory listing what is a file, a folder
-    or a link: the pathlib walk it replaces stat'ed each path again and took about 0.45 s at
-    10 000 entries, twice per reindex. As before, linked folders are not entered, and a linked
-    file counts only if it resolves inside the content folder.
-    """
-    models = content_dir / "models"
-    if not models.is_dir():
-        return [], []
-    root = content_dir.resolve()
-    inside: list[Path] = []
-    outside: list[Problem] = []
-
-    def walk(folder: str) -> None:
-        try:
-            with os.scandir(folder) as listing:
-                found = sorted(listing, key=lambda e: e.name)
-        except OSError as exc:
-            rel = Path(folder).relative_to(content_dir).as_posix()
-            if folder == str(models):  # nothing readable: stop, rather than take every entry down
-                raise InvalidEntry([Problem(rel, 1, f"không đọc được thư mục ({exc.strerror})")]) from None
-            # A subfolder: say so; its entries drop out of search until it is readable again.
-            outside.append(Problem(rel, 1, f"không đọc được thư mục ({exc.strerror}); các mục trong đó bị bỏ qua"))
-            return
-        for item in found:
-            try:
-                link = item.is_symlink()
-                is_dir = item.is_dir()
-                is_entry = not is_dir and item.name.endswith(".md") and item.is_file()
-            except OSError:  # a link that loops on itself: not an entry, as pathlib judged it
-                continue
-            if is_dir:
-                if not link:
-                    walk(item.path)
-            elif is_entry:
-                path = Path(item.path)
-                if not link or path.resolve().is_relative_to(root):
-                    inside.append(path)
-                else:
-                    rel = path.relative_to(content_dir).as_posix()
-                    outside.append(Problem(rel, 1, "là liên kết trỏ ra ngoài thư mục nội dung; bị bỏ qua"))
-
-    walk(str(models))
-    return inside, outside
 
 
 def load_entry(path: Path, content_dir: Path, allowed_fields: tuple[str, ...]) -> Entry:

@@ -19,9 +19,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("kb", "indexer")
 MAX_LINES = 450
 SIZE_MARK = "# Size:"
-# Being changed on another branch (wt-pkg); whoever lands that work gives them a "# Size:" line
-# if they are still over, and takes them out of this tuple.
-SIZE_RULE_ELSEWHERE = ("kb/entries.py", "kb/store.py")
 
 
 def module_name(path: Path, root: Path = ROOT) -> str:
@@ -150,17 +147,7 @@ def _size_reason(lines: list[str]) -> str:
     return next((line for line in lines[:15] if line.startswith(SIZE_MARK) and line[len(SIZE_MARK) :].strip()), "")
 
 
-def size_checked() -> list[Path]:
-    """Return the files the size rule applies to now (see the tuples above)."""
-    rels = {p: p.relative_to(ROOT).as_posix() for p in source_files()}
-    return [p for p, rel in rels.items() if rel not in SIZE_RULE_ELSEWHERE]
-
-
-def test_the_size_exceptions_exist():
-    assert all((ROOT / rel).is_file() for rel in SIZE_RULE_ELSEWHERE)
-
-
-@pytest.mark.parametrize("path", size_checked(), ids=lambda p: p.relative_to(ROOT).as_posix())
+@pytest.mark.parametrize("path", source_files(), ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_a_long_module_says_why(path):
     rel = path.relative_to(ROOT).as_posix()
     lines = path.read_text(encoding="utf-8").splitlines()

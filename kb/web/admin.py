@@ -15,8 +15,8 @@ from ..accounts import set_role as change_role
 from ..audit import audit, audit_page
 from ..drafts import STATUS_LABELS
 from ..editing import open_proposals
-from ..entries import scan_entries
 from ..jobs import get_job, last_job, running_job, start_reindex
+from ..scanning import scan_entries
 from ..stats import search_summary
 from ..store import get_meta
 from .auth import actor, client_address, role_required

@@ -32,7 +32,8 @@ from fts5 import expression as fts5_expression  # noqa: E402  (bench/fts5.py: on
 
 from indexer import SearchIndex  # noqa: E402
 from kb.catalog import index_dir, reindex  # noqa: E402
-from kb.entries import load_fields, parse_entry, scan_entries  # noqa: E402
+from kb.entries import load_fields, parse_entry  # noqa: E402
+from kb.scanning import scan_entries  # noqa: E402
 from kb.vocabulary import load_vocabulary  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
