@@ -480,7 +480,8 @@ def table(size: int, r: dict) -> str:
             ("HTTP errors", f"{a['errors'] + pg['errors']}", f"{fh['errors']}", ""),
         ]  # fmt: skip
     heading = f"### {size:,} entries".replace(",", " ")
-    where = r.get("provenance") or (f"measured {r['measured']}" if "measured" in r else "")
+    when = r.get("measured", "at an unknown time")
+    where = r.get("provenance") or f"Measured {when} (command, machine and load not recorded)."
     search = search_table(size, r["search"]) if "search" in r else (
         "No long-tail search figures: this size was measured by an older bench/run.py; rerun it."
     )  # fmt: skip
