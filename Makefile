@@ -48,7 +48,7 @@ check: $(BIN)/.installed
 eval: $(BIN)/.installed
 	$(BIN)/python tests/eval/evaluate.py --write-readme
 
-## bench: indexing and search speed at 1 000, 10 000 and 50 000 entries, beside SQLite FTS5
+## bench: indexing and search speed at 1 000, 10 000 and 50 000 entries, beside plain Whoosh and SQLite FTS5
 bench: $(BIN)/.installed
 	$(BIN)/python bench/run.py --write-readme $(if $(SIZES),--sizes $(SIZES),)
 
