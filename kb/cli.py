@@ -149,4 +149,3 @@ def restore_command(archive: Path, max_size: float, max_files: int) -> None:
 def init_app(app: Flask) -> None:
     """Register the `kb` command group."""
     app.cli.add_command(kb_cli)
-
