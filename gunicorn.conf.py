@@ -16,7 +16,7 @@ workers = int(os.environ.get("WORKERS", multiprocessing.cpu_count() + 1))
 worker_class = "kb.server.HeadFirstWorker"
 # Threads per worker: a slow request (a save waiting for a lock, an export) does not hold up the
 # pages behind it in the same worker. Few: Python runs one thread at a time per worker, searches
-# take turns on the worker's one index reader (indexer/engine.py, SEARCHES_AT_ONCE), and a worker
+# take turns on the worker's one index reader (indexer/storage.py, SEARCHES_AT_ONCE), and a worker
 # with idle threads keeps taking requests that an idle worker would answer sooner. Measured with
 # `make soak` (2026-12-02, 2 cores, 3 workers, 10 000 entries, 5 minutes each): p95 of 34-63 ms a
 # minute with 1 thread, 53-74 ms with 2, 69-139 ms with 4.

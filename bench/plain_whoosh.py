@@ -30,7 +30,7 @@ from whoosh.query import And, Every, Or, Query, Term
 from indexer import FACETS, normalize_text, parse_query, snippet, syllables
 
 FIELDS = ("title_f", "summary_f", "meta_f", "all_f")
-BOOSTS = {"title_f": 3.0, "summary_f": 1.5, "meta_f": 1.0, "all_f": 1.0}  # as indexer/query.py ranks
+BOOSTS = {"title_f": 3.0, "summary_f": 1.5, "meta_f": 1.0, "all_f": 1.0}  # as indexer/plan.py ranks
 FACET_VALUES = 30  # values listed per facet, as the site lists them
 # Read a query as the site does: only double quotes and a leading minus mean something.
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')

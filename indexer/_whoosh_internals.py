@@ -125,7 +125,8 @@ def term_postings(
     each document's positions or None), deleted documents left out, numbers ascending."""
     matcher = reader.postings(field, text)
     raw = matcher.child if isinstance(matcher, FilterMatcher) else matcher
-    if not _installed or type(raw) is not whoosh3.W3LeafMatcher:  # the public way
+    # The public way: a plain walk of the matcher, to decode postings (scoring walks are ranking.walk).
+    if not _installed or type(raw) is not whoosh3.W3LeafMatcher:
         ids, weights, places = [], [], [] if positional else None
         while matcher.is_active():
             ids.append(matcher.id())

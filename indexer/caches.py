@@ -1,6 +1,6 @@
-"""The package's one kind of cache: least recently used, bounded, safe to share between threads.
+"""The package's one kind of cache of index data: least recently used, bounded, thread-safe.
 
-Every cache in the search engine (results, related entries, remembered matches and decoded
+Every cache of what the index holds (results, related entries, remembered matches and decoded
 postings, filter sets, term frequencies) is one of these, bounded by a number of items or by
 a size that each value reports. cachetools does the bookkeeping; the lock makes it safe for
 the server's threads.

@@ -163,7 +163,7 @@ class SearchIndex:
         return results
 
     def _version_now(self) -> IndexVersion:
-        """Return the precomputed arrays of the live version (for measurements)."""
+        """Return what is precomputed for the live version (tests look into its memo)."""
         with self.builds.searcher() as searcher:
             return self._index_version(searcher)
 

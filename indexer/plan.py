@@ -15,7 +15,6 @@ from itertools import pairwise
 from whoosh import query as whoosh_query
 from whoosh.matching import ListMatcher, NullMatcher
 from whoosh.query import And, Phrase, Query, Term
-from whoosh.query.qcore import Query as _QueryBase
 
 from .analysis import Syllable
 from .query import CORRECTION, TYPED, ParsedQuery, Part, loose_parts, required_parts
@@ -73,7 +72,7 @@ class SteppingOr(whoosh_query.Or):
     matcher_type = whoosh_query.Or.DEFAULT_MATCHER
 
 
-class DocSet(_QueryBase):
+class DocSet(Query):
     """Match a fixed set of entries (global document numbers) without scoring them."""
 
     def __init__(self, docnums: Iterable[int]) -> None:
@@ -128,7 +127,7 @@ def _seq(field: str, folded: list[str], boost: float = 1.0) -> Query:
 
     In the whole text, side by side means the indexed pairs of adjacent syllables (exact
     for two syllables, and without reading positions, which is what makes phrases slow);
-    titles keep real phrases; in summary and part/tags, all the syllables suffice.
+    titles keep real phrases; in summary and unit/tags, all the syllables suffice.
     """
     if len(folded) == 1:
         return Term(field, folded[0], boost=boost)
@@ -169,7 +168,7 @@ def as_typed_query(part: Part) -> Query:
 def scoring_clauses(pq: ParsedQuery, loose: list[Part]) -> list[Query]:
     """Return what scores a matching entry, clause by clause (their scores add up): its words
     (a synonym or a guessed spelling counting less than the word typed), then title > summary >
-    part/tags > body, and phrases over scattered words."""
+    unit/tags > body, and phrases over scattered words."""
     words = [
         SteppingOr([_seq("all_f", form, weight) for form, weight in u.forms()]) if len(u.forms()) > 1 else part_query(u)
         for u in loose
@@ -178,7 +177,7 @@ def scoring_clauses(pq: ParsedQuery, loose: list[Part]) -> list[Query]:
 
 
 def _ranking(pq: ParsedQuery) -> list[Query]:
-    """Return optional clauses: title > summary > part/tags > body; phrases over scattered words."""
+    """Return optional clauses: title > summary > unit/tags > body; phrases over scattered words."""
     boosts: list[Query] = []
     for part in pq.parts:
         for form, weight in part.forms():

@@ -1,7 +1,7 @@
 """Which syllables are real Vietnamese: a typed word that is one is never "corrected" into another.
 
 The list is every syllable of the Viet74K word list shipped inside underthesea (no download):
-about 11 000 syllables, with the tone marks written in this project's canonical place. A
+about 9 000 syllables, with the tone marks written in this project's canonical place. A
 syllable typed with its marks ("túy", "bò") is real if it is in the list as typed; one typed
 without marks ("tuy", "bo") is real if some syllable of the list folds to it.
 """

@@ -9,6 +9,10 @@ from werkzeug.security import generate_password_hash
 
 from .store import now_iso
 
+# How passwords are hashed (werkzeug): scrypt with its default cost. Only the test suite lowers the
+# cost (tests/conftest.py), so that hundreds of accounts are not each worth a quarter second.
+PASSWORD_METHOD = "scrypt"
+
 __all__ = [
     "NAME_MAX",
     "PASSWORD_MIN",
@@ -132,7 +136,7 @@ def create_user(db: sqlite_utils.Database, name: str, password: str, role: str) 
         with db.conn:
             db["users"].insert(
                 {"name": name, "name_key": name_key(name), "role": role, "disabled": 0,
-                 "password_hash": generate_password_hash(password), "created_at": now, "updated_at": now}
+                 "password_hash": _hash(password), "created_at": now, "updated_at": now}
             )  # fmt: skip
     except sqlite_utils.utils.sqlite3.IntegrityError:
         raise AccountError(f"Tài khoản '{name}' đã có.") from None
@@ -206,5 +210,10 @@ def set_disabled(db: sqlite_utils.Database, user: User, disabled: bool) -> None:
 def set_password(db: sqlite_utils.Database, user: User, password: str) -> None:
     """Give an account a new password."""
     check_password(password)
-    db["users"].update(user.id, {"password_hash": generate_password_hash(password), "updated_at": now_iso()})
+    db["users"].update(user.id, {"password_hash": _hash(password), "updated_at": now_iso()})
     end_sessions(db, user)
+
+
+def _hash(password: str) -> str:
+    """Return a password's hash, salted, with the method of the moment (PASSWORD_METHOD)."""
+    return generate_password_hash(password, method=PASSWORD_METHOD)

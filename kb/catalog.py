@@ -20,13 +20,14 @@ from indexer import SCHEMA_VERSION, Document, IndexBusy, SearchIndex
 from indexer.locks import file_lock
 from indexer.workers import parallel_map, shared_pool
 
+from .documents import row_document, to_document
 from .entries import Entry, InvalidEntry, Problem, load_fields, parse_entry
 from .render import RenderRefused, plain_text, render_bounded
-from .replications import evidence_level, ledger_stats
+from .replications import ledger_stats
 from .scanning import scan
 from .store import (
     StoreBusy,
-    decode_row,
+    delete_entry_rows,
     get_meta,
     now_iso,
     open_db,
@@ -35,7 +36,7 @@ from .store import (
     write_entry_rows,
     write_transaction,
 )
-from .vocabulary import Vocabulary, load_vocabulary, unused_terms
+from .vocabulary import load_vocabulary, unused_terms
 
 __all__ = [
     "CheckReport",
@@ -182,33 +183,6 @@ def check_content(content_dir: Path) -> CheckReport:
     return report
 
 
-Ledger = dict[str, tuple[int, bool]]  # slug -> (units that adopted it, one completed)
-
-
-def _ledger_fields(slug: str, ledger: Ledger) -> dict:
-    """Return a document's evidence level and adoption count from the replication ledger."""
-    units, completed = ledger.get(slug, (0, False))
-    return {"level": evidence_level(units, completed), "adopted": units}
-
-
-def to_document(entry: Entry, body_text: str, vocab: Vocabulary, ledger: Ledger | None = None) -> Document:
-    """Return what the search index needs of an entry."""
-    return Document(
-        **_ledger_fields(entry.slug, ledger or {}),
-        region=vocab.region(entry.province),
-        slug=entry.slug,
-        title=entry.title,
-        summary=entry.summary,
-        body_text=body_text,
-        unit=entry.unit,
-        province=entry.province,
-        fields=entry.fields,
-        tags=entry.tags,
-        year=entry.year,
-        status=entry.status,
-    )
-
-
 def reindex(content_dir: Path, data_dir: Path, full: bool = False, progress: Progress | None = None) -> ReindexReport:
     """Bring index and database in step with the files: only what changed, or everything.
 
@@ -303,7 +277,7 @@ def _reindex_once(content_dir: Path, data_dir: Path, full: bool, progress: Progr
     failed: list[tuple[str, str]] = []
     if full:
         # Unchanged entries come back from their rows: no parsing, and their analysis is cached.
-        carried = (_row_document(row, vocab, ledger) for row in _rows(db, sorted(keep)))
+        carried = (row_document(row, vocab, ledger) for row in _rows(db, sorted(keep)))
         total = len(docs) + len(keep)
         with (progress or _no_progress)(itertools.chain(docs, carried), total) as items:
             index.build(items, expected=total, failed=failed)
@@ -321,7 +295,7 @@ def _reindex_once(content_dir: Path, data_dir: Path, full: bool, progress: Progr
         if by_slug:  # not on the first build: every file is new then, and none has a history yet
             _record_recovered(db.conn, content_dir, done)
         write_entry_rows(db.conn, done)
-        db.conn.executemany("DELETE FROM entries WHERE slug = ?", [(slug,) for slug in removed])
+        delete_entry_rows(db.conn, removed)
         # Only as read above: a save queued since stays queued.
         db.conn.executemany("DELETE FROM pending WHERE path = ? AND token = ?", list(pending.items()))
         queue_files(db.conn, again)
@@ -447,7 +421,7 @@ def reindex_files(content_dir: Path, data_dir: Path, rels: list[str], wait: floa
         with write_transaction(db) as conn:
             _record_recovered(conn, content_dir, fresh)
             write_entry_rows(conn, fresh)
-            conn.executemany("DELETE FROM entries WHERE slug = ?", [(slug,) for slug in removed])
+            delete_entry_rows(conn, removed)
             write_problems(conn, problems, set(rels))
             queue_files(conn, tokens)
         return index_saved(content_dir, data_dir, fresh, tokens, removed, wait=wait)
@@ -592,25 +566,6 @@ def _rows(db, slugs: list[str], batch: int = 500) -> Iterator[dict]:
         marks = ",".join("?" * len(chunk))
         found = {r["slug"]: r for r in db.query(f"SELECT * FROM entries WHERE slug IN ({marks})", chunk)}
         yield from (found[slug] for slug in chunk)
-
-
-def _row_document(row: dict, vocab: Vocabulary, ledger: Ledger) -> Document:
-    """Rebuild the last good version of an entry from its database row."""
-    row = decode_row(row)
-    return Document(
-        **_ledger_fields(row["slug"], ledger),
-        slug=row["slug"],
-        title=row["title"],
-        summary=row["summary"],
-        body_text=row["body_text"] if row.get("body_text") is not None else plain_text(row["body_html"] or ""),
-        unit=row["unit"],
-        province=row["province"],
-        fields=tuple(row["fields"]),
-        tags=tuple(row["tags"]),
-        year=row["year"],
-        status=row["status"],
-        region=vocab.region(row["province"]),
-    )
 
 
 def _no_progress(items: Iterable[Document], _total: int) -> AbstractContextManager[Iterable[Document]]:

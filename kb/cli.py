@@ -64,7 +64,7 @@ def reindex_command(full: bool) -> None:
     click.echo(report.summary())
     if not has_admin(open_db(data_dir)):
         click.echo(
-            "Chưa có tài khoản quản trị. Tạo bằng lệnh:\n  .venv/bin/flask --app app kb create-user TÊN --role admin",
+            "Chưa có tài khoản quản trị. Tạo bằng lệnh:\n  .venv/bin/kb create-user TÊN --role admin",
             err=True,
         )
 

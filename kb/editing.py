@@ -8,7 +8,6 @@ wait as proposals for an admin.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import os
 import secrets
@@ -37,12 +36,9 @@ __all__ = [
     "apply_proposal",
     "atomic_write",
     "decide_proposal",
-    "diff_lines",
     "entry_path",
     "file_state",
     "get_proposal",
-    "get_revision",
-    "list_revisions",
     "open_proposals",
     "propose",
     "save_entry",
@@ -393,29 +389,3 @@ def _record_baseline(conn: sqlite3.Connection, slug: str, current: bytes) -> Non
             "VALUES (?, ?, '', 'Bản trên đĩa trước khi sửa', ?, ?, ?)",
             [slug, now_iso(), read_draft(current)[0].status, digest, current.decode("utf-8", "replace")],
         )
-
-
-def list_revisions(db: sqlite_utils.Database, slug: str) -> list[dict]:
-    """Return an entry's revisions, newest first, without their text."""
-    return list(
-        db.query(
-            "SELECT id, slug, created_at, author, comment, status, content_hash, length(text) AS size "
-            "FROM revisions WHERE slug = ? ORDER BY id DESC",
-            [slug],
-        )
-    )
-
-
-def get_revision(db: sqlite_utils.Database, slug: str, revision_id: int) -> dict | None:
-    """Return one revision of an entry, with its text."""
-    return next(db["revisions"].rows_where("slug = ? AND id = ?", [slug, revision_id], limit=1), None)
-
-
-def diff_lines(old: str, new: str) -> list[tuple[str, str]]:
-    """Return a line diff as (kind, line) pairs: ' ' same, '-' removed, '+' added, '@' a hunk."""
-    out = []
-    for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=3):
-        if line.startswith(("---", "+++")):
-            continue
-        out.append(("@" if line.startswith("@@") else line[0], line[1:] if not line.startswith("@@") else line))
-    return out

@@ -33,8 +33,8 @@ __all__ = [
 # libyaml's loader when PyYAML has it (it does in the usual wheels): several times faster.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # A line of three or more dashes (trailing spaces allowed) opens the front matter at the top of
-# the file, and the next such line closes it: python-frontmatter's rule, kept to the letter when
-# that package was dropped, so that no file splits differently.
+# the file, and the next such line closes it (the rule python-frontmatter applies, so files split as
+# they always have).
 _BOUNDARY = re.compile(r"^-{3,}\s*$", re.MULTILINE)
 SUMMARY_MAX = 600
 MAX_BYTES = 2 * 1024 * 1024  # an entry is a few pages; anything bigger is a mistake (or an attack)

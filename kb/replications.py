@@ -14,7 +14,6 @@ from indexer import normalize_text
 from .store import now_iso, queue_files, write_audit, write_transaction
 
 __all__ = [
-    "LEVELS",
     "STATUSES",
     "Change",
     "Replication",
@@ -31,7 +30,6 @@ __all__ = [
 STATUSES = ("dự kiến", "đang triển khai", "đã hoàn thành", "tạm dừng")
 COMPLETED = "đã hoàn thành"
 NEW, SPREAD, MODEL = "Mới đề xuất", "Đã nhân rộng", "Điển hình"
-LEVELS = (MODEL, SPREAD, NEW)  # strongest evidence first
 MODEL_FROM = 3  # units that adopted a model before it counts as "điển hình" (one of them completed)
 
 

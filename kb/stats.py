@@ -11,7 +11,7 @@ import sqlite_utils
 from .replications import ledger_stats
 from .vocabulary import Vocabulary
 
-__all__ = ["Table", "all_tables", "search_summary"]
+__all__ = ["Table", "all_tables", "most_searched", "search_summary"]
 
 
 @dataclass(frozen=True)
@@ -112,3 +112,10 @@ def search_summary(db: sqlite_utils.Database, limit: int) -> dict:
         ),
         "total": db["search_log"].count,
     }
+
+
+def most_searched(db: sqlite_utils.Database, limit: int) -> list[tuple[str]]:
+    """Return the queries searched most often in the search log, most first (as 1-tuples)."""
+    return db.execute(
+        "SELECT query FROM search_log WHERE query != '' GROUP BY query ORDER BY count(*) DESC, query LIMIT ?", [limit]
+    ).fetchall()

@@ -27,9 +27,13 @@ __all__ = [
     "DB_NAME",
     "StoreBusy",
     "decode_row",
-    "delete_entries",
+    "delete_entry_rows",
+    "editorial_rows",
+    "entry_title",
     "get_entry",
     "get_meta",
+    "house_state",
+    "indexed_files",
     "log_search",
     "newest_entries",
     "now_iso",
@@ -38,7 +42,6 @@ __all__ = [
     "published_only",
     "queue_files",
     "set_meta",
-    "upsert_entries",
     "write_audit",
     "write_entry_rows",
     "write_transaction",
@@ -158,12 +161,6 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]
         raise
 
 
-def upsert_entries(db: sqlite_utils.Database, entries: list[tuple[Entry, str, str]]) -> None:
-    """Insert or replace rows for (entry, body HTML, body text) triples, keeping updated_at honest."""
-    with db.conn:
-        write_entry_rows(db.conn, entries)
-
-
 def write_entry_rows(conn: sqlite3.Connection, entries: list[tuple[Entry, str, str]]) -> None:
     """Write the rows of (entry, body HTML, body text) triples in the caller's transaction."""
     now = _now()
@@ -231,10 +228,9 @@ def _row(entry: Entry, body_html: str, updated_at: str, indexed_at: str) -> dict
     }
 
 
-def delete_entries(db: sqlite_utils.Database, slugs: set[str]) -> None:
-    """Delete the rows of the given slugs."""
-    with db.conn:
-        db.conn.executemany("DELETE FROM entries WHERE slug = ?", [(slug,) for slug in slugs])
+def delete_entry_rows(conn: sqlite3.Connection, slugs: set[str]) -> None:
+    """Delete the rows of the given slugs, in the caller's transaction."""
+    conn.executemany("DELETE FROM entries WHERE slug = ?", [(slug,) for slug in slugs])
 
 
 def decode_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -330,6 +326,42 @@ def log_search(data_dir: Path, params: Any, found: Any, keep_days: int = KEEP_DA
                 _prune(conn, "search_log", keep_days)
     except sqlite3.Error:  # a busy database never costs a reader the results
         pass
+
+
+def entry_title(db: sqlite_utils.Database, slug: str) -> str:
+    """Return an entry's title (its slug if it has no row)."""
+    row = next(db["entries"].rows_where("slug = ?", [slug], select="title", limit=1), None)
+    return row["title"] if row else slug
+
+
+def editorial_rows(db: sqlite_utils.Database) -> list[dict]:
+    """Return the drafts, then the entries waiting for review, newest first (the editor's desk)."""
+    return list(
+        db.query(
+            "SELECT slug, title, status, updated_at, unit FROM entries WHERE status IN ('draft', 'review') "
+            "ORDER BY status DESC, updated_at DESC"
+        )
+    )
+
+
+def house_state(db: sqlite_utils.Database) -> dict:
+    """Return what the admin dashboard shows from the database: entries by status, the problems of
+    the last reindex, entries waiting for review, and what the index should hold."""
+    return {
+        "by_status": dict(db.execute("SELECT status, count(*) FROM entries GROUP BY status").fetchall()),
+        "problems": list(db.query("SELECT path, line, message, warning FROM problems ORDER BY warning, path, line")),
+        "review": list(
+            db.query("SELECT slug, title, updated_at FROM entries WHERE status = 'review' ORDER BY updated_at")
+        ),
+    }
+
+
+def indexed_files(db: sqlite_utils.Database) -> tuple[dict[str, dict], set[str], set[str]]:
+    """Return the indexed entry rows by path, the paths queued for indexing, and the broken paths."""
+    rows = {r["path"]: r for r in db.query("SELECT path, slug, title, content_hash FROM entries")}
+    pending = {r[0] for r in db.execute("SELECT path FROM pending")}
+    broken = {r[0] for r in db.execute("SELECT DISTINCT path FROM problems WHERE warning = 0")}
+    return rows, pending, broken
 
 
 def newest_entries(db: sqlite_utils.Database, limit: int = 6) -> list[dict]:

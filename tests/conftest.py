@@ -16,6 +16,16 @@ from kb.catalog import reindex
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(request, monkeypatch):
+    """Hash the tests' passwords with a cheap method (scrypt costs about 0.2 s per hash and per
+    sign-in); tests marked real_password_hashing keep the product's scrypt."""
+    if "real_password_hashing" not in request.keywords:
+        from kb import accounts
+
+        monkeypatch.setattr(accounts, "PASSWORD_METHOD", "pbkdf2:sha256:1000")
+
+
 @pytest.fixture
 def content_dir(tmp_path: Path) -> Path:
     """Return a content directory holding the sample entries."""

@@ -44,7 +44,7 @@ NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx", "/sbin/ngi
 SEARCH = "/api/search?q=" + quote("tủ thuốc")
 # Generous: an unloaded search answers in milliseconds. With sync workers it hung for 30 s.
 ANSWER_S = 5
-HOLDERS = 20  # connections held open by the "attacker", as in the issue
+HOLDERS = 20  # connections held open by the "attacker"
 
 
 def _free_port() -> int:

@@ -18,7 +18,7 @@ from ..editing import open_proposals
 from ..jobs import get_job, last_job, running_job, start_reindex
 from ..scanning import scan_entries
 from ..stats import search_summary
-from ..store import get_meta
+from ..store import entry_title, get_meta, house_state, indexed_files
 from .auth import actor, client_address, role_required
 from .forms import NewUserForm, PasswordForm, RoleForm, SimpleForm
 from .resources import get_db, get_index
@@ -56,9 +56,7 @@ ACTION_LABELS = {
 def _stale_files(db) -> list[dict]:
     """Return the entry files whose content differs from what was indexed (or never indexed)."""
     content_dir = current_app.config["KB_CONTENT_DIR"]
-    rows = {r["path"]: r for r in db.query("SELECT path, slug, title, content_hash FROM entries")}
-    pending = {r[0] for r in db.execute("SELECT path FROM pending")}
-    broken = {r[0] for r in db.execute("SELECT DISTINCT path FROM problems WHERE warning = 0")}
+    rows, pending, broken = indexed_files(db)
     stale = []
     for path in scan_entries(content_dir):
         rel = path.relative_to(content_dir).as_posix()
@@ -72,30 +70,23 @@ def _stale_files(db) -> list[dict]:
     return stale
 
 
-def _title_of(db, slug: str) -> str:
-    row = next(db["entries"].rows_where("slug = ?", [slug], limit=1), None)
-    return row["title"] if row else slug
-
-
 @bp.get("")
 @role_required("admin")
 def dashboard():
     """The state of the house: entries by status, index vs entries, last reindex, problems."""
     db = get_db()
-    by_status = dict(db.execute("SELECT status, count(*) FROM entries GROUP BY status").fetchall())
+    house = house_state(db)
     try:
         indexed = get_index().search("", per_page=1, cache=False).total
         index_total = get_index().doc_count()
     except IndexMissing:
         indexed, index_total = None, None
     last = get_meta(db, "last_reindex")
-    problems = list(db.query("SELECT path, line, message, warning FROM problems ORDER BY warning, path, line"))
-    review = list(db.query("SELECT slug, title, updated_at FROM entries WHERE status = 'review' ORDER BY updated_at"))
     return render_template(
-        "admin/dashboard.html", by_status=by_status, status_labels=STATUS_LABELS, indexed=indexed,
+        "admin/dashboard.html", by_status=house["by_status"], status_labels=STATUS_LABELS, indexed=indexed,
         index_total=index_total, last=json.loads(last) if last else None, job=running_job(db) or last_job(db),
-        stale=_stale_files(db), problems=problems, review=review, form=SimpleForm(),
-        proposals=[{**p, "title": _title_of(db, p["slug"])} for p in open_proposals(db)],
+        stale=_stale_files(db), problems=house["problems"], review=house["review"], form=SimpleForm(),
+        proposals=[{**p, "title": entry_title(db, p["slug"])} for p in open_proposals(db)],
     )  # fmt: skip
 
 

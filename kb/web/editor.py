@@ -31,11 +31,8 @@ from ..editing import (
     Who,
     apply_proposal,
     decide_proposal,
-    diff_lines,
     file_state,
     get_proposal,
-    get_revision,
-    list_revisions,
     open_proposals,
     propose,
     save_entry,
@@ -43,7 +40,8 @@ from ..editing import (
 )
 from ..entries import STATUSES, InvalidEntry, load_fields, parse_entry
 from ..render import RenderRefused, render_bounded
-from ..store import StoreBusy, get_entry
+from ..revisions import diff_lines, get_revision, list_revisions, revision_text
+from ..store import StoreBusy, editorial_rows, entry_title, get_entry
 from .auth import actor, client_address, csrf_failed, role_required
 from .forms import EntryForm, SimpleForm
 from .resources import get_db, get_vocabulary
@@ -284,13 +282,8 @@ def history(slug: str):
     current_hash = state[1] if state else ""
     return render_template(
         "history.html", slug=slug, revisions=revisions, current_hash=current_hash, form=SimpleForm(),
-        status_labels=STATUS_LABELS, title=_title(db, slug),
+        status_labels=STATUS_LABELS, title=entry_title(db, slug),
     )  # fmt: skip
-
-
-def _title(db, slug: str) -> str:
-    row = next(db["entries"].rows_where("slug = ?", [slug], limit=1), None)
-    return row["title"] if row else slug
 
 
 @bp.get("/models/<slug>/diff")
@@ -312,7 +305,7 @@ def diff(slug: str):
     if old is None or new is None:
         abort(404)
     return render_template(
-        "diff.html", slug=slug, old=old, new=new, diff=diff_lines(old[1], new[1]), title=_title(db, slug)
+        "diff.html", slug=slug, old=old, new=new, diff=diff_lines(old[1], new[1]), title=entry_title(db, slug)
     )
 
 
@@ -323,7 +316,7 @@ def revision(slug: str, revision_id: int):
     rev = get_revision(get_db(), slug, revision_id)
     if rev is None:
         abort(404)
-    return render_template("revision.html", slug=slug, rev=rev, form=SimpleForm(), title=_title(get_db(), slug))
+    return render_template("revision.html", slug=slug, rev=rev, form=SimpleForm(), title=entry_title(get_db(), slug))
 
 
 @bp.post("/models/<slug>/revisions/<int:revision_id>/restore")
@@ -367,13 +360,9 @@ def restore(slug: str, revision_id: int):
 @role_required("editor")
 def desk():
     """The editor's desk: drafts and entries waiting for review, and a button to write one."""
-    rows = get_db().query(
-        "SELECT slug, title, status, updated_at, unit FROM entries WHERE status IN ('draft', 'review') "
-        "ORDER BY status DESC, updated_at DESC"
-    )
     return render_template(
         "desk.html",
-        rows=list(rows),
+        rows=editorial_rows(get_db()),
         status_labels=STATUS_LABELS,
         proposals=_with_titles(get_db(), open_proposals(get_db())),
     )
@@ -381,7 +370,7 @@ def desk():
 
 def _with_titles(db, proposals: list[dict]) -> list[dict]:
     """Add each proposal's entry title."""
-    return [{**p, "title": _title(db, p["slug"])} for p in proposals]
+    return [{**p, "title": entry_title(db, p["slug"])} for p in proposals]
 
 
 @bp.get("/models/<slug>/proposals/<int:proposal_id>")
@@ -395,20 +384,12 @@ def proposal(slug: str, proposal_id: int):
         abort(404)
     current = state[0].decode("utf-8", "replace")
     moved = state[1] != found["base_hash"]
-    base = found.get("base_text") or _revision_text(db, slug, found["base_hash"])
+    base = found.get("base_text") or revision_text(db, slug, found["base_hash"])
     return render_template(
         "proposal.html", slug=slug, proposal=found, diff=diff_lines(current, found["text"]), base_hash=state[1],
         moved=moved, own_diff=diff_lines(base, found["text"]) if moved and base is not None else None,
-        form=SimpleForm(), title=_title(db, slug),
+        form=SimpleForm(), title=entry_title(db, slug),
     )  # fmt: skip
-
-
-def _revision_text(db, slug: str, content_hash: str) -> str | None:
-    """Return the text of an entry's revision with this hash (what an old proposal was written against)."""
-    row = db.execute(
-        "SELECT text FROM revisions WHERE slug = ? AND content_hash = ? ORDER BY id DESC LIMIT 1", [slug, content_hash]
-    ).fetchone()
-    return row[0] if row else None
 
 
 @bp.post("/models/<slug>/proposals/<int:proposal_id>/<decision>")

@@ -12,6 +12,7 @@ from flask import Flask, current_app, g
 from indexer import IndexMissing, SearchIndex
 
 from ..catalog import index_dir, recover
+from ..stats import most_searched
 from ..store import open_db
 from ..vocabulary import Vocabulary, load_vocabulary
 
@@ -88,10 +89,7 @@ def warm_up(
         return 0
     db = open_db(app.config["KB_DATA_DIR"])
     try:
-        rows = db.execute(
-            "SELECT query FROM search_log WHERE query != '' GROUP BY query ORDER BY count(*) DESC, query LIMIT ?",
-            [queries],
-        ).fetchall()
+        rows = most_searched(db, queries)
     finally:
         db.conn.close()
     ran = 1

@@ -1,0 +1,43 @@
+"""An entry's revisions: the list, one of them, what an old proposal was written against, line diffs."""
+
+from __future__ import annotations
+
+import difflib
+
+import sqlite_utils
+
+__all__ = ["diff_lines", "get_revision", "list_revisions", "revision_text"]
+
+
+def list_revisions(db: sqlite_utils.Database, slug: str) -> list[dict]:
+    """Return an entry's revisions, newest first, without their text."""
+    return list(
+        db.query(
+            "SELECT id, slug, created_at, author, comment, status, content_hash, length(text) AS size "
+            "FROM revisions WHERE slug = ? ORDER BY id DESC",
+            [slug],
+        )
+    )
+
+
+def get_revision(db: sqlite_utils.Database, slug: str, revision_id: int) -> dict | None:
+    """Return one revision of an entry, with its text."""
+    return next(db["revisions"].rows_where("slug = ? AND id = ?", [slug, revision_id], limit=1), None)
+
+
+def diff_lines(old: str, new: str) -> list[tuple[str, str]]:
+    """Return a line diff as (kind, line) pairs: ' ' same, '-' removed, '+' added, '@' a hunk."""
+    out = []
+    for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=3):
+        if line.startswith(("---", "+++")):
+            continue
+        out.append(("@" if line.startswith("@@") else line[0], line[1:] if not line.startswith("@@") else line))
+    return out
+
+
+def revision_text(db: sqlite_utils.Database, slug: str, content_hash: str) -> str | None:
+    """Return the text of an entry's revision with this hash (what an old proposal was written against)."""
+    row = db.execute(
+        "SELECT text FROM revisions WHERE slug = ? AND content_hash = ? ORDER BY id DESC LIMIT 1", [slug, content_hash]
+    ).fetchone()
+    return row[0] if row else None
