@@ -12,7 +12,7 @@ repeat).
     python bench/longtail.py --engine ours --content C --data D --log Q.json --out R.json
 
 is how bench/run.py runs each engine; `--engine` is ours, plain (bench/plain_whoosh.py),
-plain-internals (the same with indexer's Whoosh speed-ups turned on) or fts5.
+ours-public (this site on Whoosh's public API only, without indexer's Whoosh speed-ups) or fts5.
 """
 
 from __future__ import annotations
@@ -216,36 +216,31 @@ def long_tail_queries(size: int = SIZE, seed: int = 2026) -> list[tuple[str, dic
 MODULES = {
     "ours": ["indexer", "kb.catalog", "kb.vocabulary"],
     "plain": ["plain_whoosh", "kb.catalog"],
-    "plain-internals": ["plain_whoosh", "kb.catalog", "indexer"],
+    "ours-public": ["indexer", "kb.catalog", "kb.vocabulary"],
     "fts5": ["fts5"],
 }
 
 
 def _engine(name: str, content: Path, data: Path, db: Path):
     """Open an engine; return search(q, filters, page, cache) -> (total, top titles)."""
-    if name == "ours":
+    if name in ("ours", "ours-public"):
         from indexer import SearchIndex
         from kb.catalog import index_dir
         from kb.vocabulary import load_vocabulary
 
         vocab = load_vocabulary(content)
-        index = SearchIndex(index_dir(data), vocab.thesaurus, vocab.regions)
+        index = SearchIndex(index_dir(data), vocab.thesaurus, vocab.regions, whoosh_speedups=name == "ours")
 
         def search(q, f, p, cache=False):
             found = index.search(q, f, p, 10, cache=cache)
             return found.total, [h.title for h in found.hits]
 
         return search
-    if name in ("plain", "plain-internals"):
+    if name == "plain":
         import plain_whoosh
 
         from kb.catalog import index_dir
 
-        if name == "plain-internals":
-            # Constructing a SearchIndex turns on indexer's Whoosh speed-ups for the process.
-            from indexer import SearchIndex
-
-            SearchIndex(index_dir(data))
         engine = plain_whoosh.PlainWhoosh(index_dir(data))
 
         def search(q, f, p, cache=False):
@@ -298,7 +293,7 @@ def run(name: str, content: Path, data: Path, db: Path, log: list) -> dict:
 def main() -> int:
     """Measure one engine over a log, in this (fresh) process, and write the figures as JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--engine", choices=["ours", "plain", "plain-internals", "fts5"], required=True)
+    parser.add_argument("--engine", choices=["ours", "ours-public", "plain", "fts5"], required=True)
     parser.add_argument("--content", type=Path, required=True)
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--db", type=Path, required=True)

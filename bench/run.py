@@ -124,7 +124,7 @@ def measure_fts5_indexing(content: Path, db: Path) -> dict[str, float]:
 ENGINES = {
     "ours": "this site",
     "plain": "plain Whoosh",
-    "plain-internals": "plain Whoosh + indexer's Whoosh speed-ups",
+    "ours-public": "this site without indexer's Whoosh speed-ups (Whoosh's public API only)",
     "fts5": "SQLite FTS5",
 }
 
@@ -412,14 +412,15 @@ def search_table(size: int, s: dict) -> str:
         "",
         f"Does each layer beat plain Whoosh at {size:,} entries?".replace(",", " "),
         "",
-        "- indexer's Whoosh speed-ups (`indexer/_whoosh_internals.py`: postings decoded whole, jumps"
-        " by bisect), on Whoosh's own searcher, long tail: "
-        + verdict(e.get("plain-internals", {}).get("long"), plain["long"]),
         "- the engine's query execution (matching by sets, per-version facet arrays, the shortlist and"
         " its BM25F scores, with the recall layers' extra passes), long tail: "
-        + verdict(e["ours"]["long"], plain["long"])
-        + "; against plain Whoosh with the same speed-ups: "
-        + verdict(e["ours"]["long"], e.get("plain-internals", {}).get("long")).replace("plain Whoosh**", "it**"),
+        + verdict(e["ours"]["long"], plain["long"]),
+        "- indexer's Whoosh speed-ups (`indexer/_whoosh_internals.py`: a block of postings decoded at"
+        " once, jumps by bisection), which only this site's engine uses: this site with them against"
+        " this site without them, long tail: "
+        + verdict(e["ours"]["long"], e.get("ours-public", {}).get("long")).replace("plain Whoosh**", "it**")
+        + "; warm repeat: "
+        + verdict(e["ours"]["warm"], e.get("ours-public", {}).get("warm")).replace("plain Whoosh**", "it**"),
         "- the per-version memo of word matches and decoded postings, warm repeat against plain"
         " Whoosh's warm repeat: "
         + verdict(e["ours"]["warm"], plain["warm"])
@@ -485,6 +486,8 @@ def table(size: int, r: dict) -> str:
     search = search_table(size, r["search"]) if "search" in r else (
         "No long-tail search figures: this size was measured by an older bench/run.py; rerun it."
     )  # fmt: skip
+    if r.get("search_provenance"):
+        search = r["search_provenance"] + "\n\n" + search
     lines = [heading, "", where, "", search, "", "Indexing, size" + (", HTTP and memory" if "http" in r else "")
              + (" (HTTP: the 60-query mix of `bench/queries.py` repeated, so warm figures):" if "http" in r else ":"),
              "", "| measure | this site | SQLite FTS5 | ratio |", "|---|---:|---:|---:|"]  # fmt: skip
@@ -556,6 +559,11 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, default=HERE / ".work")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     parser.add_argument("--write-readme", action="store_true", help="put the 10 000-entry table in docs/search.md")
+    parser.add_argument(
+        "--search-only",
+        action="store_true",
+        help="rerun only the in-process search over each size's index built by an earlier run (kept in --workdir)",
+    )
     args = parser.parse_args()
     if not args.no_http:
         ensure_wrk()
@@ -568,6 +576,17 @@ def main() -> int:
             corpus.write_corpus(content, size)
         print(f"== {size} entries", flush=True)
         started, load_before = time.gmtime(), load_average()
+        if args.search_only:  # the rest of this size's figures stay those of the run that built it
+            r = json.loads((base / "results.json").read_text(encoding="utf-8"))
+            r["search"] = measure_search(content, data, db, base, args.queries)
+            r["search_provenance"] = (
+                f"In-process search measured again {time.strftime('%Y-%m-%d %H:%M UTC', started)} by"
+                f" `{command_line()}` over the index built then; 1-minute load average {load_before} at the"
+                f" start and {load_average()} at the end."
+            )
+            (base / "results.json").write_text(json.dumps(r, indent=1), encoding="utf-8")
+            results[size] = r
+            continue
         r: dict = {"index": measure_indexing(content, data)}
         print("   indexing done", flush=True)
         r["fts5_index"] = measure_fts5_indexing(content, db)

@@ -44,8 +44,13 @@ class SearchIndex:
         root: str | os.PathLike[str],
         thesaurus: Thesaurus | None = None,
         regions: dict[str, str] | None = None,
+        whoosh_speedups: bool = True,
     ) -> None:
-        """Remember where the index lives and how to expand queries; nothing is opened yet."""
+        """Remember where the index lives and how to expand queries; nothing is opened yet.
+
+        whoosh_speedups=False runs on Whoosh's public API only, for the whole process (the
+        benchmark measures what indexer/_whoosh_internals.py is worth that way).
+        """
         self.builds = Builds(root)
         self.root = self.builds.root
         self.thesaurus = thesaurus
@@ -55,7 +60,10 @@ class SearchIndex:
         self._results: Cache[SearchResults] = Cache(RESULTS)
         self._related: Cache[tuple[Hit, ...]] = Cache(RELATED)
         self._places: dict[str, list[tuple[tuple[Syllable, ...], str]]] | None = None
-        internals.install()  # Whoosh's faster internals, if it is the version they were written for
+        if whoosh_speedups:
+            internals.install()  # Whoosh's faster internals, if it is the version they were written for
+        else:
+            internals.uninstall()
 
     # ---- writing (storage.Builds does it) -------------------------------------
 

@@ -70,6 +70,18 @@ def test_the_speed_ups_are_on_only_for_the_version_they_were_written_for():
     assert internals.install() is True and internals.active()
 
 
+def test_an_index_opened_without_the_speed_ups_runs_on_whooshs_public_api(tmp_path):
+    index = SearchIndex(tmp_path / "ix")
+    index.build([doc("tu-thuoc", "Tủ thuốc biên cương", "Tủ thuốc đặt tại đồn.")])
+    fast = answer(index, "tủ thuốc")
+    slow = SearchIndex(tmp_path / "ix", whoosh_speedups=False)
+    try:
+        assert not internals.active()  # the benchmark's "without indexer's Whoosh speed-ups"
+        assert answer(slow, "tủ thuốc") == fast
+    finally:
+        internals.install()
+
+
 def test_importing_the_engine_changes_nothing_in_whoosh(tmp_path):
     """Installing is explicit (opening an index), never a side effect of importing."""
     import subprocess
