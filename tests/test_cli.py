@@ -90,6 +90,7 @@ def _run(command: list[str], cwd: Path, content_dir: Path, data_dir: Path) -> su
     return subprocess.run([str(bin_dir / command[0]), *command[1:]], cwd=cwd, env=env, capture_output=True, text=True)
 
 
+@pytest.mark.slow  # starts the console script and flask in processes
 def test_the_kb_console_script_runs_the_commands_as_flask_kb_does(content_dir, data_dir, tmp_path):
     elsewhere = tmp_path / "elsewhere"  # the settings, not the working directory, say where the site is
     elsewhere.mkdir()
