@@ -111,3 +111,25 @@ def write_samples(content_dir: Path, samples: list[dict] = SAMPLES) -> None:
     for sample in samples:
         sample = dict(sample)
         write_entry(content_dir, sample.pop("slug"), sample.pop("body"), **sample)
+
+
+def document(slug: str, title: str, body: str = "", **extra):
+    """Return an index Document with defaults (published, unit "Đồn Biên phòng A")."""
+    from indexer import Document
+
+    return Document(slug=slug, title=title, summary=extra.pop("summary", ""), body_text=body,
+                    unit=extra.pop("unit", "Đồn Biên phòng A"), **extra)  # fmt: skip
+
+
+def segmented_index(root: Path):
+    """Return a SearchIndex spread over several segments (one build, then two updates)."""
+    from indexer import SearchIndex
+
+    ix = SearchIndex(root)
+    ix.build([document(f"a{n}", f"Mô hình biên giới số {n}", "Đồn biên phòng giúp dân.", year=2020 + n % 3,
+                       fields=("Dân vận",)) for n in range(6)])  # fmt: skip
+    ix.update([document("tu-thuoc", "Tủ thuốc biên cương", "Tủ thuốc giúp dân vùng biên.", fields=("Y tế",),
+                        year=2022)])  # fmt: skip
+    ix.update([document("tau", "Tàu thuyền đoàn kết", "Ngư dân giúp nhau trên biển.", fields=("Dân vận",),
+                        year=2021)])  # fmt: skip
+    return ix

@@ -5,28 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import document as doc
+from helpers import segmented_index
 
-from indexer import Document, SearchIndex
+from indexer import SearchIndex
 from indexer import facets as facets_module
 from indexer import ranking as ranking_module
 from indexer.caches import Cache
 
 
-def doc(slug: str, title: str, body: str = "", **extra) -> Document:
-    """Return a Document with defaults."""
-    return Document(slug=slug, title=title, summary=extra.pop("summary", ""), body_text=body,
-                    unit=extra.pop("unit", "Đồn Biên phòng A"), **extra)  # fmt: skip
-
-
 @pytest.fixture
 def index(tmp_path: Path) -> SearchIndex:
     """Return an index spread over several segments (one build, then two updates)."""
-    ix = SearchIndex(tmp_path / "ix")
-    ix.build([doc(f"a{n}", f"Mô hình biên giới số {n}", "Đồn biên phòng giúp dân.", year=2020 + n % 3,
-                  fields=("Dân vận",)) for n in range(6)])  # fmt: skip
-    ix.update([doc("tu-thuoc", "Tủ thuốc biên cương", "Tủ thuốc giúp dân vùng biên.", fields=("Y tế",), year=2022)])
-    ix.update([doc("tau", "Tàu thuyền đoàn kết", "Ngư dân giúp nhau trên biển.", fields=("Dân vận",), year=2021)])
-    return ix
+    return segmented_index(tmp_path / "ix")
 
 
 def test_facet_counts_are_the_same_with_and_without_bit_masks(index, monkeypatch):

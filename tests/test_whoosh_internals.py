@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import whoosh
+from helpers import document as doc
+from helpers import segmented_index
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.query import And, Term
@@ -23,12 +25,6 @@ from indexer.postings import read_postings
 from indexer.query import parse_query
 from indexer.ranking import TermScores
 from indexer.version import IndexVersion
-
-
-def doc(slug: str, title: str, body: str = "", **extra) -> Document:
-    """Return a published Document."""
-    return Document(slug=slug, title=title, summary=extra.pop("summary", ""), body_text=body,
-                    unit=extra.pop("unit", "Đồn Biên phòng A"), **extra)  # fmt: skip
 
 
 def _many(n: int) -> list[Document]:
@@ -252,12 +248,7 @@ def test_no_other_module_names_a_private_part_of_whoosh():
 @pytest.fixture
 def index(tmp_path: Path) -> SearchIndex:
     """Return an index spread over several segments (one build, then two updates)."""
-    ix = SearchIndex(tmp_path / "ix")
-    ix.build([doc(f"a{n}", f"Mô hình biên giới số {n}", "Đồn biên phòng giúp dân.", year=2020 + n % 3,
-                  fields=("Dân vận",)) for n in range(6)])  # fmt: skip
-    ix.update([doc("tu-thuoc", "Tủ thuốc biên cương", "Tủ thuốc giúp dân vùng biên.", fields=("Y tế",), year=2022)])
-    ix.update([doc("tau", "Tàu thuyền đoàn kết", "Ngư dân giúp nhau trên biển.", fields=("Dân vận",), year=2021)])
-    return ix
+    return segmented_index(tmp_path / "ix")
 
 
 def test_docset_matches_its_documents_in_every_segment(index):
