@@ -346,7 +346,7 @@ def editorial_rows(db: sqlite_utils.Database) -> list[dict]:
 
 def house_state(db: sqlite_utils.Database) -> dict:
     """Return what the admin dashboard shows from the database: entries by status, the problems of
-    the last reindex, entries waiting for review, and what the index should hold."""
+    the last reindex, and the entries waiting for review."""
     return {
         "by_status": dict(db.execute("SELECT status, count(*) FROM entries GROUP BY status").fetchall()),
         "problems": list(db.query("SELECT path, line, message, warning FROM problems ORDER BY warning, path, line")),
