@@ -386,7 +386,7 @@ def search_table(size: int, s: dict) -> str:
         f"Search in-process, {s['queries']} queries ({s['distinct']} distinct), each asked once right after",
         "the engine was opened in a fresh process (**long tail**), then the same log again in the same",
         "process (**warm repeat**); every engine counts the results, the facets and one page with snippets.",
-        "The operating system's file cache is warm for every engine (the index files were just written).",
+        "The operating system's file cache is warm for every engine (the index files were just written or just read).",
         "",
         "| engine | **long tail**: p50 / p95 / mean (ms) | long-tail p95 ÷ FTS5 | warm repeat: p50 / p95 / mean (ms)"
         " | first search after opening (ms) | queries answered | this site's top 10 also shown"
@@ -524,6 +524,7 @@ def growth(results: dict[int, dict]) -> str:
         ("Worker memory (MB)", lambda r: f"{r['http']['api']['worker_mb']:.0f}" if "http" in r else "–"),
         ("Index (MB)", lambda r: f"{r['index']['index_bytes'] / 1e6:.1f}"),
         ("Measured (each size may come from another run)", lambda r: r.get("measured", "–")),
+        ("In-process search measured again", lambda r: r.get("search_measured", "–")),
     ]
     head = "| measure | " + " | ".join(f"{s:,}".replace(",", " ") for s in sizes) + " |"
     lines = ["### Growth", "", head, "|---|" + "---:|" * len(sizes)]
@@ -564,14 +565,28 @@ def main() -> int:
         action="store_true",
         help="rerun only the in-process search over each size's index built by an earlier run (kept in --workdir)",
     )
+    parser.add_argument(
+        "--report-only", action="store_true", help="measure nothing: rewrite the report from the figures in --workdir"
+    )
     args = parser.parse_args()
-    if not args.no_http:
+    if args.report_only:
+        args.sizes = []
+    if args.report_only:
+        pass
+    elif args.search_only:  # nothing is rebuilt or deleted: each size's earlier run must be there
+        missing = [s for s in args.sizes if not (args.workdir / str(s) / "results.json").exists()
+                   or not (args.workdir / str(s) / "data").is_dir()]  # fmt: skip
+        if missing:
+            raise SystemExit(f"--search-only needs an earlier full run of sizes {missing} in {args.workdir}.")
+    elif not args.no_http:
         ensure_wrk()
     results: dict[int, dict] = {}
     for size in args.sizes:
         base = args.workdir / str(size)
         content, data, db = base / "content", base / "data", base / "fts5.sqlite3"
-        if not (content / "models").exists() or sum(1 for _ in (content / "models").rglob("*.md")) != size:
+        if args.search_only:
+            pass  # the corpus, index and figures of the earlier run are used as they are
+        elif not (content / "models").exists() or sum(1 for _ in (content / "models").rglob("*.md")) != size:
             shutil.rmtree(base, ignore_errors=True)
             corpus.write_corpus(content, size)
         print(f"== {size} entries", flush=True)
@@ -579,6 +594,7 @@ def main() -> int:
         if args.search_only:  # the rest of this size's figures stay those of the run that built it
             r = json.loads((base / "results.json").read_text(encoding="utf-8"))
             r["search"] = measure_search(content, data, db, base, args.queries)
+            r["search_measured"] = time.strftime("%Y-%m-%d %H:%M UTC", started)
             r["search_provenance"] = (
                 f"In-process search measured again {time.strftime('%Y-%m-%d %H:%M UTC', started)} by"
                 f" `{command_line()}` over the index built then; 1-minute load average {load_before} at the"

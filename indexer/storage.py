@@ -94,7 +94,10 @@ class Builds:
                     analysed = prepare(
                         docs, fields_of, cache, seen=seen, finish=volatile_fields, failed=_reporter(failures)
                     )
-                    count = internals.write_documents(ix, analysed, procs=procs)
+                    try:
+                        count = internals.write_documents(ix, analysed, procs=procs)
+                    finally:
+                        analysed.close()  # its worker pool stops now, even when writing failed
                     _check_failures(failures, count)
                     cache.retain(seen)  # what no entry uses any more
                 ix.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -29,40 +30,50 @@ class _Pool:
         """Remember how many processes to start; start none yet."""
         self.procs = procs
         self.pool = None
+        self._lock = threading.Lock()
 
     def get(self):
-        """Return the pool, starting it if needed."""
-        if self.pool is None:
-            self.pool = multiprocessing.get_context("fork").Pool(self.procs)
-        return self.pool
+        """Return the pool, starting it if needed (once, whichever thread asks first)."""
+        with self._lock:
+            if self.pool is None:
+                self.pool = multiprocessing.get_context("fork").Pool(self.procs)
+            return self.pool
 
     def close(self) -> None:
         """Let the workers finish and exit (terminate() may leave one stuck on a signal handler)."""
-        if self.pool is not None:
-            self.pool.close()
-            self.pool.join()
-            self.pool = None
+        with self._lock:
+            pool, self.pool = self.pool, None
+        if pool is not None:
+            pool.close()
+            pool.join()
 
 
 _shared: _Pool | None = None  # the pool of the shared_pool() being held, if any
+_shared_lock = threading.Lock()
 
 
 @contextmanager
-def shared_pool(procs: int | None = None) -> Iterator[None]:
+def shared_pool(procs: int | None = None) -> Iterator[_Pool]:
     """Let every parallel_map inside share one pool of procs processes (default: one per core).
 
-    Inside another shared_pool(), the outer one is used.
+    Inside another shared_pool(), in this thread or another, the outer one is used; only the
+    shared_pool() that started it stops it.
     """
     global _shared
-    if _shared is not None:
-        yield
+    with _shared_lock:
+        outer = _shared
+        if outer is None:
+            mine = _shared = _Pool(procs or os.cpu_count() or 1)
+    if outer is not None:
+        yield outer
         return
-    _shared = _Pool(procs or os.cpu_count() or 1)
     try:
-        yield
+        yield mine
     finally:
-        pool, _shared = _shared, None
-        pool.close()
+        with _shared_lock:
+            if _shared is mine:
+                _shared = None
+        mine.close()
 
 
 def parallel_map(func: Callable[[Any], Any], items: Sequence[Any], chunksize: int = 8) -> list[Any]:
@@ -71,8 +82,7 @@ def parallel_map(func: Callable[[Any], Any], items: Sequence[Any], chunksize: in
     func must be a module-level function (it is sent to the workers by name). Once the shared
     pool has started, any list of more than one item goes to it.
     """
-    with shared_pool():
-        pool = _shared
+    with shared_pool() as pool:
         started = pool.pool is not None
         if pool.procs < 2 or len(items) < 2 or (not started and len(items) < PARALLEL_FROM):
             return [func(item) for item in items]

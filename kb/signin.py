@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import sqlite_utils
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .accounts import User, name_key, user_from_row
+from .accounts import PASSWORD_METHOD, User, name_key, user_from_row
 from .audit import audit_repeat
 from .store import write_transaction
 
@@ -20,7 +20,7 @@ FAILURES_PER_ACCOUNT = 5
 FAILURES_PER_ADDRESS = 20
 WINDOW_S = 15 * 60
 # Hashed once, checked when the account does not exist, so both answers take as long.
-_DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(16), method=PASSWORD_METHOD)
 
 
 @dataclass(frozen=True)

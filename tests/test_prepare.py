@@ -51,3 +51,17 @@ def test_reading_and_analysing_share_one_pool_of_worker_processes():
     assert os.getpid() not in reading  # many items: done in worker processes
     assert len(reading | analysing) == 2  # by the same two processes: not a second pool
     assert set(workers.parallel_map(_pid, range(3))) == {os.getpid()}  # a few: done here
+
+
+def test_another_thread_joins_the_pool_that_is_held_and_never_stops_it():
+    import threading
+
+    joined = []
+    with workers.shared_pool(2) as held:
+        thread = threading.Thread(target=lambda: joined.append(workers.shared_pool().__enter__()))
+        thread.start()
+        thread.join()
+        assert joined == [held]
+        assert len(set(workers.parallel_map(_pid, range(200)))) == 2  # still running, still shared
+    with workers.shared_pool() as after:
+        assert after is not held  # the holder stopped its pool when it left; this is a new one
