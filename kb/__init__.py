@@ -26,6 +26,33 @@ def _env_flag(name: str, default: bool) -> bool:
     return default if not value else value in ("1", "true", "yes")
 
 
+_TEMPLATE_CODE = None  # the process's compiled templates, by template name and source checksum
+
+
+def _compiled_templates():
+    """Return the process's bytecode cache of compiled templates (Jinja keys it by source checksum,
+    so a changed template is compiled again)."""
+    global _TEMPLATE_CODE
+    if _TEMPLATE_CODE is None:
+        from jinja2 import BytecodeCache
+
+        class MemoryBytecodeCache(BytecodeCache):
+            """Compiled templates kept in this process's memory."""
+
+            def __init__(self) -> None:
+                self.code: dict[str, bytes] = {}
+
+            def load_bytecode(self, bucket) -> None:
+                if (code := self.code.get(bucket.key)) is not None:
+                    bucket.bytecode_from_string(code)
+
+            def dump_bytecode(self, bucket) -> None:
+                self.code[bucket.key] = bucket.bytecode_to_string()
+
+        _TEMPLATE_CODE = MemoryBytecodeCache()
+    return _TEMPLATE_CODE
+
+
 def create_app(test_config: dict[str, Any] | None = None):
     """Create the Flask app: defaults, then the environment, then test_config."""
     from flask import Flask
@@ -37,6 +64,8 @@ def create_app(test_config: dict[str, Any] | None = None):
     site = (test_config or {}).get("KB_SITE_DIR") or os.environ.get("KB_SITE_DIR") or Path.cwd()
     site = Path(site).resolve()
     app = Flask(__name__, root_path=str(site), instance_path=str(site / "instance"))
+    # Apps made in one process (the test suite makes hundreds) compile each template once.
+    app.jinja_options = {**app.jinja_options, "bytecode_cache": _compiled_templates()}
     app.config.from_mapping(
         KB_SITE_DIR=site,
         KB_CONTENT_DIR=os.environ.get("KB_CONTENT_DIR", str(site / "content")),
