@@ -123,8 +123,9 @@ def execute(
     matched = some & allowed
     counts = facet_counts(facets, some, filters, statuses, matched)
     # Entries with every word as typed (diacritics included where typed) rank first.
-    typed = [version.docs(searcher, q) for q in plan.typed]
-    first = set.intersection(*typed) & matched if plan.typed_first else set()
+    first = set()
+    if plan.typed_first:  # looked up only when it can tell entries apart
+        first = set.intersection(*(version.docs(searcher, q) for q in plan.typed)) & matched
     start = (page - 1) * per_page
     if sort in version.orders:
         full = every & allowed

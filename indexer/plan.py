@@ -45,7 +45,8 @@ class Plan:
         self.excluded = [typed_query(p) for p in pq.excluded]  # as typed: "-bão" keeps "bảo vệ"
         self.typed = [as_typed_query(u) for u in self.required]
         # Entries with every word as typed rank first, when that tells them apart.
-        self.typed_first = len(self.typed) > 1 or any(s.exact != s.folded for s in pq.words)
+        marked = any(s.exact != s.folded for s in pq.words)
+        self.typed_first = len(self.typed) > 1 or (len(self.typed) == 1 and marked)
         # Two typed syllables that some entry has as one segmented word ("biên cương").
         self.compounds = [Term("words_f", f"{a.folded}_{b.folded}") for a, b in pairwise(pq.words)]
         self.pairs = [f"{a.folded}_{b.folded}" for a, b in pairwise(pq.words)]

@@ -136,6 +136,13 @@ def test_a_query_that_is_only_a_year_lists_that_years_entries(index, query):
     assert [h.slug for h in results.hits] == ["tu-thuoc-lc"] and results.total == 1
 
 
+def test_a_year_with_an_excluded_word_lists_that_years_entries_without_it(index):
+    """ "năm 2023 -xyz": a year-only query with an exclusion answered (it used to fail with an error)."""
+    results = index.search("năm 2023 -xyz")
+    assert [h.slug for h in results.hits] == ["tu-thuoc-lc"] and results.total == 1
+    assert index.search("năm 2023 -thuốc").total == 0
+
+
 def test_vocabulary_values_that_are_not_words_are_reported(tmp_path):
     content = tmp_path / "content"
     content.mkdir()
