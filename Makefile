@@ -32,17 +32,21 @@ dev: $(BIN)/.installed
 	$(BIN)/kb reindex
 	$(BIN)/flask --app app run --debug --host $(HOST) --port $(PORT)
 
+# Tests start many Python processes (workers, the CLI, servers): let them cache compiled modules
+# even where the environment says not to (PYTHONDONTWRITEBYTECODE), or each compiles everything.
+BYTECODE := PYTHONDONTWRITEBYTECODE=
+
 ## test: lint, then every test
 test: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(BYTECODE) $(BIN)/python -m pytest
 
 ## check: the quick loop while working: lint, then every test but the browser and slow ones, on every core
 check: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -q -m "not browser and not slow" -n auto
+	$(BYTECODE) $(BIN)/python -m pytest -q -m "not browser and not slow" -n auto
 
 ## eval: relevance of this search vs SQLite FTS5 on the judged queries; updates the tables in docs/search.md
 eval: $(BIN)/.installed

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -77,11 +77,14 @@ class Builds:
     ) -> int:
         """Index docs into a fresh build folder and make it live atomically; return the count.
 
-        With many documents expected (or an unknown number), Whoosh writes segments in parallel.
+        With many documents expected (or an unknown number: docs is an iterator and expected is
+        not given), Whoosh writes segments in parallel; a few are written here, without forking.
         A document that cannot be analysed is left out and reported in failed as (slug, reason).
         If more documents fail than succeed, the analyser itself is broken: AnalysisFailed is
         raised and the live build keeps serving.
         """
+        if expected is None and isinstance(docs, Sized):
+            expected = len(docs)
         self.root.mkdir(parents=True, exist_ok=True)
         failures: list[tuple[str, str]] = []
         with self.write_lock():

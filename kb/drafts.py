@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from .entries import split_front_matter
+from .entries import load_yaml, split_front_matter
 
 __all__ = [
     "BODY_TEMPLATE",
@@ -96,7 +96,7 @@ def _split_raw(text: str) -> tuple[dict[str, Any], str]:
     parts = split_front_matter(text)
     if parts is None:
         raise yaml.YAMLError("no front matter")
-    meta = yaml.load(parts[0], Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    meta = load_yaml(parts[0]) or {}
     return (meta if isinstance(meta, dict) else {}), parts[1]
 
 

@@ -76,10 +76,12 @@ def _prepare_db(data_dir: Path, path: Path) -> sqlite_utils.Database:
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     _owner_only(path)
     db = sqlite_utils.Database(path)
-    # WAL lets the web workers read while a reindex writes.
-    db.enable_wal()
-    # The server's workers start together: one process migrates, the others then find nothing to do.
+    # The server's workers start together: one process migrates, the others then find nothing to
+    # do. Switching to WAL (which lets the web workers read while a reindex writes) is done under
+    # the same lock: outside it, a switch meeting another process's migration can fail at once
+    # with "database is locked" (SQLite gives up rather than deadlock).
     with file_lock(data_dir / "migrate.lock"):
+        db.enable_wal()
         migrate(db)
     _READY.add(path)
     return db

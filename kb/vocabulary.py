@@ -10,7 +10,7 @@ import yaml
 
 from indexer import Thesaurus, fold_accents, normalize_text, syllables
 
-from .entries import Problem
+from .entries import Problem, load_yaml
 
 __all__ = ["Concept", "Vocabulary", "load_vocabulary", "unused_terms"]
 
@@ -54,7 +54,7 @@ def _is_word(value: object) -> bool:
 def _read_yaml(path: Path, problems: list[Problem]) -> object:
     """Load a YAML file, recording a problem instead of raising."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:

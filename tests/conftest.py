@@ -16,6 +16,36 @@ from kb.catalog import reindex
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _reuse_werkzeug_url_builders() -> None:
+    """Compile each URL rule's builder once per test process instead of once per app.
+
+    Every test builds its own app, and Werkzeug compiles two small Python functions per URL rule
+    (about 65 ms for this site's 34 rules, half the cost of a test's app). A builder depends only
+    on the rule's parsed parts and defaults, and reads the rule's converters through its first
+    argument when called, so one compiled builder serves the same rule in every app. Only speed
+    changes; when Werkzeug's private method is not there or differs, nothing is patched.
+    """
+    from werkzeug.routing.rules import Rule
+
+    compile_builder = getattr(Rule, "_compile_builder", None)
+    if compile_builder is None or getattr(compile_builder, "reused", False):
+        return
+    compiled: dict = {}
+
+    def reused_builder(self, append_unknown: bool = True):
+        defaults = tuple(sorted((str(k), repr(v)) for k, v in (self.defaults or {}).items()))
+        key = (self.rule, tuple(self._trace), defaults, append_unknown)
+        if key not in compiled:
+            compiled[key] = compile_builder(self, append_unknown)
+        return compiled[key]
+
+    reused_builder.reused = True
+    Rule._compile_builder = reused_builder
+
+
+_reuse_werkzeug_url_builders()
+
+
 @pytest.fixture(autouse=True)
 def cheap_password_hashing(request, monkeypatch):
     """Hash the tests' passwords with a cheap method (scrypt costs about 0.2 s per hash and per

@@ -26,9 +26,46 @@ def write_entry(content_dir: Path, slug: str, body: str = "", folder: str = "", 
     """Write content_dir/models/[folder/]slug.md with front matter meta and a Markdown body."""
     path = content_dir / "models" / folder / f"{slug}.md"
     path.parent.mkdir(parents=True, exist_ok=True)
-    front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)
-    path.write_text(f"---\n{front}---\n\n{body}\n", encoding="utf-8")
+    path.write_text(entry_text(body, **meta), encoding="utf-8")
     return path
+
+
+def entry_text(body: str = "", **meta) -> str:
+    """Return an entry file's text: front matter meta and a Markdown body."""
+    front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)
+    return f"---\n{front}---\n\n{body}\n"
+
+
+def indexed(content_dir: Path, data_dir: Path) -> None:
+    """Index content_dir into data_dir, as `kb reindex` does.
+
+    A reindex of files this test process has already indexed copies the data directory it wrote
+    then (the same index and database: nothing in them depends on where the content folder is),
+    so that tests which only need an indexed site do not each pay for a build.
+    """
+    import atexit
+    import hashlib
+    import shutil
+    import tempfile
+
+    from kb.catalog import reindex
+
+    digest = hashlib.sha256()
+    for path in sorted(p for p in content_dir.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(content_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
+    done = _INDEXED.get(digest.hexdigest())
+    if done is not None and not data_dir.exists():
+        shutil.copytree(done, data_dir)
+        return
+    reindex(content_dir, data_dir)
+    if done is None:
+        kept = Path(tempfile.mkdtemp(prefix="kb-indexed-"))
+        atexit.register(shutil.rmtree, kept, ignore_errors=True)
+        kept = Path(shutil.copytree(data_dir, kept / "data"))
+        _INDEXED[digest.hexdigest()] = kept
+
+
+_INDEXED: dict[str, Path] = {}
 
 
 def site_with_accounts(content_dir: Path, data_dir: Path, accounts: dict[str, str]):
@@ -37,11 +74,10 @@ def site_with_accounts(content_dir: Path, data_dir: Path, accounts: dict[str, st
 
     from kb import create_app
     from kb.accounts import create_user
-    from kb.catalog import reindex
     from kb.store import open_db
 
     shutil.copy(Path(__file__).resolve().parent.parent / "content" / "places.yml", content_dir / "places.yml")
-    reindex(content_dir, data_dir)
+    indexed(content_dir, data_dir)
     app = create_app({"TESTING": True, "KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir})
     db = open_db(data_dir)
     for name, role in accounts.items():
@@ -104,13 +140,26 @@ SAMPLES = [
 ]
 
 
-def write_samples(content_dir: Path, samples: list[dict] = SAMPLES) -> None:
-    """Write fields.yml and the sample entries into content_dir."""
+def write_samples(content_dir: Path, samples: list[dict] | None = None) -> None:
+    """Write fields.yml and the sample entries (SAMPLES unless given) into content_dir."""
     content_dir.mkdir(parents=True, exist_ok=True)
     (content_dir / "fields.yml").write_text(yaml.safe_dump(FIELDS, allow_unicode=True), encoding="utf-8")
+    if samples is None:
+        # Most tests start from SAMPLES: their files are the same every time, dump them once.
+        if not _SAMPLE_TEXTS:
+            _SAMPLE_TEXTS.update(
+                {s["slug"]: entry_text(**{k: v for k, v in s.items() if k != "slug"}) for s in SAMPLES}
+            )
+        (content_dir / "models").mkdir(exist_ok=True)
+        for slug, text in _SAMPLE_TEXTS.items():
+            (content_dir / "models" / f"{slug}.md").write_text(text, encoding="utf-8")
+        return
     for sample in samples:
         sample = dict(sample)
         write_entry(content_dir, sample.pop("slug"), sample.pop("body"), **sample)
+
+
+_SAMPLE_TEXTS: dict[str, str] = {}
 
 
 def document(slug: str, title: str, body: str = "", **extra):

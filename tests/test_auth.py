@@ -11,7 +11,7 @@ import time
 
 import pytest
 import sqlite_utils
-from helpers import PASSWORD, login, token
+from helpers import PASSWORD, indexed, login, token
 
 from kb import create_app
 from kb.accounts import AccountError, create_user, find_user, has_admin, set_disabled
@@ -22,9 +22,7 @@ from kb.store import open_db
 @pytest.fixture
 def csrf_app(content_dir, data_dir):
     """The app with CSRF protection on, as in production, and one admin and one editor."""
-    from kb.catalog import reindex
-
-    reindex(content_dir, data_dir)
+    indexed(content_dir, data_dir)
     app = create_app({"TESTING": True, "KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir})
     db = open_db(data_dir)
     create_user(db, "quantri", PASSWORD, "admin")
@@ -437,9 +435,7 @@ def test_a_flood_of_paused_sign_ins_is_counted_in_one_audit_line(csrf_app, data_
 
 def _site(content_dir, data_dir, **config):
     """Return the app with extra configuration, and one editor."""
-    from kb.catalog import reindex
-
-    reindex(content_dir, data_dir)
+    indexed(content_dir, data_dir)
     app = create_app({"TESTING": True, "KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir, **config})
     create_user(open_db(data_dir), "bientap", PASSWORD, "editor")
     return app

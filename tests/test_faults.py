@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import PASSWORD, login, token
+from helpers import PASSWORD, indexed, login, token
 
 from indexer import SearchIndex
 from kb import create_app
@@ -86,7 +86,7 @@ def test_a_save_killed_mid_write_leaves_the_old_or_the_new_file_never_a_torn_one
 
 @pytest.fixture
 def site(content_dir, data_dir):
-    reindex(content_dir, data_dir)
+    indexed(content_dir, data_dir)
     app = create_app({"TESTING": True, "KB_CONTENT_DIR": content_dir, "KB_DATA_DIR": data_dir})
     db = open_db(data_dir)
     for i in range(4):

@@ -111,5 +111,5 @@ def test_worker_processes_starting_together_migrate_an_old_database_once(tmp_pat
     for worker in workers:
         worker.join(60)
     assert [w.exitcode for w in workers] == [0] * 4
-    assert failures.empty()
+    assert failures.empty(), failures.get()
     assert [m.name for m in MIGRATIONS.applied(open_db(tmp_path / "data"))] == ["m001_tables"]

@@ -94,6 +94,7 @@ def test_importing_the_engine_changes_nothing_in_whoosh(tmp_path):
     assert out.stdout.split() == ["whoosh.codec.whoosh3", "indexer._whoosh_internals"]
 
 
+@pytest.mark.slow  # seconds: many builds or searches, compared one by one
 def test_search_gives_the_same_answers_with_and_without_the_speed_ups(tmp_path, monkeypatch):
     docs = _many(150)
     fast = SearchIndex(tmp_path / "fast")
@@ -192,6 +193,7 @@ def parallel(monkeypatch):
     monkeypatch.setattr(internals, "CHUNK", 7)
 
 
+@pytest.mark.slow  # seconds: many builds or searches, compared one by one
 def test_a_parallel_build_with_spilled_sort_runs_finds_every_document(tmp_path, parallel):
     serial = SearchIndex(tmp_path / "serial")
     docs = _many(150)
@@ -279,6 +281,7 @@ CARRY_QUERIES = [
 ]
 
 
+@pytest.mark.slow  # seconds: many builds or searches, compared one by one
 def test_after_each_save_searches_find_what_a_fresh_reader_finds(tmp_path):
     """Each save builds on what the last index version looked up; that must never change a result."""
     index = SearchIndex(tmp_path / "ix")
