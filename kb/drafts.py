@@ -1,7 +1,9 @@
 """An entry file as the edit form sees it: the draft, read from the file and composed back, and its workflow.
 
-Composing keeps what the form does not own: the front matter keys it does not know, the body
-exactly as typed (only the browser's CRLF line ends become LF).
+Composing keeps what the form does not own and what did not change: every front-matter key whose
+value stays the same keeps its lines as the author wrote them (kb/frontmatter.py), keys the form
+does not know are never touched, and the body is written exactly as typed (only the browser's
+CRLF line ends become LF).
 """
 
 from __future__ import annotations
@@ -11,7 +13,11 @@ from typing import Any
 
 import yaml
 
-from .entries import load_yaml, split_front_matter
+from indexer import normalize_text
+
+from .entries import KEYS, load_yaml, split_front_matter
+from .frontmatter import MISSING, dump_keys, update_front_matter
+from .sections import BODY_TEMPLATE
 
 __all__ = [
     "BODY_TEMPLATE",
@@ -22,27 +28,6 @@ __all__ = [
     "transitions",
     "with_status_of",
 ]
-
-BODY_TEMPLATE = """## Bối cảnh
-
-Đơn vị, địa bàn và vấn đề mà mô hình giải quyết.
-
-## Cách làm
-
-Các bước triển khai, ai tham gia, nguồn lực và kinh phí.
-
-## Kết quả
-
-Kết quả đã ghi nhận (chỉ nêu số liệu có nguồn).
-
-## Bài học kinh nghiệm
-
-Điều gì giúp mô hình thành công, điều gì cần tránh.
-
-## Điều kiện nhân rộng
-
-Đơn vị khác cần những gì để áp dụng.
-"""
 
 STATUS_LABELS = {
     "draft": "Bản nháp",
@@ -137,40 +122,83 @@ def read_draft(raw: bytes) -> tuple[Draft, dict[str, Any]]:
     )
 
 
-class _Dumper(yaml.SafeDumper):
-    """Write block lists indented under their key, as people write them by hand."""
+def _form_values(draft: Draft) -> dict[str, Any]:
+    """Return the front-matter keys the form owns, in the standard order (MISSING: none given)."""
 
-    def increase_indent(self, flow: bool = False, indentless: bool = False):
-        return super().increase_indent(flow, False)
+    def text(value: str) -> Any:
+        return value.strip().replace("\r\n", "\n") or MISSING
+
+    return {
+        "title": draft.title.strip(),
+        "summary": draft.summary.strip().replace("\r\n", "\n"),
+        "unit": draft.unit.strip(),
+        "province": text(draft.province),
+        "fields": list(draft.fields),
+        "tags": list(draft.tags) or MISSING,
+        "year": draft.year or MISSING,
+        "status": draft.status,
+        "source": {"title": text(draft.source_title), "url": text(draft.source_url)},
+        "contact": text(draft.contact),
+    }
 
 
-def compose(draft: Draft, old_meta: dict[str, Any] | None = None) -> str:
-    """Return the text of an entry file: the form's front matter, other keys kept, then the body."""
-    old_meta = old_meta or {}
-    meta: dict[str, Any] = {"title": draft.title.strip(), "summary": draft.summary.strip(), "unit": draft.unit.strip()}
-    if draft.province.strip():
-        meta["province"] = draft.province.strip()
-    meta["fields"] = list(draft.fields)
-    if draft.tags:
-        meta["tags"] = list(draft.tags)
-    if draft.year:
-        meta["year"] = draft.year
-    meta["status"] = draft.status
-    old_source = old_meta.get("source") if isinstance(old_meta.get("source"), dict) else {}
-    source = {"title": draft.source_title.strip(), "url": draft.source_url.strip()}
-    source = {k: v for k, v in source.items() if v}
-    source.update({k: v for k, v in old_source.items() if k not in ("title", "url")})  # e.g. its date
-    if source:
-        meta["source"] = source
-    if draft.contact.strip():
-        meta["contact"] = draft.contact.strip()
-    owned = {"title", "summary", "unit", "province", "fields", "tags", "year", "status", "source", "contact"}
-    meta.update({k: v for k, v in old_meta.items() if k not in owned})  # keys the form does not know
-    front = yaml.dump(meta, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10_000)
-    body = draft.body.replace("\r\n", "\n").replace("\r", "\n")
-    if not body.endswith("\n"):
-        body += "\n"
-    return f"---\n{front}---\n\n{body}"
+def _same(old: Draft) -> Any:
+    """Return same(key, value in the file) for update_front_matter: True if the form left it alone."""
+
+    def fold(items: list[str]) -> list[str]:  # fields as the form spells them (fields.yml)
+        return [" ".join(normalize_text(v).split()).casefold() for v in items]
+
+    def same(key: str, _value: Any, new: Draft) -> bool:
+        if key == "source":
+            return (old.source_title, old.source_url) == (new.source_title.strip(), new.source_url.strip())
+        if key == "fields":
+            return fold(old.fields) == fold(new.fields)
+        mine, theirs = getattr(old, key), getattr(new, key)
+        if isinstance(theirs, str):
+            return mine == theirs.strip().replace("\r\n", "\n")
+        return mine == theirs
+
+    return same
+
+
+def _cut_file(text: str) -> tuple[str, str, str, str] | None:
+    """Return (opening line, front matter, closing line and blank lines, body) of an entry file."""
+    lines = text.removeprefix("\ufeff").replace("\r\n", "\n").split("\n")
+    boundary = [i for i, line in enumerate(lines) if line.startswith("---") and not line.strip("- \t")]
+    if len(boundary) < 2 or boundary[0] != 0:
+        return None
+    close = boundary[1]
+    rest = lines[close + 1 :]
+    blank = 0
+    while blank < len(rest) - 1 and rest[blank] == "":
+        blank += 1
+    front = "".join(line + "\n" for line in lines[1:close])
+    return lines[0] + "\n", front, lines[close] + "\n" + "\n" * blank, "\n".join(rest[blank:])
+
+
+def compose(draft: Draft, old: str | None = None) -> str:
+    """Return the text of an entry file: the form's values written into the old file, or a new one.
+
+    With old (the file as it is), only the keys whose values changed are rewritten; the rest of
+    the front matter, its comments and the body (if unchanged) stay byte for byte.
+    """
+    values = _form_values(draft)
+    typed = draft.body.replace("\r\n", "\n").replace("\r", "\n")
+    body = typed if typed.endswith("\n") else typed + "\n"
+    parts = _cut_file(old) if old is not None else None
+    if parts is None:
+        return f"---\n{dump_keys(values)}---\n\n{body}"
+    opening, front, closing, old_body = parts
+    before, _meta = read_draft(old.encode("utf-8"))
+    same = _same(before)
+    updated = update_front_matter(front, values, order=KEYS, same=lambda key, value: same(key, value, draft))
+    if updated is None:  # a front matter that cannot be edited in place: the standard layout, other keys kept
+        meta = load_yaml(front) if front.strip() else {}
+        others = {k: v for k, v in (meta if isinstance(meta, dict) else {}).items() if k not in values}
+        updated = dump_keys({**values, **others})
+    if typed == before.body:
+        body = old_body  # unchanged: exactly as in the file, even without a final line end
+    return f"{opening}{updated}{closing}{body}"
 
 
 def with_status_of(text: str, current: bytes) -> str:
@@ -180,8 +208,8 @@ def with_status_of(text: str, current: bytes) -> str:
     old text says "published" even when the entry was archived since.
     """
     status = read_draft(current)[0].status
-    draft, meta = read_draft(text.encode("utf-8"))
+    draft, _meta = read_draft(text.encode("utf-8"))
     if draft.status == status:
         return text
     draft.status = status
-    return compose(draft, meta)
+    return compose(draft, text)

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import sqlite_utils
 import yaml
@@ -123,7 +122,7 @@ def save_entry(
 ) -> SaveResult:
     """Save the form of a new entry (slug None) or of an existing one opened at base_hash."""
     return _save(content_dir, data_dir, db, slug, base_hash, _who(author), comment,
-                 lambda old_meta: compose(draft, old_meta), title=draft.title, notes=notes)  # fmt: skip
+                 lambda old: compose(draft, old), title=draft.title, notes=notes)  # fmt: skip
 
 
 def save_text(
@@ -169,7 +168,7 @@ def _save(content_dir, data_dir, db, slug, base_hash, who: Who, comment, make_te
     with content_lock(data_dir) as locked:
         if not locked:  # another save has held the files too long: say busy, keep the text
             return SaveResult("busy", slug or "")
-        old_meta: dict[str, Any] = {}
+        old_text: str | None = None
         current: bytes | None = None
         if slug is None:
             models = content_dir / "models"
@@ -184,8 +183,9 @@ def _save(content_dir, data_dir, db, slug, base_hash, who: Who, comment, make_te
             if changed:
                 text_now = current.decode("utf-8", "replace") if current is not None else ""
                 return SaveResult("conflict", slug, current_text=text_now, current_hash=_digest(current or b""))
-            old_meta = read_draft(current)[1]
-        text = make_text(old_meta)
+            read_draft(current)  # a front matter YAML cannot read stops here, as before
+            old_text = current.decode("utf-8", "replace")
+        text = make_text(old_text)
         data = text.encode("utf-8")
         rel = path.relative_to(content_dir).as_posix()
         try:
@@ -260,7 +260,7 @@ def propose(
         if current is None or _digest(current) != base_hash:
             text_now = current.decode("utf-8", "replace") if current is not None else ""
             return SaveResult("conflict", slug, current_text=text_now, current_hash=_digest(current or b""))
-        text = compose(draft, read_draft(current)[1])
+        text = compose(draft, current.decode("utf-8", "replace"))
         try:
             render_entry(parse_entry(text.encode("utf-8"), path.relative_to(content_dir).as_posix(), allowed))
         except InvalidEntry as exc:

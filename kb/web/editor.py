@@ -122,7 +122,7 @@ def _save(form: EntryForm, slug: str | None, status: str):
                             author=who, comment=comment, notes=notes)  # fmt: skip
     if result.outcome == "conflict":
         audit(db, actor(), "save_conflict", slug or "", address=client_address())
-        mine = compose(draft, read_draft(result.current_text.encode())[1] if result.current_text else {})
+        mine = compose(draft, result.current_text or None)
         form.base_hash.data = result.current_hash  # saving again overwrites, knowingly
         page = render_template(
             "conflict.html", form=form, slug=slug, current=result.current_text, mine=mine,
