@@ -25,6 +25,7 @@ from .catalog import content_lock, index_saved, render_entry, write_problems
 from .drafts import Draft, compose, read_draft, with_status_of
 from .entries import InvalidEntry, Problem, load_fields, parse_entry
 from .render import plain_text
+from .sections import leftover_guidance
 from .slugs import SLUG_RE, unique_slug
 from .store import StoreBusy, now_iso, queue_files, write_audit, write_entry_rows, write_transaction
 
@@ -190,6 +191,7 @@ def _save(content_dir, data_dir, db, slug, base_hash, who: Who, comment, make_te
         rel = path.relative_to(content_dir).as_posix()
         try:
             entry = parse_entry(data, rel, allowed)
+            _refuse_guidance(text, rel, entry.status)
             html = render_entry(entry)
         except InvalidEntry as exc:
             return SaveResult("invalid", slug, problems=exc.problems)
@@ -224,6 +226,23 @@ def _save(content_dir, data_dir, db, slug, base_hash, who: Who, comment, make_te
         # for long, though: a save behind this one waits for the lock.
         indexed = index_saved(content_dir, data_dir, saved, tokens, wait=INDEX_WAIT)
     return SaveResult("saved", slug, current_hash=_digest(data), indexed=indexed)
+
+
+def _refuse_guidance(text: str, rel: str, status: str) -> None:
+    """Raise InvalidEntry if a text going to review or to readers still holds a guidance sentence.
+
+    The sections' guidance is help, never content: a draft may keep it while being written
+    (one written from the old template does), but it is never submitted or published.
+    """
+    if status not in ("review", "published"):
+        return
+    problems = [
+        Problem(rel, line, f"câu gợi ý của phần “{section.heading}” vẫn còn trong nội dung: “{section.guidance}” "
+                "— hãy thay bằng nội dung thật hoặc xóa câu này trước khi gửi duyệt hay xuất bản")
+        for line, section in leftover_guidance(text)
+    ]  # fmt: skip
+    if problems:
+        raise InvalidEntry(problems)
 
 
 def _put_back(path: Path, old: bytes | None) -> None:
@@ -261,8 +280,11 @@ def propose(
             text_now = current.decode("utf-8", "replace") if current is not None else ""
             return SaveResult("conflict", slug, current_text=text_now, current_hash=_digest(current or b""))
         text = compose(draft, current.decode("utf-8", "replace"))
+        rel = path.relative_to(content_dir).as_posix()
         try:
-            render_entry(parse_entry(text.encode("utf-8"), path.relative_to(content_dir).as_posix(), allowed))
+            entry = parse_entry(text.encode("utf-8"), rel, allowed)
+            _refuse_guidance(text, rel, entry.status)
+            render_entry(entry)
         except InvalidEntry as exc:
             return SaveResult("invalid", slug, problems=exc.problems)
         try:

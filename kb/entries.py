@@ -14,6 +14,7 @@ import yaml
 
 from indexer import normalize_text
 
+from .sections import leftover_guidance
 from .slugs import SLUG_RE, slugify
 
 __all__ = [
@@ -224,6 +225,7 @@ def _split(text: str, rel: str) -> tuple[dict[str, Any], str, dict[str, int]]:
         lines[key] = first + key_node.start_mark.line
     # The body starts on the line after the closing '---'.
     lines["__body__"] = first + fm_text.count("\n") + 1
+    lines["__text__"] = text[: len(text) - len(body.lstrip("\n"))].count("\n") + 1  # its first written line
     return meta, body.strip("\n") + "\n", lines
 
 
@@ -369,6 +371,9 @@ class _Checker:
         slug = self.slug(title)
         if not body.strip():
             self.problems.append(Problem(self.rel, self.lines["__body__"], "nội dung trống", True))
+        for line, section in leftover_guidance(body):  # help from the new-entry form, not content
+            msg = f"câu gợi ý của phần “{section.heading}” vẫn còn trong nội dung: hãy thay bằng nội dung thật"
+            self.problems.append(Problem(self.rel, self.lines["__text__"] + line - 1, msg, True))
         if not (title and summary and unit and fields and slug):
             return None
         return Entry(

@@ -25,6 +25,7 @@ from wtforms import SelectChoice
 
 from ..audit import audit
 from ..catalog import heal_entry
+from ..changes import compare
 from ..drafts import STATUS_LABELS, Draft, compose, read_draft, transitions, with_status_of
 from ..editing import (
     Note,
@@ -41,6 +42,7 @@ from ..editing import (
 from ..entries import STATUSES, InvalidEntry, load_fields, parse_entry
 from ..render import RenderRefused, render_bounded
 from ..revisions import diff_lines, get_revision, list_revisions, revision_text
+from ..sections import SECTIONS, leftover_guidance
 from ..store import StoreBusy, editorial_rows, entry_title, get_entry
 from .auth import actor, client_address, csrf_failed, role_required
 from .forms import EntryForm, SimpleForm
@@ -168,6 +170,7 @@ def _edit_page(form, slug, status, problems=(), preview=None, code=200):
     return render_template(
         "edit.html", form=form, slug=slug, status=status, status_labels=STATUS_LABELS, problems=problems,
         preview=preview, places=_places(), transitions=transitions(status, current_user.role),
+        sections=SECTIONS, leftover=leftover_guidance(form.body.data or ""),
     ), code  # fmt: skip
 
 
@@ -305,8 +308,9 @@ def diff(slug: str):
     if old is None or new is None:
         abort(404)
     return render_template(
-        "diff.html", slug=slug, old=old, new=new, diff=diff_lines(old[1], new[1]), title=entry_title(db, slug)
-    )
+        "diff.html", slug=slug, old=old, new=new, changes=compare(old[1], new[1]), diff=diff_lines(old[1], new[1]),
+        title=entry_title(db, slug),
+    )  # fmt: skip
 
 
 @bp.get("/models/<slug>/revisions/<int:revision_id>")
@@ -385,9 +389,15 @@ def proposal(slug: str, proposal_id: int):
     current = state[0].decode("utf-8", "replace")
     moved = state[1] != found["base_hash"]
     base = found.get("base_text") or revision_text(db, slug, found["base_hash"])
+    applied = found["text"]
+    with suppress(yaml.YAMLError):  # what applying writes: the proposal's words, the entry's status
+        applied = with_status_of(found["text"], state[0])
+    own = (None, None)
+    if moved and base is not None:  # written against an older version: what its author changed, too
+        own = (compare(base, found["text"]), diff_lines(base, found["text"]))
     return render_template(
-        "proposal.html", slug=slug, proposal=found, diff=diff_lines(current, found["text"]), base_hash=state[1],
-        moved=moved, own_diff=diff_lines(base, found["text"]) if moved and base is not None else None,
+        "proposal.html", slug=slug, proposal=found, changes=compare(current, applied),
+        diff=diff_lines(current, applied), base_hash=state[1], moved=moved, own_changes=own[0], own_diff=own[1],
         form=SimpleForm(), title=entry_title(db, slug),
     )  # fmt: skip
 
