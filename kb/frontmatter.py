@@ -9,6 +9,7 @@ too. The result is always read back with PyYAML, the loader `kb check` uses, bef
 
 from __future__ import annotations
 
+import difflib
 import io
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -158,10 +159,15 @@ def restyle(old: Any, new: Any) -> Any:
             return type(old)(new)
         return new
     if isinstance(new, list) and isinstance(old, CommentedSeq):
-        kept = {str(item): item for item in old}  # an unchanged item keeps its quotes
-        items = [kept.get(item, item) for item in new]
-        del old[:]
-        old.extend(items)
+        # Edit the list where it changed: an item left alone keeps its quotes and its comment.
+        kept = {str(item): item for item in old}  # an item moved keeps its quotes
+        matcher = difflib.SequenceMatcher(None, [str(item) for item in old], new, autojunk=False)
+        for tag, i1, i2, j1, j2 in reversed(matcher.get_opcodes()):
+            if tag != "equal":
+                for index in range(i2 - 1, i1 - 1, -1):
+                    del old[index]
+                for offset, item in enumerate(new[j1:j2]):
+                    old.insert(i1 + offset, kept.get(item, item))
         return old
     return new
 
@@ -207,9 +213,10 @@ def _quoted(value: Any) -> Any:
             return SingleQuotedScalarString(value)
         return value
     if isinstance(value, list):
-        items = [_quoted(v) for v in value]
-        del value[:]
-        value.extend(items)
+        for index, item in enumerate(value):
+            quoted = _quoted(item)
+            if quoted is not item:  # in place: the list keeps its comments
+                value[index] = quoted
     elif isinstance(value, dict):
         for k in list(value):
             value[k] = _quoted(value[k])
