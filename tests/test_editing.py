@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import fcntl
 import hashlib
 import html
@@ -78,11 +79,46 @@ def public_slugs(client, query: str) -> list[str]:
     return [r["slug"] for r in client.get("/api/search", query_string={"q": query}).get_json()["results"]]
 
 
-def test_a_new_entry_form_is_prefilled_with_the_recommended_sections(site):
+def textarea(page: str, name: str = "body") -> str:
+    """Return what a textarea of the page holds, as the browser shows it."""
+    found = re.search(rf'<textarea[^>]*name="{name}"[^>]*>\r?\n?(.*?)</textarea>', page, re.S)
+    return html.unescape(found.group(1))
+
+
+def test_a_new_entry_form_is_prefilled_with_the_sections_in_the_documented_order_and_no_guidance(site):
     page = signed_in(site, "bientap").get("/edit/new").get_data(as_text=True)
-    for heading in ("## Bối cảnh", "## Cách làm", "## Kết quả", "## Bài học kinh nghiệm", "## Điều kiện nhân rộng"):
-        assert heading in page
+    body = textarea(page)
+    headings = ["Bối cảnh", "Cách làm", "Kết quả", "Điều kiện nhân rộng", "Bài học kinh nghiệm"]
+    assert [line[3:] for line in body.splitlines() if line.strip()] == headings  # headings only, nothing to keep
+    guide = page[page.index('id="section-guide"') : page.index('name="body"')]
+    assert "Đơn vị, địa bàn và vấn đề mà mô hình giải quyết." in guide  # the guidance sits beside the field
+    assert 'aria-describedby="body-hint section-guide"' in page
     assert ('list="places"' in page and '<option value="Tuyên Quang"' in page) or '<option value="Nghệ An"' in page
+
+
+GUIDED = {**FORM, "body": "## Bối cảnh\n\nĐơn vị, địa bàn và vấn đề mà mô hình giải quyết.\n\nĐồn A ở xã B.\n"}
+
+
+def test_guidance_left_in_the_body_is_refused_on_submit_with_the_text_kept(site, content_dir):
+    editor = signed_in(site, "bientap")
+    response = post_form(editor, "/edit/new", GUIDED, action="submit")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "câu gợi ý của phần “Bối cảnh” vẫn còn trong nội dung" in page
+    assert textarea(page) == GUIDED["body"]  # nothing typed is lost
+    assert not (content_dir / "models" / "goc-doc-sach-bien-cuong.md").exists()
+
+
+def test_a_draft_may_keep_guidance_while_written_but_never_goes_to_review(site, content_dir):
+    editor = signed_in(site, "bientap")
+    slug = create(editor, GUIDED)  # a draft, as one written from the old template
+    page = editor.get(f"/models/{slug}/edit").get_data(as_text=True)
+    assert "Nội dung còn 1 câu gợi ý của mẫu" in page and "dòng 3 của ô nội dung" in page
+    before = (content_dir / "models" / f"{slug}.md").read_bytes()
+    assert change_status(editor, slug, "review").status_code == 302  # the entry page's button
+    assert (content_dir / "models" / f"{slug}.md").read_bytes() == before  # still a draft
+    flashed = editor.get(f"/models/{slug}/edit").get_data(as_text=True)
+    assert "Không đổi được trạng thái" in flashed and "câu gợi ý của phần “Bối cảnh”" in flashed
 
 
 def test_an_editor_writes_a_draft_that_only_signed_in_people_see(site, content_dir):
@@ -414,8 +450,7 @@ def test_saving_an_entry_unchanged_keeps_its_body_byte_for_byte(site, content_di
     )
     path.write_text(text, encoding="utf-8")
     editor = signed_in(site, "bientap")
-    page = editor.get("/models/ban-nhap-thu-nghiem/edit").get_data(as_text=True)
-    body = html.unescape(re.search(r'<textarea[^>]*name="body"[^>]*>\r?\n?(.*?)</textarea>', page, re.S).group(1))
+    body = textarea(editor.get("/models/ban-nhap-thu-nghiem/edit").get_data(as_text=True))
     values = {
         "title": "Bản nháp thử nghiệm", "summary": "Một mô hình còn đang viết dở về tủ thuốc.",
         "unit": "Bộ đội Biên phòng tỉnh Hà Tĩnh", "province": "Hà Tĩnh", "fields": ["Y tế"], "body": body,
@@ -606,3 +641,64 @@ def test_a_required_field_of_invisible_characters_comes_back_with_a_message(site
     assert response.status_code == 422 and said in response.get_data(as_text=True)
     assert html.unescape(response.get_data(as_text=True)).count(FORM["body"].split("\n")[2].strip()) >= 1
     assert not list((content_dir / "models").glob("goc-doc-sach*.md"))
+
+
+def propose_on_a_shipped_entry(site, content_dir, data_dir) -> tuple[str, str, str, int]:
+    """Have an editor change one paragraph and the contact of the shipped Tủ thuốc biên cương."""
+    path = content_dir / "models" / "tu-thuoc-bien-cuong.md"
+    path.write_text((ROOT / "content" / "models" / "tu-thuoc-bien-cuong.md").read_text(encoding="utf-8"))
+    reindex(content_dir, data_dir)
+    before = path.read_text(encoding="utf-8")
+    editor = signed_in(site, "bientap")
+    form = editor.get("/models/tu-thuoc-bien-cuong/edit").get_data(as_text=True)
+    values = {
+        name: html.unescape(value)
+        for name, value in re.findall(r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', form)
+        if name not in ("csrf_token", "base_hash", "fields")
+    }
+    values |= {"summary": textarea(form, "summary"), "body": textarea(form), "fields": ["Y tế", "Dân vận"]}
+    old = "Chưa được ghi nhận — đơn vị cần bổ sung, dựa trên thực tế triển khai của chính đơn vị."
+    values["body"] = values["body"].replace(old, "Cần có cán bộ quân y theo dõi hạn dùng của thuốc.")
+    values["contact"] = "Ban Quân y, BĐBP Nghệ An"
+    assert post_form(editor, "/models/tu-thuoc-bien-cuong/edit", values).status_code == 302
+    proposal = next(open_db(data_dir)["proposals"].rows)
+    return before, old, proposal["text"], proposal["id"]
+
+
+def test_a_proposal_keeps_the_files_layout_and_its_review_shows_only_what_changed(site, content_dir, data_dir):
+    before, old, proposed, proposal_id = propose_on_a_shipped_entry(site, content_dir, data_dir)
+    diff = difflib.unified_diff(before.splitlines(), proposed.splitlines(), lineterm="", n=0)
+    assert [line for line in diff if line[:1] in "+-" and line[:3] not in ("+++", "---")] == [
+        "-contact: Chưa ghi nhận",
+        "+contact: Ban Quân y, BĐBP Nghệ An",
+        f"-{old}",
+        "+Cần có cán bộ quân y theo dõi hạn dùng của thuốc.",
+    ]
+    page = signed_in(site, "quantri").get(f"/models/tu-thuoc-bien-cuong/proposals/{proposal_id}").get_data(as_text=True)
+    review = page[page.index('id="apply-title"') : page.index('class="raw-diff"')]
+    rows = re.findall(
+        r'<tr><th scope="row">(.*?)</th><td class="change-old"[^>]*>(.*?)</td><td class="change-new"[^>]*>(.*?)</td>',
+        review,
+    )
+    assert [(label, re.sub("<[^>]+>", "", o), re.sub("<[^>]+>", "", n)) for label, o, n in rows] == [
+        ("Liên hệ", "[bỏ: Chưa ghi nhận]", "[thêm: Ban Quân y, BĐBP Nghệ An]")
+    ]
+    assert review.count('class="body-hunk"') == 1 and "Phần “Bài học kinh nghiệm”" in review
+    assert review.count("body-line body-del") == 1 and review.count("body-line body-add") == 1
+    assert "Tóm tắt" not in review and "Từ khóa" not in review and "Tên nguồn" not in review
+
+
+def test_history_compares_two_revisions_field_by_field(site, content_dir, data_dir):
+    admin = signed_in(site, "quantri")
+    url = "/models/to-tau-thuyen-doan-ket/edit"
+    post_form(admin, url, {**FORM, "title": "Tổ Tàu thuyền đoàn kết", "contact": "Đồn A", "comment": "sửa 1"})
+    post_form(admin, url, {**FORM, "title": "Tổ Tàu thuyền đoàn kết", "contact": "Đồn B", "comment": "sửa 2"})
+    revs = [
+        r["id"]
+        for r in open_db(data_dir)["revisions"].rows_where("slug = ?", ["to-tau-thuyen-doan-ket"], order_by="id")
+    ]
+    page = admin.get("/models/to-tau-thuyen-doan-ket/diff", query_string={"from": revs[1], "to": revs[2]}).get_data(
+        as_text=True
+    )
+    assert "Thông tin của mục (1 trường thay đổi)" in page and '<th scope="row">Liên hệ</th>' in page
+    assert "Nội dung (" not in page  # the body did not change
