@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 from pages import DESKTOP, PHONE, shoot
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 
 GUIDANCE = (
     "Đơn vị, địa bàn và vấn đề mà mô hình giải quyết.",
@@ -87,7 +91,7 @@ def test_the_review_of_a_proposal_shows_only_the_paragraph_and_the_contact_that_
     editor.click("button[value=save]")
     editor.wait_for_url(re.compile(rf"/models/{slug}$"))
 
-    admin = open_page(size, user="quantri")
+    admin = open_page(size, user="quantri", bypass_csp=True)  # the accessibility checker is an inline script
     admin.goto(f"{site}/models/{slug}")
     admin.locator(".workflow a[href*='/proposals/']").last.click()
     review = admin.locator("section.review-part").last
@@ -108,3 +112,13 @@ def test_the_review_of_a_proposal_shows_only_the_paragraph_and_the_contact_that_
     assert not raw.locator(".diff").is_visible()
     raw.locator("summary").click()
     assert raw.locator(".diff-line.diff-del").count() == 2 and raw.locator(".diff-line.diff-add").count() == 2
+
+    admin.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    found = admin.evaluate(
+        """async () => {
+            const r = await axe.run(document, {resultTypes: ['violations']});
+            return r.violations.filter(v => ['serious', 'critical'].includes(v.impact))
+                .map(v => ({id: v.id, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+        }"""
+    )
+    assert found == [], json.dumps(found, ensure_ascii=False)
