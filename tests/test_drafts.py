@@ -164,3 +164,22 @@ def test_the_new_entry_template_has_the_documented_sections_in_order_and_no_guid
 def test_guidance_is_found_however_it_is_spaced_or_marked():
     body = "## Bối cảnh\n\n-  Đơn vị, địa bàn và vấn đề  mà mô hình giải quyết. Đồn A.\n\nĐơn vị khác cần gì?\n"
     assert [(line, s.heading) for line, s in leftover_guidance(body)] == [(3, "Bối cảnh")]
+
+
+def test_a_front_matter_written_as_one_flow_mapping_is_rewritten_in_the_standard_layout():
+    text = "---\n{title: Tổ đò, summary: Tóm tắt, unit: Đồn A, fields: [Y tế]}\n---\n\nNội dung.\n"
+    draft = reopened(text)
+    draft.contact = "Đồn A"
+    saved = compose(draft, text)
+    assert saved.startswith("---\ntitle: Tổ đò\nsummary: Tóm tắt\nunit: Đồn A\nfields:\n  - Y tế\n")
+    assert "contact: Đồn A\n---\n\nNội dung.\n" in saved
+
+
+def test_kb_check_warns_about_guidance_left_in_a_file_at_its_line():
+    text = "---\ntitle: A\nsummary: B\nunit: C\nfields: [Y tế]\n---\n\n## Kết quả\n\n"
+    text += "Kết quả đã ghi nhận (chỉ nêu số liệu có nguồn).\n"
+    (warning,) = parse_entry(text.encode("utf-8"), "models/a.md", ("Y tế",)).warnings
+    assert (
+        str(warning)
+        == "models/a.md:10: cảnh báo: câu gợi ý của phần “Kết quả” vẫn còn trong nội dung: hãy thay bằng nội dung thật"
+    )

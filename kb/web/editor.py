@@ -128,7 +128,8 @@ def _save(form: EntryForm, slug: str | None, status: str):
         form.base_hash.data = result.current_hash  # saving again overwrites, knowingly
         page = render_template(
             "conflict.html", form=form, slug=slug, current=result.current_text, mine=mine,
-            diff=diff_lines(result.current_text, mine), places=_places(), status=status,
+            diff=diff_lines(result.current_text, mine), changes=compare(result.current_text, mine), places=_places(),
+            status=status,
             status_labels=STATUS_LABELS, action=action if action in ("save", "submit", "publish") else "save",
         )  # fmt: skip
         return make_response(page, 409), None
