@@ -579,6 +579,8 @@ def test_applying_an_old_proposal_changes_the_words_never_the_workflow(site, con
     review = admin.get(f"/models/thap-sang-vung-bien/proposals/{proposal_id}").get_data(as_text=True)
     assert "được viết trên một phiên bản cũ hơn" in review
     assert "Những gì người đề xuất đã sửa" in review and "Đề xuất xqzcu." in review
+    applying = review[review.index('id="apply-title"') :]
+    assert "<th scope=\"row\">Trạng thái</th>" not in applying  # applying keeps the entry archived
     base = re.search(r'name="base_hash" value="([^"]+)"', review).group(1)
     applied = admin.post(f"/models/thap-sang-vung-bien/proposals/{proposal_id}/apply",
                          data={"csrf_token": token(review), "base_hash": base})  # fmt: skip
