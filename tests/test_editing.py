@@ -580,7 +580,7 @@ def test_applying_an_old_proposal_changes_the_words_never_the_workflow(site, con
     assert "được viết trên một phiên bản cũ hơn" in review
     assert "Những gì người đề xuất đã sửa" in review and "Đề xuất xqzcu." in review
     applying = review[review.index('id="apply-title"') :]
-    assert "<th scope=\"row\">Trạng thái</th>" not in applying  # applying keeps the entry archived
+    assert '<th scope="row">Trạng thái</th>' not in applying  # applying keeps the entry archived
     base = re.search(r'name="base_hash" value="([^"]+)"', review).group(1)
     applied = admin.post(f"/models/thap-sang-vung-bien/proposals/{proposal_id}/apply",
                          data={"csrf_token": token(review), "base_hash": base})  # fmt: skip
