@@ -154,20 +154,17 @@ def _mark(old: list[str], new: list[str], joiner: str) -> tuple[list[Part], list
     return _joined(old_parts, joiner), _joined(new_parts, joiner)
 
 
-def _absorb_spaces(opcodes, old: list[str]):
+def _absorb_spaces(opcodes, old: list[str]) -> list[list]:
     """Fold a lone space between two changes into them, so a changed phrase reads as one."""
     out: list[list] = []
-    for op in opcodes:
-        op = list(op)
-        if out and out[-1][0] != "equal" and op[0] != "equal":
-            out[-1] = ["replace", out[-1][1], op[2], out[-1][3], op[4]]
-            continue
+    for op in map(list, opcodes):
+        between = out[-1] if out else None
         if (
-            len(out) >= 2
-            and out[-1][0] == "equal"
+            op[0] != "equal"
+            and len(out) >= 2
+            and between[0] == "equal"
             and out[-2][0] != "equal"
-            and op[0] != "equal"
-            and "".join(old[out[-1][1] : out[-1][2]]).isspace()
+            and "".join(old[between[1] : between[2]]).isspace()
         ):
             out.pop()
             out[-1] = ["replace", out[-1][1], op[2], out[-1][3], op[4]]

@@ -142,13 +142,13 @@ def _rewrite(fragment: str, key: str, value: Any) -> str:
         data = _yaml(indent).load(fragment)
     except Exception:  # a construct ruamel will not read back: write the key afresh
         return dump_keys({key: value}, indent=indent)
-    data[key] = restyle(data[key], value)
+    data[key] = _restyle(data[key], value)
     if data[key] is MISSING:  # a nested mapping left empty
         return ""
     return _dump(data, {key: value}, indent)
 
 
-def restyle(old: Any, new: Any) -> Any:
+def _restyle(old: Any, new: Any) -> Any:
     """Return new in the style of old: the same quotes or folding, a list or mapping edited in place."""
     if isinstance(new, Mapping):
         return _merge(old, new)
@@ -176,13 +176,13 @@ def _merge(old: Any, new: Mapping[str, Any]) -> Any:
     """Set some keys of a nested mapping, keep its others; a lone title stays a plain string."""
     wanted = {k: v for k, v in new.items() if v is not MISSING}
     if isinstance(old, str) and set(wanted) <= {"title"}:  # source: "Báo X" stays a string
-        return restyle(old, wanted["title"]) if wanted else MISSING
+        return _restyle(old, wanted["title"]) if wanted else MISSING
     merged = old if isinstance(old, CommentedMap) else CommentedMap()
     for position, (key, value) in enumerate(new.items()):
         if value is MISSING:
             merged.pop(key, None)
         elif key in merged:
-            merged[key] = restyle(merged[key], value)
+            merged[key] = _restyle(merged[key], value)
         else:
             merged.insert(min(position, len(merged)), key, value)
     return merged if merged else MISSING
