@@ -65,7 +65,7 @@ def update_front_matter(
         spans[key_node.value] = (key_node.start_mark.index, _line_end(old, value_node.end_mark.index))
     replaced: dict[str, str] = {}
     for key, value in values.items():
-        if key in spans and same(key, parsed.get(key)):
+        if same(key, parsed.get(key)):  # also a key absent that means its default (no status: published)
             continue
         if key in spans:
             start, end = spans[key]

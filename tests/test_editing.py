@@ -645,6 +645,54 @@ def test_a_required_field_of_invisible_characters_comes_back_with_a_message(site
     assert not list((content_dir / "models").glob("goc-doc-sach*.md"))
 
 
+def form_values(page: str) -> dict:
+    """Return what the edit form would post as it was opened (every field, nothing changed)."""
+    values = {
+        name: html.unescape(value)
+        for name, value in re.findall(r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', page)
+        if name not in ("csrf_token", "base_hash", "fields")
+    }
+    fields = re.findall(r'<input type="checkbox" name="fields" value="([^"]*)" checked>', page)
+    return values | {"summary": textarea(page, "summary"), "body": textarea(page), "fields": fields}
+
+
+HAND_EDITED = """---
+# Viết tay: giữ nguyên
+title:   "Thắp sáng vùng biên"     # tên
+summary: >-
+  Lắp đèn chiếu sáng đường giao thông
+  ở các xã biên giới.
+unit: 'Bộ đội Biên phòng tỉnh Ninh Bình'
+fields: [kinh tế - xã hội]          # viết thường
+tags:
+- đèn   # đầu tiên
+- 'năng lượng mặt trời'
+year: "2021"
+source: {title: Báo Ninh Bình, date: 2021-05-01}
+noi_bo: giữ lại
+contact: Chưa ghi nhận             # tùy chọn
+---
+## Cách làm
+
+Lắp đèn năng lượng mặt trời dọc đường liên thôn.
+"""
+
+
+def test_a_hand_edited_file_saved_from_the_form_changes_only_the_changed_line(site, content_dir, data_dir):
+    path = content_dir / "models" / "thap-sang-vung-bien.md"
+    path.write_text(HAND_EDITED, encoding="utf-8")
+    reindex(content_dir, data_dir)
+    admin = signed_in(site, "quantri")
+    values = form_values(admin.get("/models/thap-sang-vung-bien/edit").get_data(as_text=True))
+    assert post_form(admin, "/models/thap-sang-vung-bien/edit", values).status_code == 302
+    assert path.read_text(encoding="utf-8") == HAND_EDITED  # saved unchanged: byte for byte
+    values["contact"] = "Đồn Biên phòng Thử Nghiệm"
+    assert post_form(admin, "/models/thap-sang-vung-bien/edit", values).status_code == 302
+    assert path.read_text(encoding="utf-8") == HAND_EDITED.replace(
+        "contact: Chưa ghi nhận             # tùy chọn", "contact: Đồn Biên phòng Thử Nghiệm # tùy chọn"
+    )
+
+
 def propose_on_a_shipped_entry(site, content_dir, data_dir) -> tuple[str, str, str, int]:
     """Have an editor change one paragraph and the contact of the shipped Tủ thuốc biên cương."""
     path = content_dir / "models" / "tu-thuoc-bien-cuong.md"
@@ -652,13 +700,7 @@ def propose_on_a_shipped_entry(site, content_dir, data_dir) -> tuple[str, str, s
     reindex(content_dir, data_dir)
     before = path.read_text(encoding="utf-8")
     editor = signed_in(site, "bientap")
-    form = editor.get("/models/tu-thuoc-bien-cuong/edit").get_data(as_text=True)
-    values = {
-        name: html.unescape(value)
-        for name, value in re.findall(r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', form)
-        if name not in ("csrf_token", "base_hash", "fields")
-    }
-    values |= {"summary": textarea(form, "summary"), "body": textarea(form), "fields": ["Y tế", "Dân vận"]}
+    values = form_values(editor.get("/models/tu-thuoc-bien-cuong/edit").get_data(as_text=True))
     old = "Chưa được ghi nhận — đơn vị cần bổ sung, dựa trên thực tế triển khai của chính đơn vị."
     values["body"] = values["body"].replace(old, "Cần có cán bộ quân y theo dõi hạn dùng của thuốc.")
     values["contact"] = "Ban Quân y, BĐBP Nghệ An"
