@@ -180,3 +180,20 @@ def test_a_confirmation_without_its_form_token_is_refused(site, data_dir):
     user_id = find_user(open_db(data_dir), "bientap").id
     assert admin.post(f"/admin/users/{user_id}/disable", data={"confirmed": "1"}).status_code == 400
     assert not find_user(open_db(data_dir), "bientap").disabled
+
+
+def test_a_rejection_whose_form_token_expired_comes_back_with_the_reason_typed(site, data_dir):
+    proposal_id = _propose(site, data_dir)
+    admin = signed_in(site, "quantri")
+    page = _reject(admin, proposal_id, csrf_token="het-han", confirmed="1", reason=REASON)
+    text = html.unescape(page.get_data(as_text=True))
+    assert page.status_code == 400
+    assert "hết hạn nên chưa từ chối" in text and REASON in text and "Xác nhận từ chối" in text
+    assert open_db(data_dir)["proposals"].get(proposal_id)["state"] == "open"
+    again = admin.post(
+        f"/models/{SLUG}/proposals/{proposal_id}/reject",
+        data={"csrf_token": token(text), "base_hash": re.search(r'name="base_hash" value="([^"]+)"', text).group(1),
+              "confirmed": "1", "reason": REASON},
+    )  # fmt: skip
+    assert again.status_code == 302
+    assert open_db(data_dir)["proposals"].get(proposal_id)["reason"] == REASON

@@ -455,14 +455,15 @@ def decide(slug: str, proposal_id: int, decision: str):
     found = get_proposal(db, slug, proposal_id)
     if found is None or decision not in ("apply", "reject"):
         abort(404)
-    if "csrf_token" in form.errors or not form.base_hash.data:
+    valid = form.validate()  # the token is checked before any view; a reason too long is said on the page
+    if not form.base_hash.data:
         abort(400)
     if found["state"] != "open":
         flash("Bản sửa này đã được xử lý.")
         return redirect(url_for("public.entry", slug=slug))
     if decision == "reject":
-        return _reject(found, form)
-    if not form.validate():
+        return _reject(found, form, valid)
+    if not valid:
         abort(400)
     # The admin saw the difference against the version whose hash the form carries.
     result = apply_proposal(
@@ -484,29 +485,33 @@ def decide(slug: str, proposal_id: int, decision: str):
     return redirect(url_for("public.entry", slug=slug))
 
 
-def _reject(found: dict, form: RejectForm):
-    """Ask for a reason and a confirmation, then reject a proposal; the reason is kept and shown to its author."""
-    slug, proposal_id = found["slug"], found["id"]
-    ask = Confirmation(
-        f"Từ chối bản sửa #{proposal_id} của {found['author']}?",
+def _reject_confirmation(found: dict, base_hash: str) -> Confirmation:
+    """Say what rejecting a proposal does, and ask why."""
+    slug, proposal_id, author = found["slug"], found["id"], found["author"]
+    return Confirmation(
+        f"Từ chối bản sửa #{proposal_id} của {author}?",
         ["Mục giữ nguyên như hiện tại; bản sửa không được áp dụng.",
-         f"{found['author']} sẽ thấy bản sửa bị từ chối, cùng lý do bạn ghi dưới đây, trên trang Biên tập của mình "
-         "và trong lịch sử của mục, và có thể sửa lại rồi gửi thành bản sửa mới."],
+         f"{author} sẽ thấy bản sửa bị từ chối, cùng lý do bạn ghi dưới đây, trên trang Biên tập của mình và trong "
+         "lịch sử của mục, và có thể sửa lại rồi gửi thành bản sửa mới."],
         "Xác nhận từ chối", url_for(".decide", slug=slug, proposal_id=proposal_id, decision="reject"),
-        url_for(".proposal", slug=slug, proposal_id=proposal_id), hidden={"base_hash": form.base_hash.data},
+        url_for(".proposal", slug=slug, proposal_id=proposal_id), hidden={"base_hash": base_hash},
     )  # fmt: skip
-    valid = form.validate()
+
+
+def _reject(found: dict, form: RejectForm, valid: bool):
+    """Ask for a reason and a confirmation, then reject a proposal; the reason is kept and shown to its author."""
+    ask = _reject_confirmation(found, form.base_hash.data)
     if not (valid and confirmed()):
         return confirmation_page(ask, form, 200 if valid else 422)
     try:
-        rejected = decide_proposal(get_db(), proposal_id, "rejected", Who(actor(), client_address()),
+        rejected = decide_proposal(get_db(), found["id"], "rejected", Who(actor(), client_address()),
                                    reason=form.reason.data or "")  # fmt: skip
     except StoreBusy:
         flash("Hệ thống đang bận ghi dữ liệu khác nên chưa từ chối được. Lý do bạn ghi vẫn còn dưới đây: "
               "hãy đợi vài giây rồi bấm xác nhận lại.")  # fmt: skip
         return _retry_later(make_response(*confirmation_page(ask, form, 503)))
     flash("Đã từ chối bản sửa." if rejected else "Bản sửa này đã được xử lý.")
-    return redirect(url_for("public.entry", slug=slug))
+    return redirect(url_for("public.entry", slug=found["slug"]))
 
 
 @bp.errorhandler(CSRFError)
@@ -514,6 +519,13 @@ def csrf_failed_on_form(exc: CSRFError):
     """Answer a stale form token: the edit form comes back with everything typed and a fresh token."""
     if request.endpoint in ("editor.new", "editor.edit") and current_user.is_authenticated and current_user.is_editor:
         return _rescue_form()
+    args = request.view_args or {}
+    if request.endpoint == "editor.decide" and args.get("decision") == "reject" and current_user.is_authenticated:
+        found = get_proposal(get_db(), args["slug"], args["proposal_id"]) if current_user.is_admin else None
+        if found is not None and found["state"] == "open":  # keep the reason typed; ask again with a fresh token
+            flash("Phiên làm việc của biểu mẫu đã hết hạn nên chưa từ chối. Lý do bạn ghi vẫn còn dưới đây: "
+                  "bấm xác nhận lại.")  # fmt: skip
+            return confirmation_page(_reject_confirmation(found, request.form.get("base_hash", "")), RejectForm(), 400)
     return csrf_failed(exc)
 
 
