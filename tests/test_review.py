@@ -197,3 +197,11 @@ def test_a_rejection_whose_form_token_expired_comes_back_with_the_reason_typed(s
     )  # fmt: skip
     assert again.status_code == 302
     assert open_db(data_dir)["proposals"].get(proposal_id)["reason"] == REASON
+
+
+def test_a_bad_source_address_is_said_once_beside_the_field_and_in_the_list(site):
+    editor = signed_in(site, "bientap")
+    page = post_form(editor, "/edit/new", {**FORM, "source_url": "javascript:alert(1)"})
+    text = _text(page)
+    assert page.status_code == 422
+    assert text.count("Địa chỉ phải bắt đầu bằng http:// hoặc https://") == 2  # beside the field, in the list

@@ -101,6 +101,8 @@ class EntryForm(_Form):
 
     def validate_source_url(self, field) -> None:
         """Accept web addresses only (no javascript: or data: links)."""
+        if field.errors:  # the URL check said it already: one message, not the same one twice
+            return
         if field.data and not field.data.lower().startswith(("http://", "https://")):
             raise ValidationError("Địa chỉ phải bắt đầu bằng http:// hoặc https://")
 
