@@ -85,6 +85,7 @@ def test_a_rejection_asks_why_and_the_editor_finds_it_on_the_desk_and_sends_it_a
     admin.locator(".workflow a[href*='/proposals/']").first.click()
     admin.locator("button", has_text="Từ chối").click()
     confirm_page(admin, "Từ chối bản sửa", "Xác nhận từ chối")
+    assert admin.evaluate("document.activeElement.id") == "reason"  # ready to type why
     admin.fill("#reason", "Thiếu nguồn; hãy ghi rõ số liệu.")
     shoot(admin, f"confirm-reject-{'js' if javascript else 'nojs'}")
     admin.locator("button.danger", has_text="Xác nhận từ chối").click()
@@ -162,6 +163,7 @@ def test_without_javascript_the_error_list_leads_to_the_field_above_the_save_bar
     editor.locator(".error-links a[href='#source_url']").click()
     spot, bar = editor.locator("#source_url").bounding_box(), editor.locator(".form-actions").bounding_box()
     assert spot["y"] >= 0 and spot["y"] + spot["height"] <= bar["y"]
+    assert editor.locator("label[for=source_url]").bounding_box()["y"] >= 0  # its label shows too
 
 
 def test_on_a_desktop_the_preview_sits_beside_the_form(open_page, site):
