@@ -8,6 +8,7 @@ wait as proposals for an admin.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import secrets
@@ -30,6 +31,8 @@ from .slugs import SLUG_RE, unique_slug
 from .store import StoreBusy, now_iso, queue_files, write_audit, write_entry_rows, write_transaction
 
 __all__ = [
+    "REASON_MAX",
+    "REJECTED_SHOWN_DAYS",
     "Note",
     "SaveResult",
     "Who",
@@ -37,16 +40,22 @@ __all__ = [
     "atomic_write",
     "decide_proposal",
     "entry_path",
+    "entry_proposals",
     "file_state",
     "get_proposal",
     "open_proposals",
     "propose",
+    "rejected_proposals",
     "save_entry",
     "save_text",
 ]
 
 # How long a save waits for the index after its commit before leaving the entry queued (seconds).
 INDEX_WAIT = 2.0
+# The longest reason an admin may give for rejecting a proposal (characters).
+REASON_MAX = 1000
+# How long a rejected proposal stays on its author's desk unless reopened (days).
+REJECTED_SHOWN_DAYS = 30
 
 
 @dataclass
@@ -263,11 +272,13 @@ def propose(
     base_hash: str,
     author: str | Who,
     comment: str = "",
+    reopens: int | None = None,
 ) -> SaveResult:
     """Keep an editor's change to a published entry for an admin to apply; the file stays as is.
 
     Returns "proposed", or "conflict" / "invalid" / "busy" as a save would. The proposal keeps
     the text it was written against, so an admin can see later what the editor changed.
+    reopens names the rejected proposal this one takes up again, if any.
     """
     who = _who(author)
     allowed = load_fields(content_dir / "fields.yml")
@@ -290,12 +301,13 @@ def propose(
         try:
             with write_transaction(db) as conn:
                 conn.execute(
-                    "INSERT INTO proposals (slug, created_at, author, comment, base_hash, base_text, text, state) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'open')",
+                    "INSERT INTO proposals (slug, created_at, author, comment, base_hash, base_text, text, state, "
+                    "reopened_from) VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?)",
                     [slug, now_iso(), who.name, comment.strip()[:200], base_hash, current.decode("utf-8", "replace"),
-                     text],
+                     text, reopens],
                 )  # fmt: skip
-                write_audit(conn, who.name, "propose", slug, comment.strip()[:200], who.address)
+                detail = comment.strip()[:200] + (f" (mở lại bản sửa #{reopens})" if reopens else "")
+                write_audit(conn, who.name, "propose", slug, detail.strip(), who.address)
         except StoreBusy:
             return SaveResult("busy", slug)
     return SaveResult("proposed", slug, current_hash=base_hash)
@@ -349,17 +361,48 @@ def open_proposals(db: sqlite_utils.Database, slug: str | None = None) -> list[d
     )
 
 
+def rejected_proposals(db: sqlite_utils.Database, author: str, days: int = REJECTED_SHOWN_DAYS) -> list[dict]:
+    """Return an author's proposals rejected in the last days and not reopened since, newest first, without text."""
+    since = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).replace(microsecond=0).isoformat()
+    return list(
+        db.query(
+            "SELECT p.id, p.slug, p.created_at, p.comment, p.decided_by, p.decided_at, p.reason FROM proposals p "
+            "WHERE p.state = 'rejected' AND p.author = ? AND p.decided_at >= ? "
+            "AND NOT EXISTS (SELECT 1 FROM proposals q WHERE q.reopened_from = p.id) ORDER BY p.id DESC",
+            [author, since],
+        )
+    )
+
+
+def entry_proposals(db: sqlite_utils.Database, slug: str) -> list[dict]:
+    """Return every proposal of an entry (open, applied or rejected, with its reason), newest first, without text."""
+    return list(
+        db.query(
+            "SELECT p.id, p.created_at, p.author, p.comment, p.state, p.decided_by, p.decided_at, p.reason, "
+            "p.reopened_from, (SELECT max(q.id) FROM proposals q WHERE q.reopened_from = p.id) AS reopened_as "
+            "FROM proposals p WHERE p.slug = ? ORDER BY p.id DESC",
+            [slug],
+        )
+    )
+
+
 def get_proposal(db: sqlite_utils.Database, slug: str, proposal_id: int) -> dict | None:
     """Return one proposal of an entry, with its text."""
     return next(db["proposals"].rows_where("slug = ? AND id = ?", [slug, proposal_id], limit=1), None)
 
 
-def decide_proposal(db: sqlite_utils.Database, proposal_id: int, state: str, admin: str | Who) -> bool:
-    """Mark an open proposal rejected (or applied), with its audit line, in one transaction.
+def decide_proposal(
+    db: sqlite_utils.Database, proposal_id: int, state: str, admin: str | Who, reason: str = ""
+) -> bool:
+    """Mark an open proposal rejected (or applied), with its reason and audit line, in one transaction.
 
     Return False if it was no longer open (another admin decided it meanwhile): nothing changes.
+    A reason longer than REASON_MAX is a ValueError (the caller shows it; nothing changes).
     """
     who = _who(admin)
+    reason = reason.strip()
+    if len(reason) > REASON_MAX:
+        raise ValueError(f"Lý do tối đa {REASON_MAX} ký tự (bạn đã gõ {len(reason)}).")
     with write_transaction(db) as conn:
         row = conn.execute(
             "SELECT slug, author FROM proposals WHERE id = ? AND state = 'open'", [proposal_id]
@@ -367,11 +410,12 @@ def decide_proposal(db: sqlite_utils.Database, proposal_id: int, state: str, adm
         if row is None:
             return False
         conn.execute(
-            "UPDATE proposals SET state = ?, decided_by = ?, decided_at = ? WHERE id = ?",
-            [state, who.name, now_iso(), proposal_id],
+            "UPDATE proposals SET state = ?, decided_by = ?, decided_at = ?, reason = ? WHERE id = ?",
+            [state, who.name, now_iso(), reason or None, proposal_id],
         )
         action = "proposal_reject" if state == "rejected" else f"proposal_{state}"
-        write_audit(conn, who.name, action, row[0], f"#{proposal_id} của {row[1]}", who.address)
+        detail = f"#{proposal_id} của {row[1]}" + (f"; lý do: {reason}" if reason else "")
+        write_audit(conn, who.name, action, row[0], detail, who.address)
     return True
 
 

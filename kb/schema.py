@@ -127,3 +127,10 @@ def _complete_older_tables(db: sqlite_utils.Database) -> None:
     db["search_log"].create_index(["at"], if_not_exists=True)
     if "base_text" not in db["proposals"].columns_dict:  # the text a proposal was written against
         db["proposals"].add_column("base_text", str)
+
+
+@MIGRATIONS()
+def m002_proposal_reasons(db: sqlite_utils.Database) -> None:
+    """Keep why a proposal was rejected, and which rejected proposal a new one reopens."""
+    db["proposals"].add_column("reason", str)
+    db["proposals"].add_column("reopened_from", int)

@@ -244,7 +244,8 @@ def test_a_disabled_account_is_signed_out_and_cannot_sign_in(csrf_app, data_dir)
     login(admin, "quantri")
     page = admin.get("/admin/users").get_data(as_text=True)
     user_id = find_user(open_db(data_dir), "bientap").id
-    assert admin.post(f"/admin/users/{user_id}/disable", data={"csrf_token": token(page)}).status_code == 302
+    confirmed = {"csrf_token": token(page), "confirmed": "1"}  # the button on the confirmation page
+    assert admin.post(f"/admin/users/{user_id}/disable", data=confirmed).status_code == 302
     assert editor.get("/edit").status_code == 302  # the session no longer counts
     assert login(csrf_app.test_client(), "bientap").status_code == 401
 

@@ -67,12 +67,13 @@ def create(client, values: dict = FORM, action: str = "save") -> str:
     return response.headers["Location"].rsplit("/", 1)[1]
 
 
-def change_status(client, slug: str, to: str):
-    """Press a workflow button on the entry page."""
+def change_status(client, slug: str, to: str, confirm: bool = True):
+    """Press a workflow button on the entry page (and Xác nhận, for the changes that ask first)."""
     page = client.get(f"/models/{slug}").get_data(as_text=True)
     found = re.search(r'name="base_hash" value="([^"]*)"', page)  # no buttons: nothing this role may do
     base = found.group(1) if found else ""
-    return client.post(f"/models/{slug}/status", data={"csrf_token": token(page), "base_hash": base, "to": to})
+    data = {"csrf_token": token(page), "base_hash": base, "to": to} | ({"confirmed": "1"} if confirm else {})
+    return client.post(f"/models/{slug}/status", data=data)
 
 
 def public_slugs(client, query: str) -> list[str]:
@@ -395,7 +396,7 @@ def test_a_rejected_proposal_changes_nothing(site, content_dir, data_dir):
     base = re.search(r'name="base_hash" value="([^"]+)"', review).group(1)
     admin.post(
         f"/models/thap-sang-vung-bien/proposals/{proposal_id}/reject",
-        data={"csrf_token": token(review), "base_hash": base},
+        data={"csrf_token": token(review), "base_hash": base, "confirmed": "1"},
     )
     assert path.read_text(encoding="utf-8") == before
     assert next(open_db(data_dir)["proposals"].rows)["state"] == "rejected"

@@ -128,7 +128,8 @@ def test_who_may_record_correct_and_remove(site, data_dir):
     assert fixed.status_code == 302
     page = editor.get("/models/thap-sang-vung-bien").get_data(as_text=True)
     assert "Đồn Biên phòng Thử Ba" in page
-    editor.post(f"/models/thap-sang-vung-bien/replications/{record_id}/delete", data={"csrf_token": token(page)})
+    confirmed = {"csrf_token": token(page), "confirmed": "1"}  # Xóa, then Xác nhận xóa
+    editor.post(f"/models/thap-sang-vung-bien/replications/{record_id}/delete", data=confirmed)
     assert open_db(data_dir)["replications"].count == 0
     log = [(r["action"], r["detail"]) for r in open_db(data_dir)["audit"].rows_where("action LIKE 'replication%'")]
     assert [a for a, _ in log] == ["replication_add", "replication_edit", "replication_delete"]
@@ -264,7 +265,8 @@ def test_removing_a_record_lowers_the_level_in_search(site, data_dir):
     assert search_slugs(site.test_client(), level="Đã nhân rộng") == ["thap-sang-vung-bien"]
     record_id = next(open_db(data_dir)["replications"].rows)["id"]
     page = editor.get("/models/thap-sang-vung-bien").get_data(as_text=True)
-    editor.post(f"/models/thap-sang-vung-bien/replications/{record_id}/delete", data={"csrf_token": token(page)})
+    confirmed = {"csrf_token": token(page), "confirmed": "1"}  # Xóa, then Xác nhận xóa
+    editor.post(f"/models/thap-sang-vung-bien/replications/{record_id}/delete", data=confirmed)
     assert search_slugs(site.test_client(), level="Đã nhân rộng") == []
     assert "thap-sang-vung-bien" in search_slugs(site.test_client(), level="Mới đề xuất")
 
@@ -355,3 +357,18 @@ def test_a_corrected_search_is_logged_with_what_was_searched_even_without_a_sugg
     log_search(data_dir, params, found)
     row = list(open_db(data_dir)["search_log"].rows)[-1]
     assert (row["query"], row["results"], row["corrected"]) == ("tu thuo", 2, "tu thuoc")
+
+
+def test_deleting_a_record_asks_first_and_deletes_only_when_confirmed(site, data_dir):
+    editor = signed_in(site, "bientap")
+    record(editor, "thap-sang-vung-bien")
+    record_id = next(open_db(data_dir)["replications"].rows)["id"]
+    page = editor.get("/models/thap-sang-vung-bien").get_data(as_text=True)
+    url = f"/models/thap-sang-vung-bien/replications/{record_id}/delete"
+    asked = editor.post(url, data={"csrf_token": token(page)})
+    text = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Xóa bản ghi nhân rộng của" in text and "Xác nhận xóa" in text
+    assert 'href="/models/thap-sang-vung-bien#nhan-rong">Hủy</a>' in text
+    assert open_db(data_dir)["replications"].count == 1
+    assert editor.post(url, data={"csrf_token": token(text), "confirmed": "1"}).status_code == 302
+    assert open_db(data_dir)["replications"].count == 0

@@ -16,6 +16,8 @@ from kb.store import DB_NAME, get_entry, open_db
 OLD = Path(__file__).resolve().parent / "old_databases"
 OLD_SCHEMAS = sorted(OLD.glob("*.sql"))
 LAST_BEFORE_MIGRATIONS = OLD / "2026-12-02-ab71361.sql"
+NEWEST = OLD / "2026-12-02-c9efc82.sql"  # the newest version's database, before the migrations since
+ALL_MIGRATIONS = ["m001_tables", "m002_proposal_reasons"]
 
 
 def _shape(path: Path, ordered: bool = True) -> dict[str, tuple]:
@@ -56,6 +58,11 @@ def _old_database(data_dir: Path, schema: Path) -> Path:
         )
     if "audit" in tables:
         conn.execute("INSERT INTO audit (at, actor, action) VALUES ('2026-11-01T00:00:00+00:00', 'cu', 'login')")
+    if "proposals" in tables:
+        conn.execute(
+            "INSERT INTO proposals (slug, created_at, author, text, state, decided_by) "
+            "VALUES ('tu-thuoc', '2026-11-03T00:00:00+00:00', 'cu', 'x', 'rejected', 'cu')"
+        )
     conn.commit()
     conn.close()
     store._READY.clear()  # a process of the new version that has not opened it yet
@@ -63,9 +70,19 @@ def _old_database(data_dir: Path, schema: Path) -> Path:
 
 
 def test_a_new_database_has_exactly_the_tables_the_last_version_before_migrations_made(tmp_path):
-    open_db(tmp_path / "new")
     _old_database(tmp_path / "old", LAST_BEFORE_MIGRATIONS)
-    assert _shape(tmp_path / "new" / DB_NAME) == _shape(tmp_path / "old" / DB_NAME)
+    _old_database(tmp_path / "newest", NEWEST)
+    assert _shape(tmp_path / "newest" / DB_NAME) == _shape(tmp_path / "old" / DB_NAME)
+
+
+def test_a_new_database_has_the_newest_versions_tables_and_what_later_migrations_add(tmp_path):
+    open_db(tmp_path / "new")
+    _old_database(tmp_path / "newest", NEWEST)
+    expected = _shape(tmp_path / "newest" / DB_NAME)
+    columns, indexes = expected["proposals"]
+    expected["proposals"] = ([*columns, ("reason", "TEXT", 0, None, 0), ("reopened_from", "INTEGER", 0, None, 0)],
+                             indexes)  # fmt: skip
+    assert _shape(tmp_path / "new" / DB_NAME) == expected
 
 
 @pytest.mark.parametrize("schema", OLD_SCHEMAS, ids=[p.stem for p in OLD_SCHEMAS])
@@ -74,12 +91,17 @@ def test_a_database_made_by_an_earlier_version_is_brought_up_to_date(tmp_path, s
     path = _old_database(tmp_path / "data", schema)
     db = open_db(tmp_path / "data")
     assert _shape(path, ordered=False) == _shape(tmp_path / "new" / DB_NAME, ordered=False)
-    assert [m.name for m in MIGRATIONS.applied(db)] == ["m001_tables"]
+    assert [m.name for m in MIGRATIONS.applied(db)] == ALL_MIGRATIONS
     # The rows it held are kept; a published entry is not new to the feed, a draft has no date.
     assert get_entry(db, "tu-thuoc")["published_at"] == "2026-11-01T00:00:00+00:00"
     assert get_entry(db, "nhap", ("draft",))["published_at"] is None
     assert [(r["session_version"]) for r in db["users"].rows] in ([], [0])
     assert [(r["repeats"], r["last_at"]) for r in db["audit"].rows] in ([], [(1, None)])
+    # A proposal rejected before reasons were kept has none, and reopens nothing.
+    assert [(r["state"], r["reason"], r["reopened_from"]) for r in db["proposals"].rows] in (
+        [],
+        [("rejected", None, None)],
+    )
     create_user(db, "moi", "mat-khau-du-dai-1", "editor")  # and it takes new rows
     assert db["users"].count >= 1
 
@@ -88,7 +110,7 @@ def test_migrations_are_applied_once(tmp_path):
     open_db(tmp_path)
     store._READY.clear()
     db = open_db(tmp_path)
-    assert [m.name for m in MIGRATIONS.applied(db)] == ["m001_tables"]
+    assert [m.name for m in MIGRATIONS.applied(db)] == ALL_MIGRATIONS
     assert MIGRATIONS.pending(db) == []
 
 
@@ -112,4 +134,4 @@ def test_worker_processes_starting_together_migrate_an_old_database_once(tmp_pat
         worker.join(60)
     assert [w.exitcode for w in workers] == [0] * 4
     assert failures.empty(), failures.get()
-    assert [m.name for m in MIGRATIONS.applied(open_db(tmp_path / "data"))] == ["m001_tables"]
+    assert [m.name for m in MIGRATIONS.applied(open_db(tmp_path / "data"))] == ALL_MIGRATIONS

@@ -20,6 +20,7 @@ from ..scanning import scan_entries
 from ..stats import search_summary
 from ..store import entry_title, get_meta, house_state, indexed_files
 from .auth import actor, client_address, role_required
+from .confirm import Confirmation, confirmation_page, confirmed
 from .forms import NewUserForm, PasswordForm, RoleForm, SimpleForm
 from .resources import get_db, get_index
 
@@ -162,6 +163,8 @@ def user_action(user_id: int, action: str):
         elif action in ("disable", "enable"):
             if action == "disable" and user.id == current_user.id:
                 raise AccountError("Bạn không thể tự khóa tài khoản của mình.")
+            if action == "disable" and not confirmed():
+                return confirmation_page(_disable_confirmation(user), form)
             set_disabled(db, user, action == "disable")
             audit(db, actor(), f"user_{action}", user.name, address=client_address())
         else:
@@ -172,6 +175,17 @@ def user_action(user_id: int, action: str):
     else:
         flash(f"Đã cập nhật tài khoản {user.name}.")
     return redirect(url_for(".users"))
+
+
+def _disable_confirmation(user) -> Confirmation:
+    """Say what disabling an account will do."""
+    return Confirmation(
+        f"Khóa tài khoản {user.name}?",
+        [f"{user.name} bị đăng xuất ngay trên mọi thiết bị và không đăng nhập được cho tới khi được mở khóa.",
+         "Các mục, bản sửa và lịch sử do tài khoản này viết được giữ nguyên.",
+         "Bạn có thể mở khóa lại bất cứ lúc nào trên trang Tài khoản."],
+        "Xác nhận khóa tài khoản", url_for(".user_action", user_id=user.id, action="disable"), url_for(".users"),
+    )  # fmt: skip
 
 
 @bp.get("/audit")

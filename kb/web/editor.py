@@ -28,14 +28,17 @@ from ..catalog import heal_entry
 from ..changes import compare
 from ..drafts import STATUS_LABELS, Draft, compose, read_draft, transitions, with_status_of
 from ..editing import (
+    REJECTED_SHOWN_DAYS,
     Note,
     Who,
     apply_proposal,
     decide_proposal,
+    entry_proposals,
     file_state,
     get_proposal,
     open_proposals,
     propose,
+    rejected_proposals,
     save_entry,
     save_text,
 )
@@ -45,7 +48,8 @@ from ..revisions import diff_lines, get_revision, list_revisions, revision_text
 from ..sections import SECTIONS, leftover_guidance
 from ..store import StoreBusy, editorial_rows, entry_title, get_entry
 from .auth import actor, client_address, csrf_failed, role_required
-from .forms import EntryForm, SimpleForm
+from .confirm import Confirmation, confirmation_page, confirmed
+from .forms import EntryForm, RejectForm, SimpleForm
 from .resources import get_db, get_vocabulary
 
 bp = Blueprint("editor", __name__)
@@ -116,7 +120,7 @@ def _save(form: EntryForm, slug: str | None, status: str):
     # An editor's change to a published entry goes live only when an admin applies it.
     if slug is not None and status == "published" and not current_user.is_admin:
         result = propose(content_dir, data_dir, db, draft, slug=slug, base_hash=form.base_hash.data or "", author=who,
-                         comment=comment)  # fmt: skip
+                         comment=comment, reopens=_reopened(db, slug, form.reopens.data))  # fmt: skip
     else:
         detail = f"{STATUS_LABELS.get(status, status)} → {STATUS_LABELS[new_status]}" if new_status != status else ""
         notes = (Note("create" if slug is None else "save", detail),) + ((Note("status", detail),) if detail else ())
@@ -148,6 +152,14 @@ def _save(form: EntryForm, slug: str | None, status: str):
     return redirect(url_for("public.entry", slug=result.slug)), None
 
 
+def _reopened(db, slug: str, value: str | None) -> int | None:
+    """Return the id of the rejected proposal of this entry that a form takes up again, if it names one."""
+    if not value or not value.isdigit():
+        return None
+    found = get_proposal(db, slug, int(value))
+    return found["id"] if found is not None and found["state"] == "rejected" else None
+
+
 BUSY_MESSAGE = (
     "Hệ thống đang bận ghi dữ liệu khác nên chưa lưu được. Nội dung bạn gõ vẫn còn nguyên dưới đây: "
     "hãy đợi vài giây rồi bấm Lưu lại."
@@ -168,9 +180,11 @@ def _busy_note(indexed: bool) -> str:
 
 
 def _edit_page(form, slug, status, problems=(), preview=None, code=200):
+    reopens = form.reopens.data or ""
+    reopening = get_proposal(get_db(), slug, int(reopens)) if slug and reopens.isdigit() else None
     return render_template(
         "edit.html", form=form, slug=slug, status=status, status_labels=STATUS_LABELS, problems=problems,
-        preview=preview, places=_places(), transitions=transitions(status, current_user.role),
+        preview=preview, places=_places(), transitions=transitions(status, current_user.role), reopening=reopening,
         sections=SECTIONS, leftover=leftover_guidance(form.body.data or ""),
     ), code  # fmt: skip
 
@@ -207,9 +221,17 @@ def edit(slug: str):
         return render_template("error.html", code=403, message="Mục đã lưu trữ chỉ quản trị viên mới sửa được."), 403
     form = _form()
     if request.method == "GET":
+        reopened = _reopened(get_db(), slug, request.args.get("reopen"))
+        shown, shown_data = draft, data
+        if reopened is not None:  # a rejected proposal taken up again: its text, on the file as it is now
+            shown_data = get_proposal(get_db(), slug, reopened)["text"].encode()
+            with suppress(yaml.YAMLError):
+                shown = read_draft(shown_data)[0]
+            form.reopens.data = str(reopened)
         with suppress(InvalidEntry):  # field names as fields.yml spells them, so each box is ticked
-            draft.fields = list(parse_entry(data, f"models/{slug}.md", load_fields(_dirs()[0] / "fields.yml")).fields)
-        form.fill(draft)
+            fields = load_fields(_dirs()[0] / "fields.yml")
+            shown.fields = list(parse_entry(shown_data, f"models/{slug}.md", fields).fields)
+        form.fill(shown)
         form.base_hash.data = digest
         return _edit_page(form, slug, draft.status)
     return _handle_post(form, slug, draft.status)
@@ -255,6 +277,8 @@ def change_status(slug: str):
     allowed = dict(transitions(draft.status, current_user.role))
     if wanted not in allowed:
         abort(403)
+    if _takes_down(old_status, wanted) and not confirmed():
+        return confirmation_page(_status_confirmation(slug, draft.title, old_status, wanted, form), form)
     draft.status = wanted
     detail = f"{STATUS_LABELS.get(old_status, old_status)} → {STATUS_LABELS[wanted]}"
     result = save_entry(
@@ -274,6 +298,32 @@ def change_status(slug: str):
     return redirect(url_for("public.entry", slug=slug))
 
 
+GONE_FROM_PUBLIC = "Mục bị gỡ khỏi trang công khai, kết quả tìm kiếm và tin mới ngay lập tức."
+
+
+def _takes_down(old: str, new: str) -> bool:
+    """Return whether a status change is one to confirm first: archiving, or taking a published entry down."""
+    return new == "archived" or (old == "published" and new != "published")
+
+
+def _status_confirmation(slug: str, title: str, old: str, new: str, form: SimpleForm) -> Confirmation:
+    """Say what archiving or unpublishing an entry will do."""
+    if new == "archived":
+        question, button = f"Lưu trữ mục “{title}”?", "Xác nhận lưu trữ"
+        lines = [GONE_FROM_PUBLIC] if old == "published" else []
+        lines += ["Chỉ quản trị viên còn xem và sửa được mục; biên tập viên không sửa được nữa.",
+                  "Tệp, nội dung và lịch sử sửa đổi được giữ nguyên; quản trị viên có thể khôi phục mục "
+                  "thành bản nháp."]  # fmt: skip
+    else:
+        question, button = f"Gỡ mục “{title}” xuống thành {STATUS_LABELS[new].lower()}?", "Xác nhận gỡ xuống"
+        lines = [GONE_FROM_PUBLIC,
+                 "Nội dung và lịch sử sửa đổi được giữ nguyên; mục có thể được xuất bản lại sau."]  # fmt: skip
+    return Confirmation(
+        question, lines, button, url_for(".change_status", slug=slug), url_for("public.entry", slug=slug),
+        hidden={"to": new, "base_hash": form.base_hash.data or ""},
+    )  # fmt: skip
+
+
 @bp.get("/models/<slug>/history")
 @role_required("editor")
 def history(slug: str):
@@ -286,7 +336,7 @@ def history(slug: str):
     current_hash = state[1] if state else ""
     return render_template(
         "history.html", slug=slug, revisions=revisions, current_hash=current_hash, form=SimpleForm(),
-        status_labels=STATUS_LABELS, title=entry_title(db, slug),
+        status_labels=STATUS_LABELS, title=entry_title(db, slug), proposals=entry_proposals(db, slug),
     )  # fmt: skip
 
 
@@ -370,6 +420,8 @@ def desk():
         rows=editorial_rows(get_db()),
         status_labels=STATUS_LABELS,
         proposals=_with_titles(get_db(), open_proposals(get_db())),
+        rejected=_with_titles(get_db(), rejected_proposals(get_db(), current_user.name)),
+        shown_days=REJECTED_SHOWN_DAYS,
     )
 
 
@@ -399,6 +451,7 @@ def proposal(slug: str, proposal_id: int):
     return render_template(
         "proposal.html", slug=slug, proposal=found, changes=compare(current, applied),
         diff=diff_lines(current, applied), base_hash=state[1], moved=moved, own_changes=own[0], own_diff=own[1],
+        reopened_as=next((p["id"] for p in entry_proposals(db, slug) if p["reopened_from"] == proposal_id), None),
         form=SimpleForm(), title=entry_title(db, slug),
     )  # fmt: skip
 
@@ -409,23 +462,20 @@ def decide(slug: str, proposal_id: int, decision: str):
     """Apply an editor's proposed change (a new revision of the published entry) or reject it."""
     content_dir, data_dir = _dirs()
     db = get_db()
-    form = SimpleForm()
+    form = RejectForm() if decision == "reject" else SimpleForm()
     found = get_proposal(db, slug, proposal_id)
     if found is None or decision not in ("apply", "reject"):
         abort(404)
-    if not form.validate() or not form.base_hash.data:
+    valid = form.validate()  # the token is checked before any view; a reason too long is said on the page
+    if not form.base_hash.data:
         abort(400)
     if found["state"] != "open":
         flash("Bản sửa này đã được xử lý.")
         return redirect(url_for("public.entry", slug=slug))
     if decision == "reject":
-        try:
-            rejected = decide_proposal(db, proposal_id, "rejected", Who(actor(), client_address()))
-        except StoreBusy:
-            flash("Hệ thống đang bận ghi dữ liệu khác nên chưa từ chối được; hãy thử lại sau vài giây.")
-            return redirect(url_for(".proposal", slug=slug, proposal_id=proposal_id))
-        flash("Đã từ chối bản sửa." if rejected else "Bản sửa này đã được xử lý.")
-        return redirect(url_for("public.entry", slug=slug))
+        return _reject(found, form, valid)
+    if not valid:
+        abort(400)
     # The admin saw the difference against the version whose hash the form carries.
     result = apply_proposal(
         content_dir, data_dir, db, found, base_hash=form.base_hash.data, admin=Who(actor(), client_address())
@@ -446,11 +496,47 @@ def decide(slug: str, proposal_id: int, decision: str):
     return redirect(url_for("public.entry", slug=slug))
 
 
+def _reject_confirmation(found: dict, base_hash: str) -> Confirmation:
+    """Say what rejecting a proposal does, and ask why."""
+    slug, proposal_id, author = found["slug"], found["id"], found["author"]
+    return Confirmation(
+        f"Từ chối bản sửa #{proposal_id} của {author}?",
+        ["Mục giữ nguyên như hiện tại; bản sửa không được áp dụng.",
+         f"{author} sẽ thấy bản sửa bị từ chối, cùng lý do bạn ghi dưới đây, trên trang Biên tập của mình và trong "
+         "lịch sử của mục, và có thể sửa lại rồi gửi thành bản sửa mới."],
+        "Xác nhận từ chối", url_for(".decide", slug=slug, proposal_id=proposal_id, decision="reject"),
+        url_for(".proposal", slug=slug, proposal_id=proposal_id), hidden={"base_hash": base_hash},
+    )  # fmt: skip
+
+
+def _reject(found: dict, form: RejectForm, valid: bool):
+    """Ask for a reason and a confirmation, then reject a proposal; the reason is kept and shown to its author."""
+    ask = _reject_confirmation(found, form.base_hash.data)
+    if not (valid and confirmed()):
+        return confirmation_page(ask, form, 200 if valid else 422)
+    try:
+        rejected = decide_proposal(get_db(), found["id"], "rejected", Who(actor(), client_address()),
+                                   reason=form.reason.data or "")  # fmt: skip
+    except StoreBusy:
+        flash("Hệ thống đang bận ghi dữ liệu khác nên chưa từ chối được. Lý do bạn ghi vẫn còn dưới đây: "
+              "hãy đợi vài giây rồi bấm xác nhận lại.")  # fmt: skip
+        return _retry_later(make_response(*confirmation_page(ask, form, 503)))
+    flash("Đã từ chối bản sửa." if rejected else "Bản sửa này đã được xử lý.")
+    return redirect(url_for("public.entry", slug=found["slug"]))
+
+
 @bp.errorhandler(CSRFError)
 def csrf_failed_on_form(exc: CSRFError):
     """Answer a stale form token: the edit form comes back with everything typed and a fresh token."""
     if request.endpoint in ("editor.new", "editor.edit") and current_user.is_authenticated and current_user.is_editor:
         return _rescue_form()
+    args = request.view_args or {}
+    if request.endpoint == "editor.decide" and args.get("decision") == "reject" and current_user.is_authenticated:
+        found = get_proposal(get_db(), args["slug"], args["proposal_id"]) if current_user.is_admin else None
+        if found is not None and found["state"] == "open":  # keep the reason typed; ask again with a fresh token
+            flash("Phiên làm việc của biểu mẫu đã hết hạn nên chưa từ chối. Lý do bạn ghi vẫn còn dưới đây: "
+                  "bấm xác nhận lại.")  # fmt: skip
+            return confirmation_page(_reject_confirmation(found, request.form.get("base_hash", "")), RejectForm(), 400)
     return csrf_failed(exc)
 
 

@@ -19,10 +19,11 @@ from wtforms.validators import URL, DataRequired, Length, Optional, ValidationEr
 
 from ..accounts import NAME_MAX, PASSWORD_MIN, ROLE_LABELS
 from ..drafts import Draft
+from ..editing import REASON_MAX
 from ..entries import SUMMARY_MAX, title_problem
 from ..replications import STATUSES, Replication
 
-__all__ = ["EntryForm", "NewUserForm", "PasswordForm", "ReplicationForm", "RoleForm", "SimpleForm"]
+__all__ = ["EntryForm", "NewUserForm", "PasswordForm", "RejectForm", "ReplicationForm", "RoleForm", "SimpleForm"]
 
 REQUIRED = "Trường này không được để trống."
 
@@ -86,6 +87,7 @@ class EntryForm(_Form):
     body = TextAreaField("Nội dung (Markdown)", [DataRequired(REQUIRED), Length(max=200_000)])
     comment = StringField("Ghi chú cho lần sửa này", [Optional(), Length(max=200)], filters=[_strip])
     base_hash = HiddenField()
+    reopens = HiddenField()  # the rejected proposal this form takes up again, if any
 
     def validate_title(self, field) -> None:
         """Refuse a title with no letter or digit, as `kb check` does."""
@@ -99,6 +101,8 @@ class EntryForm(_Form):
 
     def validate_source_url(self, field) -> None:
         """Accept web addresses only (no javascript: or data: links)."""
+        if field.errors:  # the URL check said it already: one message, not the same one twice
+            return
         if field.data and not field.data.lower().startswith(("http://", "https://")):
             raise ValidationError("Địa chỉ phải bắt đầu bằng http:// hoặc https://")
 
@@ -133,6 +137,16 @@ class SimpleForm(_Form):
     """A form with only its CSRF token (status changes, restores, reindex, sign-out)."""
 
     base_hash = HiddenField()
+
+
+class RejectForm(SimpleForm):
+    """Reject a proposal, saying why (optional)."""
+
+    reason = TextAreaField(
+        "Lý do từ chối (không bắt buộc)",
+        [Optional(), Length(max=REASON_MAX, message=f"Lý do tối đa {REASON_MAX} ký tự.")],
+        filters=[_strip],
+    )
 
 
 class NewUserForm(_Form):

@@ -18,6 +18,7 @@ from ..replications import (
 )
 from ..store import StoreBusy, get_entry
 from .auth import actor, client_address, role_required
+from .confirm import Confirmation, confirmation_page, confirmed
 from .forms import ReplicationForm, SimpleForm
 from .resources import get_db, get_vocabulary
 
@@ -111,9 +112,19 @@ def edit(slug: str, record_id: int):
 @role_required("editor")
 def delete(slug: str, record_id: int):
     """Remove a record (editors and admins); the audit log keeps what it said."""
-    row, db, _record = _record_or_404(slug, record_id)
-    if not SimpleForm().validate():
+    row, db, record = _record_or_404(slug, record_id)
+    form = SimpleForm()
+    if not form.validate():
         abort(400)
+    if not confirmed():
+        ask = Confirmation(
+            f"Xóa bản ghi nhân rộng của {record['unit']}?",
+            ["Bản ghi biến mất khỏi trang của mô hình, và số đơn vị đã nhân rộng được tính lại ngay.",
+             "Nhật ký hoạt động vẫn giữ toàn bộ nội dung bản ghi, nhưng không thể khôi phục nó trên trang."],
+            "Xác nhận xóa", url_for(".delete", slug=slug, record_id=record_id),
+            url_for("public.entry", slug=slug) + "#nhan-rong",
+        )  # fmt: skip
+        return confirmation_page(ask, form)
     before = delete_replication(db, record_id, _change(row))
     _reindex(row)
     flash(f"Đã xóa bản ghi: {before.get('unit', '')}.")

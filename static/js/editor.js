@@ -4,6 +4,15 @@
   "use strict";
   var form = document.getElementById("edit-form");
   var target = document.getElementById("preview");
+
+  // After a refused save, bring the first field in error into view (above the sticky save bar,
+  // thanks to its scroll-margin) and put the cursor in it; its message is read with it.
+  var firstError = form && form.querySelector('[aria-invalid="true"], .has-error[tabindex]');
+  if (firstError) {
+    firstError.focus({ preventScroll: true });
+    firstError.scrollIntoView({ block: "center" });
+  }
+
   if (!form || !target || !window.fetch || !window.FormData) return;
   var url = form.getAttribute("data-preview-url");
   var timer = null;
