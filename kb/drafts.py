@@ -86,6 +86,7 @@ class Draft:
     year: int | None = None
     source_title: str = ""
     source_url: str = ""
+    source_date: str = ""  # ISO: 2024-06-15, 2024-06 or 2024
     contact: str = ""
     body: str = BODY_TEMPLATE
     status: str = "draft"
@@ -129,6 +130,7 @@ def read_draft(raw: bytes) -> tuple[Draft, dict[str, Any]]:
             year=year if isinstance(year, int) and not isinstance(year, bool) else None,
             source_title=text("title", source),
             source_url=text("url", source),
+            source_date=text("date", source),
             contact=text("contact"),
             body=body.lstrip("\n"),
             status=text("status") or "published",
@@ -157,9 +159,9 @@ def compose(draft: Draft, old_meta: dict[str, Any] | None = None) -> str:
         meta["year"] = draft.year
     meta["status"] = draft.status
     old_source = old_meta.get("source") if isinstance(old_meta.get("source"), dict) else {}
-    source = {"title": draft.source_title.strip(), "url": draft.source_url.strip()}
+    source = {"title": draft.source_title.strip(), "url": draft.source_url.strip(), "date": draft.source_date.strip()}
     source = {k: v for k, v in source.items() if v}
-    source.update({k: v for k, v in old_source.items() if k not in ("title", "url")})  # e.g. its date
+    source.update({k: v for k, v in old_source.items() if k not in ("title", "url", "date")})  # keys the form lacks
     if source:
         meta["source"] = source
     if draft.contact.strip():
