@@ -232,6 +232,17 @@ def test_an_impossible_source_date_is_refused_with_a_clear_message(site, content
     assert (content_dir / "models" / "thap-sang-vung-bien.md").read_text(encoding="utf-8") == before
 
 
+def test_history_shows_the_file_on_disk_only_when_it_differs_from_the_last_version(site, content_dir):
+    admin = signed_in(site, "quantri")
+    post_form(admin, "/models/to-tau-thuyen-doan-ket/edit", {**FORM, "title": "Tổ Tàu thuyền đoàn kết"})
+    path = content_dir / "models" / "to-tau-thuyen-doan-ket.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nThêm bằng tay.\n", encoding="utf-8")
+    history = admin.get("/models/to-tau-thuyen-doan-ket/history").get_data(as_text=True)
+    assert "(tệp trên đĩa)" in history and "Đã sửa ngoài trình duyệt" in history
+    assert "So sánh bản mới nhất với tệp hiện tại" in history
+    assert 'name="to" value="current"' in history  # it can be picked for a comparison too
+
+
 def test_history_lists_every_save_compares_two_and_an_admin_restores_one(site, content_dir, data_dir):
     editor, admin = signed_in(site, "bientap"), signed_in(site, "quantri")
     url = "/models/to-tau-thuyen-doan-ket/edit"
@@ -239,7 +250,9 @@ def test_history_lists_every_save_compares_two_and_an_admin_restores_one(site, c
     post_form(admin, url, {**FORM, "title": "Tổ Tàu thuyền đoàn kết", "body": "Lần sửa thứ nhất.", "comment": "sửa 1"})
     post_form(admin, url, {**FORM, "title": "Tổ Tàu thuyền đoàn kết", "body": "Lần sửa thứ hai.", "comment": "sửa 2"})
     history = editor.get("/models/to-tau-thuyen-doan-ket/history").get_data(as_text=True)
-    assert "sửa 1" in history and "sửa 2" in history and "(tệp trên đĩa)" in history  # the file before any save
+    assert "sửa 1" in history and "sửa 2" in history and "Bản trên đĩa trước khi sửa" in history  # before any save
+    # The file is the last version: no row for it, no link comparing it with itself.
+    assert "(tệp trên đĩa)" not in history and "So sánh bản mới nhất với tệp hiện tại" not in history
     revs = [
         r["id"]
         for r in open_db(data_dir)["revisions"].rows_where("slug = ?", ["to-tau-thuyen-doan-ket"], order_by="id")

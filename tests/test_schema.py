@@ -36,6 +36,9 @@ def _shape(path: Path, ordered: bool = True) -> dict[str, tuple]:
     return shape
 
 
+APPLIED = ["m001_tables", "m002_entry_dates_from_history"]
+
+
 def _old_database(data_dir: Path, schema: Path) -> Path:
     """Make data_dir/kb.sqlite3 with an older version's tables and a few rows, as that version left it."""
     data_dir.mkdir()
@@ -74,7 +77,7 @@ def test_a_database_made_by_an_earlier_version_is_brought_up_to_date(tmp_path, s
     path = _old_database(tmp_path / "data", schema)
     db = open_db(tmp_path / "data")
     assert _shape(path, ordered=False) == _shape(tmp_path / "new" / DB_NAME, ordered=False)
-    assert [m.name for m in MIGRATIONS.applied(db)] == ["m001_tables"]
+    assert [m.name for m in MIGRATIONS.applied(db)] == APPLIED
     # The rows it held are kept; a published entry is not new to the feed, a draft has no date.
     assert get_entry(db, "tu-thuoc")["published_at"] == "2026-11-01T00:00:00+00:00"
     assert get_entry(db, "nhap", ("draft",))["published_at"] is None
@@ -88,7 +91,7 @@ def test_migrations_are_applied_once(tmp_path):
     open_db(tmp_path)
     store._READY.clear()
     db = open_db(tmp_path)
-    assert [m.name for m in MIGRATIONS.applied(db)] == ["m001_tables"]
+    assert [m.name for m in MIGRATIONS.applied(db)] == APPLIED
     assert MIGRATIONS.pending(db) == []
 
 
@@ -112,4 +115,4 @@ def test_worker_processes_starting_together_migrate_an_old_database_once(tmp_pat
         worker.join(60)
     assert [w.exitcode for w in workers] == [0] * 4
     assert failures.empty(), failures.get()
-    assert [m.name for m in MIGRATIONS.applied(open_db(tmp_path / "data"))] == ["m001_tables"]
+    assert [m.name for m in MIGRATIONS.applied(open_db(tmp_path / "data"))] == APPLIED
