@@ -1,14 +1,61 @@
-"""The audit log: who did what, when and from where, kept in SQLite."""
+"""The audit log: who did what, when and from where, kept in SQLite, and told in Vietnamese."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field, fields
 
 import sqlite_utils
+import yaml
 
-from .store import write_audit, write_transaction
+from .accounts import ROLE_LABELS
+from .dates import show_date
+from .drafts import STATUS_LABELS, Draft, read_draft
+from .revisions import saved_texts
+from .store import entry_title, write_audit, write_transaction
 
-__all__ = ["audit", "audit_page", "audit_repeat"]
+__all__ = ["ACTION_LABELS", "AuditLine", "audit", "audit_page", "audit_repeat", "describe"]
+
+ACTION_LABELS = {
+    "login": "Đăng nhập",
+    "login_failed": "Đăng nhập thất bại",
+    "login_throttled": "Đăng nhập bị tạm chặn",
+    "login_throttled_address": "Đăng nhập bị tạm chặn theo địa chỉ",
+    "logout": "Đăng xuất",
+    "create": "Tạo mục",
+    "save": "Lưu mục",
+    "save_conflict": "Lưu bị từ chối (xung đột)",
+    "status": "Đổi trạng thái",
+    "restore": "Khôi phục phiên bản",
+    "propose": "Gửi bản sửa",
+    "replication_add": "Ghi nhận nhân rộng",
+    "replication_edit": "Sửa bản ghi nhân rộng",
+    "replication_delete": "Xóa bản ghi nhân rộng",
+    "proposal_apply": "Áp dụng bản sửa",
+    "proposal_reject": "Từ chối bản sửa",
+    "reindex": "Lập chỉ mục",
+    "user_create": "Tạo tài khoản",
+    "user_role": "Đổi vai trò",
+    "user_disable": "Khóa tài khoản",
+    "user_enable": "Mở khóa tài khoản",
+    "user_password": "Đặt lại mật khẩu",
+}
+ENTRY_ACTIONS = {"create", "save", "save_conflict", "status", "restore", "propose", "proposal_apply",
+                 "proposal_reject", "replication_add", "replication_edit", "replication_delete"}  # fmt: skip
+SAVES = {"create", "save", "restore", "proposal_apply"}  # lines written with a revision
+DRAFT_LABELS = {
+    "title": "Tên mô hình", "summary": "Tóm tắt", "unit": "Đơn vị", "province": "Tỉnh, thành phố",
+    "fields": "Lĩnh vực", "tags": "Từ khóa", "year": "Năm", "source_title": "Tên nguồn",
+    "source_url": "Địa chỉ nguồn", "source_date": "Ngày của nguồn", "contact": "Liên hệ", "body": "Nội dung",
+    "status": "Trạng thái",
+}  # fmt: skip
+RECORD_LABELS = {
+    "unit": "Đơn vị áp dụng", "province": "Tỉnh, thành phố", "start_date": "Bắt đầu từ", "status": "Tình trạng",
+    "adapted": "Đã điều chỉnh", "result": "Kết quả", "contact": "Liên hệ",
+}  # fmt: skip
+SHORT = 80  # characters of a value shown in a change; longer text is only named
 
 
 def audit(
@@ -56,3 +103,122 @@ def audit_page(db: sqlite_utils.Database, page: int, size: int) -> tuple[list[di
     """Return one page of the audit log, newest first, and whether older lines follow."""
     rows = list(db.query("SELECT * FROM audit ORDER BY id DESC LIMIT ? OFFSET ?", [size + 1, (page - 1) * size]))
     return rows[:size], len(rows) > size
+
+
+@dataclass
+class AuditLine:
+    """One line of the audit log as people read it: Vietnamese words, titles, and changes field by field."""
+
+    at: str
+    actor: str
+    action: str
+    target: str  # an entry's title, an account's name, "Lần lập chỉ mục #3"
+    address: str = ""
+    slug: str = ""  # the entry the line is about (for a link)
+    job: int | None = None  # the reindex job (for a link)
+    facts: list[str] = field(default_factory=list)  # "Vai trò: Biên tập viên"
+    changes: list[tuple[str, str, str]] = field(default_factory=list)  # (field, before, after)
+    repeats: int = 1
+    last_at: str = ""
+
+
+def describe(db: sqlite_utils.Database, rows: list[dict]) -> list[AuditLine]:
+    """Return audit rows as people read them (rows written by older versions too)."""
+    titles: dict[str, str] = {}
+    lines = []
+    for row in rows:
+        action, target, detail = row["action"], row["target"] or "", row["detail"] or ""
+        line = AuditLine(
+            at=row["at"], actor=row["actor"] or "", action=ACTION_LABELS.get(action, action), target=target,
+            address=row["address"] or "", repeats=row.get("repeats") or 1, last_at=row.get("last_at") or "",
+        )  # fmt: skip
+        if action in ENTRY_ACTIONS and target:
+            if target not in titles:
+                titles[target] = entry_title(db, target)
+            line.slug, line.target = target, titles[target]
+        _explain(db, line, row, action, detail)
+        lines.append(line)
+    return lines
+
+
+def _explain(db: sqlite_utils.Database, line: AuditLine, row: dict, action: str, detail: str) -> None:
+    """Fill a line's facts and changes from its detail (and, for a save, from its revision)."""
+    if action == "reindex" and (job := re.fullmatch(r"job (\d+)", line.target)):
+        line.job, line.target = int(job[1]), f"Lần lập chỉ mục #{job[1]}"
+    elif action in ("user_create", "user_role") and detail:
+        role = ROLE_LABELS.get(detail, detail)  # accounts made with the `kb` command wrote the role's code
+        line.facts.append(f"Vai trò mới: {role}" if action == "user_role" else f"Vai trò: {role}")
+    elif action in ("replication_add", "replication_delete"):
+        line.facts.extend(f"{label}: {value}" for label, value in _record(detail).items())
+    elif action == "replication_edit":
+        before, _, after = detail.partition(" — sau: ")
+        old, new = _record(before.removeprefix("trước: ")), _record(after)
+        line.changes = [(k, old.get(k, ""), new.get(k, "")) for k in RECORD_LABELS.values() if old.get(k) != new.get(k)]
+    elif action in ("status", "create", "save") and "→" in detail:
+        line.facts.append(f"Trạng thái: {detail}")
+    elif action == "restore" and detail:
+        line.facts.append(f"Về {detail}")
+    elif action == "propose" and detail:
+        line.facts.append(f"Ghi chú: “{detail}”")
+    elif action in ("proposal_apply", "proposal_reject") and detail.startswith("#"):
+        line.facts.append(f"Bản sửa {detail}")
+    elif detail:
+        line.facts.append(detail)
+    if action in SAVES and line.slug:
+        line.changes = _draft_changes(db, line.slug, row["actor"] or "", row["at"])
+        if line.changes:  # the status change is among them
+            line.facts = [f for f in line.facts if not f.startswith("Trạng thái:")]
+
+
+def _record(text: str) -> dict[str, str]:
+    """Return a replication record written as JSON in the log as {Vietnamese label: value}."""
+    try:
+        record = json.loads(text)
+    except ValueError:
+        return {}
+    if not isinstance(record, dict):
+        return {}
+    out = {}
+    for key, label in RECORD_LABELS.items():
+        value = record.get(key)
+        if value not in (None, ""):
+            out[label] = show_date(str(value)) if key == "start_date" else _short(str(value))
+    return out
+
+
+def _short(text: str) -> str:
+    """Return a value on one line, cut to SHORT characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= SHORT else text[: SHORT - 1] + "…"
+
+
+def _draft_changes(db: sqlite_utils.Database, slug: str, author: str, at: str) -> list[tuple[str, str, str]]:
+    """Return what a save changed, field by field, from its revision and the one before."""
+    texts = saved_texts(db, slug, author, at)
+    if texts is None or texts[0] is None:
+        return []
+    try:
+        old, new = read_draft(texts[0].encode())[0], read_draft(texts[1].encode())[0]
+    except (ValueError, yaml.YAMLError):  # a text that is not an entry file
+        return []
+    changes = []
+    for f in fields(Draft):
+        before, after = getattr(old, f.name), getattr(new, f.name)
+        if before == after or f.name not in DRAFT_LABELS:
+            continue
+        if f.name == "body":
+            changes.append((DRAFT_LABELS["body"], "", ""))  # too long to show: the history page compares
+        else:
+            changes.append((DRAFT_LABELS[f.name], _value(f.name, before), _value(f.name, after)))
+    return changes
+
+
+def _value(name: str, value) -> str:
+    """Return a draft's value as text for a change."""
+    if value in (None, "", []):
+        return ""
+    if name == "status":
+        return STATUS_LABELS.get(value, value)
+    if name == "source_date":
+        return show_date(value)
+    return _short(", ".join(value) if isinstance(value, list) else str(value))

@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 
 from indexer import IndexBusy
 
-from .accounts import ROLES, AccountError, create_user, has_admin
+from .accounts import ROLE_LABELS, ROLES, AccountError, create_user, has_admin
 from .audit import audit
 from .backup import MAX_MEMBERS, MAX_UNPACKED_BYTES, BackupError, make_backup, restore_backup
 from .catalog import check_content, reindex
@@ -89,7 +89,7 @@ def create_user_command(name: str, role: str, password_stdin: bool) -> None:
         user = create_user(db, name, password, role)
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
-    audit(db, "(dòng lệnh)", "user_create", user.name, role)
+    audit(db, "(dòng lệnh)", "user_create", user.name, ROLE_LABELS[user.role])
     click.echo(f"Đã tạo tài khoản '{user.name}' với vai trò {user.role_label.lower()}.")
 
 

@@ -71,6 +71,7 @@ class Draft:
     year: int | None = None
     source_title: str = ""
     source_url: str = ""
+    source_date: str = ""  # ISO: 2024-06-15, 2024-06 or 2024
     contact: str = ""
     body: str = BODY_TEMPLATE
     status: str = "draft"
@@ -114,6 +115,7 @@ def read_draft(raw: bytes) -> tuple[Draft, dict[str, Any]]:
             year=year if isinstance(year, int) and not isinstance(year, bool) else None,
             source_title=text("title", source),
             source_url=text("url", source),
+            source_date=text("date", source),
             contact=text("contact"),
             body=body.lstrip("\n"),
             status=text("status") or "published",
@@ -137,7 +139,7 @@ def _form_values(draft: Draft) -> dict[str, Any]:
         "tags": list(draft.tags) or MISSING,
         "year": draft.year or MISSING,
         "status": draft.status,
-        "source": {"title": text(draft.source_title), "url": text(draft.source_url)},
+        "source": {"title": text(draft.source_title), "url": text(draft.source_url), "date": text(draft.source_date)},
         "contact": text(draft.contact),
     }
 
@@ -150,7 +152,11 @@ def _same(old: Draft) -> Any:
 
     def same(key: str, _value: Any, new: Draft) -> bool:
         if key == "source":
-            return (old.source_title, old.source_url) == (new.source_title.strip(), new.source_url.strip())
+            return (old.source_title, old.source_url, old.source_date) == (
+                new.source_title.strip(),
+                new.source_url.strip(),
+                new.source_date.strip(),
+            )
         if key == "fields":
             return fold(old.fields) == fold(new.fields)
         mine, theirs = getattr(old, key), getattr(new, key)
@@ -190,6 +196,8 @@ def compose(draft: Draft, old: str | None = None) -> str:
         return f"---\n{dump_keys(values)}---\n\n{body}"
     opening, front, closing, old_body = parts
     before, _meta = read_draft(old.encode("utf-8"))
+    if before.source_date == draft.source_date.strip():  # untouched: kept as written (a YAML date stays one)
+        values["source"].pop("date")
     same = _same(before)
     updated = update_front_matter(front, values, order=KEYS, same=lambda key, value: same(key, value, draft))
     if updated is None:  # a front matter that cannot be edited in place: the standard layout, other keys kept

@@ -6,6 +6,9 @@ revision in SQLite, then updates the index at once. Editors' changes to publishe
 wait as proposals for an admin.
 """
 
+# Size: a save, a proposal, its decision (apply, reject with a reason, reopen) and the baseline
+# revision share one transaction helper and one index step; apart, those would become public.
+
 from __future__ import annotations
 
 import datetime as dt

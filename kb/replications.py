@@ -11,6 +11,7 @@ import sqlite_utils
 
 from indexer import normalize_text
 
+from .dates import DateError, parse_date
 from .store import now_iso, queue_files, write_audit, write_transaction
 
 __all__ = [
@@ -46,7 +47,7 @@ class Replication:
 
     unit: str
     province: str = ""
-    start_date: str = ""  # YYYY-MM-DD, YYYY-MM or YYYY
+    start_date: str = ""  # as typed: 15/03/2024, 03/2024, 2024 or ISO; stored as ISO
     status: str = "dự kiến"
     adapted: str = ""
     result: str = ""
@@ -69,30 +70,25 @@ def check(rep: Replication) -> dict[str, str]:
         problems["unit"] = "Hãy nhập tên đơn vị áp dụng."
     if rep.status not in STATUSES:
         problems["status"] = "Trạng thái phải là một trong: " + ", ".join(STATUSES) + "."
-    if rep.start_date and not _valid_date(rep.start_date):
-        problems["start_date"] = (
-            "Ngày bắt đầu theo dạng năm-tháng-ngày, năm-tháng hoặc năm (ví dụ 2024-03-15, 2024-03, 2024)."
-        )
+    if rep.start_date and rep.start_date.strip():
+        try:
+            _parse_start(rep.start_date)
+        except DateError as exc:
+            problems["start_date"] = str(exc)
     return problems
 
 
-_DATE_FORMATS = (("%Y-%m-%d", "%Y-%m-%d"), ("%Y-%m", "%Y-%m"), ("%Y", "%Y"))
+def _parse_start(value: str) -> str:
+    """Return a typed start date as zero-padded ISO (15/3/2024 -> 2024-03-15), so dates sort as text."""
+    return parse_date(value, latest_year=dt.date.today().year + 5)  # a start may be planned years ahead
 
 
 def _canonical_date(value: str) -> str | None:
-    """Return a start date zero-padded (2024-3-5 -> 2024-03-05), so dates sort as text; None if invalid."""
-    value = value.strip()
-    for pattern, out in _DATE_FORMATS:
-        try:
-            day = dt.datetime.strptime(value, pattern).date()
-        except ValueError:
-            continue
-        return day.strftime(out) if 1945 <= day.year <= dt.date.today().year + 5 else None
-    return None
-
-
-def _valid_date(value: str) -> bool:
-    return _canonical_date(value) is not None
+    """Return a start date as ISO, or None if it is empty or invalid."""
+    try:
+        return _parse_start(value) if value and value.strip() else None
+    except DateError:
+        return None
 
 
 def _row(rep: Replication) -> dict:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 
 import sqlite_utils
 
-__all__ = ["diff_lines", "get_revision", "list_revisions", "revision_text"]
+from .dates import start_of
+
+__all__ = ["diff_lines", "get_revision", "history_date", "list_revisions", "revision_text", "saved_texts"]
 
 
 def list_revisions(db: sqlite_utils.Database, slug: str) -> list[dict]:
@@ -41,3 +44,39 @@ def revision_text(db: sqlite_utils.Database, slug: str, content_hash: str) -> st
         "SELECT text FROM revisions WHERE slug = ? AND content_hash = ? ORDER BY id DESC LIMIT 1", [slug, content_hash]
     ).fetchone()
     return row[0] if row else None
+
+
+def saved_texts(db: sqlite_utils.Database, slug: str, author: str, at: str) -> tuple[str | None, str] | None:
+    """Return (the text before, the text saved) of the revision an author saved at this time (audit line), or None."""
+    try:
+        moment = dt.datetime.fromisoformat(at)
+    except ValueError:
+        return None
+    # The audit line is written in the revision's transaction, at most a second after it.
+    times = [at, (moment - dt.timedelta(seconds=1)).isoformat()]
+    row = db.execute(
+        "SELECT id, text FROM revisions WHERE slug = ? AND author = ? AND created_at IN (?, ?) "
+        "ORDER BY id DESC LIMIT 1",
+        [slug, author, *times],
+    ).fetchone()
+    if row is None:
+        return None
+    before = db.execute(
+        "SELECT text FROM revisions WHERE slug = ? AND id < ? ORDER BY id DESC LIMIT 1", [slug, row[0]]
+    ).fetchone()
+    return (before[0] if before else None), row[1]
+
+
+def history_date(conn, slug: str, source_date: str | None, year: int | None) -> str | None:
+    """Return when an entry last changed by its own history: its last save from the browser, else its source's date
+    or its year (ISO); None if it tells nothing. Never the file's time: a clone or a copy resets that.
+    """
+    row = conn.execute(
+        "SELECT created_at FROM revisions WHERE slug = ? AND coalesce(author, '') != '' ORDER BY id DESC LIMIT 1",
+        [slug],
+    ).fetchone()
+    if row:
+        return row[0]
+    if source_date and start_of(source_date):  # an ISO date (2022-09-20, 2022-09, 2022), not free text
+        return str(source_date)
+    return str(year) if year else None

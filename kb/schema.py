@@ -134,3 +134,27 @@ def m002_proposal_reasons(db: sqlite_utils.Database) -> None:
     """Keep why a proposal was rejected, and which rejected proposal a new one reopens."""
     db["proposals"].add_column("reason", str)
     db["proposals"].add_column("reopened_from", int)
+
+
+@MIGRATIONS()
+def m003_entry_dates_from_history(db: sqlite_utils.Database) -> None:
+    """Date entries by their own history (last save, else source date or year), not by when they were indexed.
+
+    Databases made before this dated every entry by its first indexing: the day of the install.
+    """
+    import json
+
+    from .revisions import history_date  # the same rule as a reindex
+
+    saved = {slug for (slug,) in db.execute("SELECT DISTINCT slug FROM revisions WHERE coalesce(author, '') != ''")}
+    for slug, source, year, status in db.execute("SELECT slug, source, year, status FROM entries").fetchall():
+        try:
+            source_date = (json.loads(source) or {}).get("date") if source else None
+        except (ValueError, AttributeError):
+            source_date = None
+        dated = history_date(db, slug, source_date, year)
+        if not dated:  # nothing better known: keep what it had
+            continue
+        db.execute("UPDATE entries SET updated_at = ? WHERE slug = ?", [dated, slug])
+        if status == "published" and slug not in saved:  # first published when its source says
+            db.execute("UPDATE entries SET published_at = ? WHERE slug = ?", [dated, slug])

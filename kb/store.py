@@ -21,6 +21,7 @@ from indexer import normalize_text
 from indexer.locks import file_lock
 
 from .entries import Entry
+from .revisions import history_date
 from .schema import migrate
 
 __all__ = [
@@ -170,13 +171,14 @@ def write_entry_rows(conn: sqlite3.Connection, entries: list[tuple[Entry, str, s
         old = conn.execute(
             "SELECT content_hash, updated_at, published_at, status FROM entries WHERE slug = ?", [entry.slug]
         ).fetchone()
-        changed = old is None or old[0] != entry.content_hash
         # A moved file keeps its slug; free its new path from any stale row first.
         conn.execute("DELETE FROM entries WHERE path = ? AND slug != ?", [entry.path, entry.slug])
-        row = _row(entry, body_html, now if changed else old[1], now)
+        # Its own history dates it (last save, else its source's date or year), not the time it was indexed.
+        dated = history_date(conn, entry.slug, entry.source.date if entry.source else None, entry.year)
+        row = _row(entry, body_html, dated, now)
         # When it first went public (for the feed): kept while it stays published.
         was = (old[2] or old[1]) if old and old[3] == "published" else None
-        row |= {"body_text": body_text, "published_at": (was or now) if entry.status == "published" else None}
+        row |= {"body_text": body_text, "published_at": (was or dated or now) if entry.status == "published" else None}
         names = ", ".join(row)
         updates = ", ".join(f"{name} = excluded.{name}" for name in row if name != "slug")
         conn.execute(

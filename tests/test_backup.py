@@ -59,7 +59,7 @@ def test_a_backup_restored_on_a_fresh_machine_serves_the_same_site(content_dir, 
     again = restored.test_client()
     assert login(again, "quantri").status_code == 302  # the same accounts
     history = again.get("/models/thap-sang-vung-bien/history").get_data(as_text=True)
-    assert "quantri" in history and "(tệp trên đĩa)" in history  # the same revisions
+    assert "quantri" in history and "Bản trên đĩa trước khi sửa" in history  # the same revisions
 
 
 def test_restore_refuses_a_folder_in_use_and_a_file_that_is_not_a_backup(content_dir, data_dir, tmp_path):

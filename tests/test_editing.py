@@ -239,9 +239,47 @@ def test_unknown_front_matter_keys_and_the_source_date_survive_a_save(site, cont
     path.write_text(text, encoding="utf-8")
     reindex(content_dir, site.config["KB_DATA_DIR"])
     editor = signed_in(site, "quantri")  # published: an admin saves it directly
-    post_form(editor, "/models/thap-sang-vung-bien/edit", {**FORM, "title": "Thắp sáng vùng biên"})
+    form = editor.get("/models/thap-sang-vung-bien/edit").get_data(as_text=True)
+    assert 'value="01/05/2021"' in form  # the source's date, shown the Vietnamese way
+    post_form(
+        editor,
+        "/models/thap-sang-vung-bien/edit",
+        {**FORM, "title": "Thắp sáng vùng biên", "source_date": "01/05/2021"},
+    )
     saved = path.read_text(encoding="utf-8")
-    assert "noi_bo: giữ lại" in saved and "date: 2021-05-01" in saved and "url: https://example.org/bai-viet" in saved
+    assert (
+        "noi_bo: giữ lại" in saved and "  date: 2021-05-01\n" in saved
+    )  # untouched: as written and "url: https://example.org/bai-viet" in saved
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("15/06/2024", "'2024-06-15'"), ("6/2024", "2024-06"), ("2024", "'2024'"), ("2024-06-15", "'2024-06-15'")],
+)
+def test_the_source_date_is_typed_the_vietnamese_way_and_kept_as_iso(site, content_dir, typed, stored):
+    admin = signed_in(site, "quantri")
+    post_form(admin, "/models/thap-sang-vung-bien/edit", {**FORM, "title": "Thắp sáng vùng biên", "source_date": typed})
+    assert f"date: {stored}" in (content_dir / "models" / "thap-sang-vung-bien.md").read_text(encoding="utf-8")
+
+
+def test_an_impossible_source_date_is_refused_with_a_clear_message(site, content_dir):
+    admin = signed_in(site, "quantri")
+    before = (content_dir / "models" / "thap-sang-vung-bien.md").read_text(encoding="utf-8")
+    response = post_form(admin, "/models/thap-sang-vung-bien/edit", {**FORM, "source_date": "31/02/2024"})
+    assert response.status_code == 422
+    assert "Ngày 31/02/2024 không có thật: tháng 2 năm 2024 chỉ có 29 ngày." in response.get_data(as_text=True)
+    assert (content_dir / "models" / "thap-sang-vung-bien.md").read_text(encoding="utf-8") == before
+
+
+def test_history_shows_the_file_on_disk_only_when_it_differs_from_the_last_version(site, content_dir):
+    admin = signed_in(site, "quantri")
+    post_form(admin, "/models/to-tau-thuyen-doan-ket/edit", {**FORM, "title": "Tổ Tàu thuyền đoàn kết"})
+    path = content_dir / "models" / "to-tau-thuyen-doan-ket.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nThêm bằng tay.\n", encoding="utf-8")
+    history = admin.get("/models/to-tau-thuyen-doan-ket/history").get_data(as_text=True)
+    assert "(tệp trên đĩa)" in history and "Đã sửa ngoài trình duyệt" in history
+    assert "So sánh bản mới nhất với tệp hiện tại" in history
+    assert 'name="to" value="current"' in history  # it can be picked for a comparison too
 
 
 def test_history_lists_every_save_compares_two_and_an_admin_restores_one(site, content_dir, data_dir):
@@ -251,7 +289,9 @@ def test_history_lists_every_save_compares_two_and_an_admin_restores_one(site, c
     post_form(admin, url, {**FORM, "title": "Tổ Tàu thuyền đoàn kết", "body": "Lần sửa thứ nhất.", "comment": "sửa 1"})
     post_form(admin, url, {**FORM, "title": "Tổ Tàu thuyền đoàn kết", "body": "Lần sửa thứ hai.", "comment": "sửa 2"})
     history = editor.get("/models/to-tau-thuyen-doan-ket/history").get_data(as_text=True)
-    assert "sửa 1" in history and "sửa 2" in history and "(tệp trên đĩa)" in history  # the file before any save
+    assert "sửa 1" in history and "sửa 2" in history and "Bản trên đĩa trước khi sửa" in history  # before any save
+    # The file is the last version: no row for it, no link comparing it with itself.
+    assert "(tệp trên đĩa)" not in history and "So sánh bản mới nhất với tệp hiện tại" not in history
     revs = [
         r["id"]
         for r in open_db(data_dir)["revisions"].rows_where("slug = ?", ["to-tau-thuyen-doan-ket"], order_by="id")

@@ -141,7 +141,7 @@ def test_a_record_with_bad_values_comes_back_with_messages_and_everything_typed(
     response = record(member, "thap-sang-vung-bien", unit="", start_date="tháng ba")
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "Hãy nhập tên đơn vị áp dụng." in page and "Ngày bắt đầu theo dạng" in page
+    assert "Hãy nhập tên đơn vị áp dụng." in page and "“tháng ba” không phải một ngày" in page
     assert "Bà con được cấp thuốc thông thường." in page
     assert open_db(data_dir)["replications"].count == 0
     assert member.get("/models/ban-nhap-thu-nghiem/replications/new").status_code == 404  # drafts are not adopted

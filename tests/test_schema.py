@@ -17,7 +17,7 @@ OLD = Path(__file__).resolve().parent / "old_databases"
 OLD_SCHEMAS = sorted(OLD.glob("*.sql"))
 LAST_BEFORE_MIGRATIONS = OLD / "2026-12-02-ab71361.sql"
 NEWEST = OLD / "2026-12-02-c9efc82.sql"  # the newest version's database, before the migrations since
-ALL_MIGRATIONS = ["m001_tables", "m002_proposal_reasons"]
+ALL_MIGRATIONS = ["m001_tables", "m002_proposal_reasons", "m003_entry_dates_from_history"]
 
 
 def _shape(path: Path, ordered: bool = True) -> dict[str, tuple]:

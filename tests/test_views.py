@@ -110,7 +110,7 @@ def test_entry_page_renders_markdown_metadata_and_source(client, content_dir):
     assert "<h1>Tủ thuốc biên cương</h1>" in html
     assert '<h2 id="cach-lam">Cách làm</h2>' in html
     assert "Bộ đội Biên phòng tỉnh Nghệ An" in html
-    assert 'href="https://baonghean.vn/x"' in html and "(2022-09-20)" in html
+    assert 'href="https://baonghean.vn/x"' in html and "(20/09/2022)" in html
     assert "<script>alert(1)</script>" not in html
 
 

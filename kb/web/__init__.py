@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from ..dates import show_time, start_of
 from . import admin, api, auth, editor, errors, headers, ledger, public, resources
 
 __all__ = ["init_app"]
@@ -17,3 +18,6 @@ def init_app(app: Flask) -> None:
     for blueprint in (public.bp, api.bp, editor.bp, admin.bp, ledger.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
+    # Every date and time people read: Vietnam's time, dd/mm/yyyy (ISO stays in files and the API).
+    app.add_template_filter(show_time, "vn_time")
+    app.add_template_filter(start_of, "atom_time")  # the feed: a full timestamp, even from a year

@@ -12,7 +12,7 @@ from indexer import IndexMissing
 
 from ..accounts import ROLE_LABELS, AccountError, create_user, get_user, list_users, set_disabled, set_password
 from ..accounts import set_role as change_role
-from ..audit import audit, audit_page
+from ..audit import audit, audit_page, describe
 from ..drafts import STATUS_LABELS
 from ..editing import open_proposals
 from ..jobs import get_job, last_job, running_job, start_reindex
@@ -28,30 +28,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 AUDIT_PAGE = 100
 TOP_QUERIES = 30
-ACTION_LABELS = {
-    "login": "Đăng nhập",
-    "login_failed": "Đăng nhập thất bại",
-    "login_throttled": "Đăng nhập bị tạm chặn",
-    "login_throttled_address": "Đăng nhập bị tạm chặn theo địa chỉ",
-    "logout": "Đăng xuất",
-    "create": "Tạo mục",
-    "save": "Lưu mục",
-    "save_conflict": "Lưu bị từ chối (xung đột)",
-    "status": "Đổi trạng thái",
-    "restore": "Khôi phục phiên bản",
-    "propose": "Gửi bản sửa",
-    "replication_add": "Ghi nhận nhân rộng",
-    "replication_edit": "Sửa bản ghi nhân rộng",
-    "replication_delete": "Xóa bản ghi nhân rộng",
-    "proposal_apply": "Áp dụng bản sửa",
-    "proposal_reject": "Từ chối bản sửa",
-    "reindex": "Lập chỉ mục",
-    "user_create": "Tạo tài khoản",
-    "user_role": "Đổi vai trò",
-    "user_disable": "Khóa tài khoản",
-    "user_enable": "Mở khóa tài khoản",
-    "user_password": "Đặt lại mật khẩu",
-}
 
 
 def _stale_files(db) -> list[dict]:
@@ -196,8 +172,9 @@ def audit_log():
         page = max(1, min(int(request.args.get("page", 1)), 100_000))
     except ValueError:
         page = 1
-    rows, more = audit_page(get_db(), page, AUDIT_PAGE)
-    return render_template("admin/audit.html", rows=rows, page=page, more=more, labels=ACTION_LABELS)
+    db = get_db()
+    rows, more = audit_page(db, page, AUDIT_PAGE)
+    return render_template("admin/audit.html", lines=describe(db, rows), page=page, more=more)
 
 
 @bp.get("/searches")

@@ -26,6 +26,7 @@ from wtforms import SelectChoice
 from ..audit import audit
 from ..catalog import heal_entry
 from ..changes import compare
+from ..dates import show_time
 from ..drafts import STATUS_LABELS, Draft, compose, read_draft, transitions, with_status_of
 from ..editing import (
     REJECTED_SHOWN_DAYS,
@@ -353,7 +354,7 @@ def diff(slug: str):
         if not which.isdigit():
             return None
         rev = get_revision(db, slug, int(which))
-        return (f"Phiên bản #{rev['id']} ({rev['created_at'][:16].replace('T', ' ')})", rev["text"]) if rev else None
+        return (f"Phiên bản #{rev['id']} ({show_time(rev['created_at'])})", rev["text"]) if rev else None
 
     old, new = text_of(request.args.get("from", "")), text_of(request.args.get("to", "current"))
     if old is None or new is None:

@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Length, Optional, ValidationError
 
 from ..accounts import NAME_MAX, PASSWORD_MIN, ROLE_LABELS
+from ..dates import DateError, parse_date, show_date
 from ..drafts import Draft
 from ..editing import REASON_MAX
 from ..entries import SUMMARY_MAX, title_problem
@@ -83,6 +84,7 @@ class EntryForm(_Form):
         [Optional(), URL(require_tld=False, message="Địa chỉ phải bắt đầu bằng http:// hoặc https://")],
         filters=[_strip],
     )
+    source_date = StringField("Ngày của nguồn", [Optional(), Length(max=20)], filters=[_strip])
     contact = StringField("Liên hệ", [Optional(), Length(max=300)], filters=[_strip])
     body = TextAreaField("Nội dung (Markdown)", [DataRequired(REQUIRED), Length(max=200_000)])
     comment = StringField("Ghi chú cho lần sửa này", [Optional(), Length(max=200)], filters=[_strip])
@@ -106,6 +108,14 @@ class EntryForm(_Form):
         if field.data and not field.data.lower().startswith(("http://", "https://")):
             raise ValidationError("Địa chỉ phải bắt đầu bằng http:// hoặc https://")
 
+    def validate_source_date(self, field) -> None:
+        """Accept 15/06/2024, 06/2024, 2024 or ISO; say plainly why an impossible date is refused."""
+        if field.data:
+            try:
+                parse_date(field.data)
+            except DateError as exc:
+                raise ValidationError(str(exc)) from None
+
     def to_draft(self, status: str) -> Draft:
         """Return the form's values as a Draft with the given status."""
         tags = [t.strip() for t in (self.tags.data or "").replace(";", ",").split(",")]
@@ -119,6 +129,7 @@ class EntryForm(_Form):
             year=self.year.data,
             source_title=self.source_title.data or "",
             source_url=self.source_url.data or "",
+            source_date=parse_date(self.source_date.data) if self.source_date.data else "",
             contact=self.contact.data or "",
             body=self.body.data or "",
             status=status,
@@ -130,6 +141,7 @@ class EntryForm(_Form):
         self.province.data, self.fields.data = draft.province, list(draft.fields)
         self.tags.data, self.year.data = ", ".join(draft.tags), draft.year
         self.source_title.data, self.source_url.data = draft.source_title, draft.source_url
+        self.source_date.data = show_date(draft.source_date)
         self.contact.data, self.body.data = draft.contact, draft.body
 
 

@@ -7,6 +7,7 @@ from contextlib import suppress
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from ..catalog import reindex_files
+from ..dates import show_date
 from ..entries import STATUSES
 from ..replications import (
     Change,
@@ -95,7 +96,8 @@ def new(slug: str):
 def edit(slug: str, record_id: int):
     """Correct a record (editors and admins)."""
     row, db, record = _record_or_404(slug, record_id)
-    form = ReplicationForm(data=record if request.method == "GET" else None)
+    shown = {**record, "start_date": show_date(record["start_date"])}  # typed back as 15/03/2024
+    form = ReplicationForm(data=shown if request.method == "GET" else None)
     if request.method == "POST":
         valid, new_record = form.validate(), form.to_record()
         problems = check(new_record)
