@@ -247,9 +247,9 @@ def test_unknown_front_matter_keys_and_the_source_date_survive_a_save(site, cont
         {**FORM, "title": "Thắp sáng vùng biên", "source_date": "01/05/2021"},
     )
     saved = path.read_text(encoding="utf-8")
-    assert (
-        "noi_bo: giữ lại" in saved and "  date: 2021-05-01\n" in saved
-    )  # untouched: as written and "url: https://example.org/bai-viet" in saved
+    # The date was not changed: it stays as written (a YAML date, unquoted).
+    assert "noi_bo: giữ lại" in saved and "  date: 2021-05-01\n" in saved
+    assert "url: https://example.org/bai-viet" in saved
 
 
 @pytest.mark.parametrize(
