@@ -174,3 +174,7 @@ def test_the_print_brief_says_where_and_when_and_drops_the_controls(open_page, s
     controls = "button:visible, .button:visible, form:visible, input:visible, .breadcrumb:visible"
     assert page.locator(controls).count() == 0
     assert page.locator("h1").is_visible() and page.locator(".entry-body").is_visible()
+    # A page left open for days still prints the day it is printed.
+    page.eval_on_selector(".print-date", "e => { e.textContent = '01/01/2020'; }")
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    assert page.inner_text(".print-date") == f"{date.today():%d/%m/%Y}"
