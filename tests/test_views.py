@@ -346,3 +346,54 @@ def test_a_corrected_search_says_what_it_searched_and_offers_the_words_as_typed(
     as_typed = client.get(link).get_data(as_text=True)
     assert "đã tìm theo" not in as_typed
     assert "Thiếu: thuố" in as_typed  # the entry is shown as a partial match, lacking the typo
+
+
+def test_each_chip_removes_its_filter_and_keeps_the_rest_of_the_search(client):
+    html = html_of(client, "/search?q=bi%C3%AAn&field=D%C3%A2n+v%E1%BA%ADn&year=2022&sort=newest")
+    chips = dict(re.findall(r'class="chip-remove" href="([^"]+)" aria-label="Bỏ lọc ([^"]+)"', html))
+    assert set(chips.values()) == {"Lĩnh vực: Dân vận", "Năm: 2022"}
+    by_label = {label: href.replace("&amp;", "&") for href, label in chips.items()}
+    assert by_label["Lĩnh vực: Dân vận"] == "/search?q=bi%C3%AAn&year=2022&sort=newest"
+    assert by_label["Năm: 2022"] == "/search?q=bi%C3%AAn&field=D%C3%A2n+v%E1%BA%ADn&sort=newest"
+    assert "1 đang chọn" not in html and "2 đang chọn" in html  # the "Lọc" control counts them
+
+
+def test_the_filters_come_before_the_results_in_the_page(client):
+    html = html_of(client, "/search?q=bi%C3%AAn")
+    toggle = html.index('<summary class="filter-toggle">Lọc')
+    assert toggle < html.index('class="facets"') < html.index('class="results"')
+    assert '<a class="skip-filters" href="#cac-ket-qua">' in html and 'id="cac-ket-qua"' in html
+
+
+def test_the_formats_page_explains_the_feed_the_export_and_the_csv_files(client):
+    html = html_of(client, "/du-lieu")
+    assert "<h1>Theo dõi tin mới và tải dữ liệu</h1>" in html
+    assert "http://localhost/feed.xml" in html and "http://localhost/api/export" in html  # to copy into a reader
+    assert "Cách đăng ký" in html and "UTF-8 có BOM" in html
+    for name in ("linh-vuc", "tinh-thanh", "nam", "nhan-rong-theo-nam", "nhan-rong-nhieu-nhat"):
+        assert f'href="/thong-ke/{name}.csv" download' in html
+        assert client.get(f"/thong-ke/{name}.csv").status_code == 200
+    assert 'href="/api/export" download="kho-mo-hinh-hay.json"' in html
+
+
+@pytest.mark.parametrize("url", ["/", "/search", "/models/tu-thuoc-bien-cuong", "/thong-ke", "/du-lieu", "/login"])
+def test_the_footer_links_to_the_formats_page_and_the_head_keeps_the_feed(client, url):
+    html = html_of(client, url)
+    footer = html.split('<footer class="site-footer">', 1)[1]
+    assert 'href="/du-lieu"' in footer
+    assert "/feed.xml" not in footer and "/api/export" not in footer  # no raw XML or JSON for people
+    assert '<link rel="alternate" type="application/atom+xml" title="Mô hình mới xuất bản" href="/feed.xml">' in html
+
+
+def test_the_login_page_welcomes_members_too(client):
+    html = html_of(client, "/login")
+    assert "thành viên đăng nhập để ghi nhận đơn vị đã áp dụng" in html
+    assert "Dành cho biên tập viên và quản trị viên." not in html
+
+
+def test_an_entry_carries_its_print_header(client):
+    html = html_of(client, "/models/tu-thuoc-bien-cuong")
+    header = html.split('<div class="print-only print-header">', 1)[1].split("</div>", 1)[0]
+    assert "Kho mô hình hay" in header and "http://localhost/models/tu-thuoc-bien-cuong" in header
+    assert re.search(r"In ngày <span[^>]*>\d\d/\d\d/20\d\d</span>", header)
+    assert 'class="muted no-print">Đơn vị bạn đã áp dụng' in html  # the sign-in prompt is not printed

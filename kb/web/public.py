@@ -1,7 +1,8 @@
-"""Public pages: the home page, search, reading an entry, the statistics and the Atom feed."""
+"""Public pages: the home page, search, reading an entry, the statistics, the Atom feed and its guide."""
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
@@ -162,6 +163,7 @@ def entry(slug: str):
         "entry.html", entry=row, related=related, region=region, workflow=workflow, replications=replications,
         units=units, level=evidence_level(units, completed), adopted_too=adopted_by_same_units(get_db(), slug),
         delete_form=SimpleForm() if editor else None,  # readers get no token, hence no cookie
+        printed_on=date.today().strftime("%d/%m/%Y"),  # the print brief's date; print-date.js updates it
     )  # fmt: skip
 
 
@@ -192,6 +194,13 @@ def statistics_csv(name: str):
     if table is None:
         abort(404)
     return csv_download(f"thong-ke-{table.name}.csv", table.columns, table.rows)
+
+
+@bp.get("/du-lieu")
+def formats():
+    """Explain the feed, the JSON export and the statistics' CSV files, with their addresses."""
+    tables = [(t.name, t.title) for t in all_tables(get_db(), get_vocabulary())]
+    return render_template("formats.html", tables=tables)
 
 
 @bp.get("/feed.xml")

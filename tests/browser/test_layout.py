@@ -16,6 +16,7 @@ PUBLIC = {
     "search": "/search?q=tủ+thuốc",
     "entry": "/models/tu-thuoc-bien-cuong",
     "statistics": "/thong-ke",
+    "formats": "/du-lieu",
 }
 SIGNED_IN = {
     "edit": "/models/tu-thuoc-bien-cuong/edit",
@@ -77,9 +78,20 @@ def test_the_search_box_suits_an_on_screen_keyboard(open_page, site):
     assert page.evaluate("document.activeElement.id") == "q"
 
 
-@pytest.mark.parametrize(("name", "path", "user"), [*pages_to_check(), ("login", "/login", None)])
+@pytest.mark.parametrize(
+    ("name", "path", "user"),
+    [
+        *pages_to_check(),
+        ("login", "/login", None),
+        ("search-filtered", "/search?q=vườn+ươm+thử+nghiệm&province=Lai+Châu", None),
+        ("desk", "/edit", "bientap"),
+        ("history", "/models/goc-doc-sach-lich-su/history", "quantri"),
+    ],
+)
 def test_no_serious_accessibility_violations(open_page, site, name, path, user):
     page = open_page(DESKTOP, user=user, bypass_csp=True)  # the checker is injected as an inline script
+    if path == HISTORY:
+        ensure_history(page, site)
     page.goto(site + path)
     page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
     found = page.evaluate(
@@ -116,3 +128,91 @@ def test_an_entry_prints_as_a_brief_without_navigation_and_with_links_as_text(op
     page.goto(site + "/models/vuon-uom-thu-nghiem-so-1")
     after = page.locator(".entry-source a").evaluate("e => getComputedStyle(e, '::after').content")
     assert "https://example.org/vuon-uom" in after  # the address is printed after the link
+
+
+# Every page each role reaches: readers, a member, an editor, an admin.
+HISTORY = "/models/goc-doc-sach-lich-su/history"
+EVERY_PAGE = [
+    ("home", "/", None),
+    ("search", "/search?q=tủ+thuốc", None),
+    ("search-filtered", "/search?q=vườn+ươm+thử+nghiệm&province=Lai+Châu&year=2012", None),
+    ("entry", "/models/tu-thuoc-bien-cuong", None),
+    ("statistics", "/thong-ke", None),
+    ("formats", "/du-lieu", None),
+    ("login", "/login", None),
+    ("entry-member", "/models/tu-thuoc-bien-cuong", "thanhvien"),
+    ("replication", "/models/thap-sang-vung-bien/replications/new", "thanhvien"),
+    ("desk", "/edit", "bientap"),
+    ("history", HISTORY, "bientap"),
+    ("new", "/edit/new", "bientap"),
+    ("entry-editor", "/models/thap-sang-vung-bien", "bientap"),
+    ("admin", "/admin", "quantri"),
+    ("users", "/admin/users", "quantri"),
+    ("audit", "/admin/audit", "quantri"),
+    ("searches", "/admin/searches", "quantri"),
+    ("history-admin", HISTORY, "quantri"),
+]
+# Links and controls the check always measures, even beside words: the kinds found too small.
+ALWAYS_MEASURED = (
+    ".site-footer a, .breadcrumb a, .desk-list a, td a, table input, a[download], input[type=radio], "
+    "input[type=checkbox], .admin-links a, .chosen a"
+)
+# Primary actions, 44 px high on a phone.
+PRIMARY = (
+    "button[type=submit]:not(.small):not(.link-button), .button:not(.small-button), input[type=search], "
+    ".filter-toggle, .footer-links a, .pagination a"
+)
+TOO_SMALL = """([always, primary, phone]) => {
+    const wordsBeside = (el) => {  // a link inside a sentence (WCAG's exception for inline targets)
+        let block = el.parentElement;
+        while (block && getComputedStyle(block).display.startsWith('inline')) block = block.parentElement;
+        let text = block ? block.innerText : '';
+        for (const other of block ? block.querySelectorAll('a, button, input, select') : []) {
+            text = text.replace(other.innerText || '', '');
+        }
+        return /[\\p{L}\\p{N}]/u.test(text);
+    };
+    const found = [];
+    for (const el of document.querySelectorAll('a[href], button, input:not([type=hidden]), select, summary')) {
+        const r = el.getBoundingClientRect();
+        if (!r.width || !r.height || getComputedStyle(el).visibility === 'hidden') continue;  // not shown
+        if (el.matches('.skip-link, .skip-filters')) continue;  // off screen until focused
+        if (!el.matches(always) && wordsBeside(el)) continue;
+        const what = el.outerHTML.slice(0, 90);
+        if (r.width < 24 || r.height < 24) found.push([what, Math.round(r.width), Math.round(r.height)]);
+        else if (phone && el.matches(primary) && r.height < 44) found.push([what, 'primary', Math.round(r.height)]);
+    }
+    return found;
+}"""
+
+
+def ensure_history(page, site: str) -> None:
+    """Give the history pages two revisions of a draft (written once per test session)."""
+    if page.request.get(site + HISTORY).status == 200:
+        return
+    page.goto(site + "/edit/new")
+    page.fill("#title", "Góc đọc sách lịch sử")
+    page.fill("#summary", "Góc đọc sách cho bà con vùng biên, để thử trang lịch sử.")
+    page.fill("#unit", "Đồn Biên phòng Thử nghiệm")
+    page.check("input[name=fields][value='Dân vận']")
+    page.fill("#body", "Bản đầu.")
+    page.click("button[value=save]")
+    page.wait_for_url(re.compile(r"/models/goc-doc-sach-lich-su$"))
+    page.goto(site + "/models/goc-doc-sach-lich-su/edit")
+    page.fill("#body", "Bản thứ hai.")
+    page.click("button[value=save]")
+    page.wait_for_url(re.compile(r"/models/goc-doc-sach-lich-su$"))
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+@pytest.mark.parametrize(("name", "path", "user"), EVERY_PAGE, ids=[p[0] for p in EVERY_PAGE])
+def test_every_target_on_every_page_is_at_least_24px_and_primary_actions_44px_on_a_phone(
+    open_page, site, name, path, user, size
+):
+    page = open_page(size, user=user)
+    if user in ("bientap", "quantri"):  # the desk lists the draft, its history has revisions
+        ensure_history(page, site)
+    page.goto(site + path)
+    assert page.locator(ALWAYS_MEASURED).count() + page.locator(PRIMARY).count() >= 3, f"{name}: nothing measured"
+    found = page.evaluate(TOO_SMALL, [ALWAYS_MEASURED, PRIMARY, size == PHONE])
+    assert found == [], f"{name}: targets under 24×24 px (or primary actions under 44 px on a phone): {found}"
