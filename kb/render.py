@@ -31,6 +31,10 @@ __all__ = ["MAX_SOURCE", "RENDER_SECONDS", "RenderRefused", "plain_text", "rende
 
 # A page of Markdown renders in a few milliseconds, a long report in well under a second.
 RENDER_SECONDS = 2.0
+# A new helper imports the site's code first (under a second on an idle machine, several on a
+# loaded one); that start-up is bounded on its own, never counted against a text's RENDER_SECONDS.
+STARTUP_SECONDS = 30.0
+_READY = b"\x02"  # what a helper writes once, when it can take texts
 MAX_SOURCE = 2 * 1024 * 1024  # characters: as large as an entry file may be (entries.MAX_BYTES)
 _EXTENSIONS = ["extra", "sane_lists", "toc"]
 _HEADING_IDS = {f"h{n}": {"id"} for n in range(1, 7)}
@@ -136,9 +140,18 @@ class _Renderer:
             )
         except OSError as exc:  # no process or file descriptor left: refuse this render, not the page
             raise _HelperGone(str(exc)) from None
+        self.ready = False
 
     def render(self, source: str, seconds: float) -> str:
         """Return the helper's HTML for source; raise TimeoutError past seconds, OSError if it died."""
+        if not self.ready:  # a new helper: wait for its start-up, on its own bound
+            try:
+                started = self._read(1, time.monotonic() + STARTUP_SECONDS, first=True) == _READY
+            except TimeoutError:  # not the text's fault: never reported as too complex
+                started = False
+            if not started:
+                raise OSError("the Markdown helper process did not start")
+            self.ready = True
         deadline = time.monotonic() + seconds
         data = source.encode("utf-8", "surrogatepass")
         try:
@@ -263,6 +276,12 @@ _HELPER_ALARM = 60
 def _serve(stdin, stdout) -> None:
     """Render texts from stdin to stdout until stdin closes (the helper process's loop)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal stops the server, which stops us
+    render_markdown("# Sẵn sàng\n\n| a |\n|---|\n| b |\n")  # Markdown loads its extensions on first use
+    try:
+        stdout.write(_READY)
+        stdout.flush()
+    except BrokenPipeError:
+        os._exit(0)
     while header := stdin.read(_LENGTH.size):
         signal.alarm(_HELPER_ALARM)  # SIGALRM's default action ends the process
         if len(header) < _LENGTH.size:

@@ -93,3 +93,15 @@ def test_a_helper_killed_while_idle_is_replaced_without_refusing_the_next_render
         helper.proc.kill()
         helper.proc.wait()
     assert render_bounded("hai") == "<p>hai</p>"
+
+
+def test_a_new_helpers_start_up_is_not_counted_against_the_texts_time():
+    """On a loaded server a new helper may take longer to start than a text may take to render:
+    the text must still be rendered, not refused as too complex."""
+    while _POOL._idle:  # the next render starts a new helper
+        _POOL._idle.pop().stop()
+    started = time.monotonic()
+    assert render_bounded("ba", seconds=0.2) == "<p>ba</p>"  # a few milliseconds of rendering
+    assert time.monotonic() - started > 0.2  # the helper's start-up (its imports) took longer than that
+    while _POOL._idle:
+        _POOL._idle.pop().stop()
