@@ -132,8 +132,11 @@ def _complete_older_tables(db: sqlite_utils.Database) -> None:
 @MIGRATIONS()
 def m002_proposal_reasons(db: sqlite_utils.Database) -> None:
     """Keep why a proposal was rejected, and which rejected proposal a new one reopens."""
-    db["proposals"].add_column("reason", str)
-    db["proposals"].add_column("reopened_from", int)
+    columns = db["proposals"].columns_dict  # a database whose migration records were lost has them already
+    if "reason" not in columns:
+        db["proposals"].add_column("reason", str)
+    if "reopened_from" not in columns:
+        db["proposals"].add_column("reopened_from", int)
 
 
 @MIGRATIONS()
