@@ -20,8 +20,16 @@ def sign_in(page, site: str, name: str) -> None:
     page.wait_for_url(lambda url: "/login" not in url)
 
 
-def shoot(page, name: str) -> None:
-    """Save a full-page screenshot for people to look at."""
+def shoot(page, name: str, full_page: bool = True) -> None:
+    """Save a screenshot (the full page, or what the screen shows) for people to look at."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     width = page.viewport_size["width"] if page.viewport_size else 0
-    page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=full_page)
+
+
+def save_and(page, action: str) -> None:
+    """Press a "Lưu và …" button (publish, submit), opening the phone's menu if it is folded there."""
+    button = page.locator(f"button[value={action}]")
+    if not button.is_visible():
+        page.locator(".more-actions > summary").click()
+    button.click()

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from pages import DESKTOP, PHONE, shoot
+from pages import DESKTOP, PHONE, save_and, shoot
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 RED = "rgb(155, 28, 28)"
@@ -27,7 +27,7 @@ def publish_new(page, site: str, label: str) -> str:
     page.fill("#unit", "Đồn Biên phòng Thử nghiệm")
     page.check("input[name=fields][value='Dân vận']")
     page.fill("#body", "## Cách làm\n\nLàm từng bước.")
-    page.click("button[value=publish]")
+    save_and(page, "publish")
     page.wait_for_url(re.compile(r"/models/[a-z0-9-]+$"))
     return page.url.rsplit("/", 1)[1]
 
@@ -154,6 +154,43 @@ def test_on_a_phone_the_save_bar_is_one_compact_row_and_the_first_error_shows_ab
     spot = field.bounding_box()
     assert spot["y"] >= 0 and spot["y"] + spot["height"] <= box["y"], "the field in error is hidden"
     shoot(editor, "save-bar-error")
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
+def test_an_admins_four_actions_fit_one_row_on_a_phone_and_all_show_on_a_desktop(open_page, site, javascript):
+    admin = open_page(PHONE, javascript=javascript, user="quantri")
+    admin.goto(site + "/edit/new")
+    bar = admin.locator(".form-actions")
+    box = bar.bounding_box()
+    assert box["height"] <= 64, f"the save bar is {box['height']}px tall"
+    assert bar.evaluate("b => b.scrollWidth <= b.clientWidth"), "the save bar scrolls sideways"
+    controls = bar.locator("button:visible, summary:visible").all()
+    assert [c.inner_text().strip() for c in controls] == ["Lưu", "Lưu và…", "Xem trước"]
+    for control in controls:
+        spot = control.bounding_box()
+        assert spot["x"] >= 0 and spot["x"] + spot["width"] <= PHONE["width"], f"{control.inner_text()} is cut off"
+        assert spot["height"] >= 44 and round(spot["y"]) == round(controls[0].bounding_box()["y"])
+    # The menu opens upward, inside the screen, and its actions work.
+    admin.fill("#title", "Mô hình thử trình đơn lưu")
+    admin.fill("#summary", "Mô hình thử cho trình đơn trên điện thoại.")
+    admin.fill("#unit", "Đồn Biên phòng Thử nghiệm")
+    admin.check("input[name=fields][value='Dân vận']")
+    admin.fill("#body", "## Cách làm\n\nLàm từng bước.")
+    admin.locator(".more-actions > summary").click()
+    publish = admin.locator("button[value=publish]")
+    spot = publish.bounding_box()
+    assert spot["y"] + spot["height"] <= bar.bounding_box()["y"] and spot["y"] >= 0
+    assert spot["x"] + spot["width"] <= PHONE["width"] and spot["height"] >= 44
+    shoot(admin, f"save-menu-{'js' if javascript else 'nojs'}", full_page=False)
+    publish.click()
+    admin.wait_for_url(re.compile(r"/models/[a-z0-9-]+$"))
+    assert "Mô hình thử trình đơn lưu" in admin.inner_text("h1")
+    # A desktop has room: every action sits in the bar, with no menu to open.
+    wide = open_page(DESKTOP, javascript=javascript, user="quantri")
+    wide.goto(site + "/edit/new")
+    shown = wide.locator(".form-actions").locator("button:visible, summary:visible").all()
+    names = [c.inner_text().strip() for c in shown]
+    assert names == ["Lưu", "Lưu và gửi duyệt", "Lưu và xuất bản ngay", "Xem trước"]
 
 
 def test_without_javascript_the_error_list_leads_to_the_field_above_the_save_bar(open_page, site):
