@@ -116,6 +116,7 @@ class AuditLine:
     address: str = ""
     slug: str = ""  # the entry the line is about (for a link)
     job: int | None = None  # the reindex job (for a link)
+    proposal: int | None = None  # the proposed change the line is about (for a link)
     facts: list[str] = field(default_factory=list)  # "Vai trò: Biên tập viên"
     changes: list[tuple[str, str, str]] = field(default_factory=list)  # (field, before, after)
     repeats: int = 1
@@ -158,10 +159,14 @@ def _explain(db: sqlite_utils.Database, line: AuditLine, row: dict, action: str,
         line.facts.append(f"Trạng thái: {detail}")
     elif action == "restore" and detail:
         line.facts.append(f"Về {detail}")
-    elif action == "propose" and detail:
-        line.facts.append(f"Ghi chú: “{detail}”")
+    elif action == "propose":
+        if detail:
+            line.facts.append(f"Ghi chú: “{detail}”")
+        _proposal_changes(db, line, _proposal_at(db, row["target"] or "", row["actor"] or "", row["at"]))
     elif action in ("proposal_apply", "proposal_reject") and detail.startswith("#"):
         line.facts.append(f"Bản sửa {detail}")
+        if number := re.match(r"#(\d+)", detail):
+            _proposal_changes(db, line, int(number[1]))
     elif detail:
         line.facts.append(detail)
     if action in SAVES and line.slug:
@@ -192,18 +197,52 @@ def _short(text: str) -> str:
     return text if len(text) <= SHORT else text[: SHORT - 1] + "…"
 
 
+def _proposal_at(db: sqlite_utils.Database, slug: str, author: str, at: str) -> int | None:
+    """Return the proposal an author sent at this time (audit line), or None."""
+    try:
+        moment = dt.datetime.fromisoformat(at)
+    except ValueError:
+        return None
+    # The audit line is written in the proposal's transaction, at most a second after it.
+    times = [at, (moment - dt.timedelta(seconds=1)).isoformat()]
+    row = db.execute(
+        "SELECT id FROM proposals WHERE slug = ? AND author = ? AND created_at IN (?, ?) ORDER BY id DESC LIMIT 1",
+        [slug, author, *times],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _proposal_changes(db: sqlite_utils.Database, line: AuditLine, number: int | None) -> None:
+    """Fill a line with what a proposed change changes, field by field, and link it."""
+    if number is None:
+        return
+    row = db.execute("SELECT base_text, text FROM proposals WHERE id = ?", [number]).fetchone()
+    if row is None:  # pruned, or a database restored from before it
+        return
+    line.proposal = number
+    if row[0]:
+        line.changes = _text_changes(row[0], row[1])
+
+
 def _draft_changes(db: sqlite_utils.Database, slug: str, author: str, at: str) -> list[tuple[str, str, str]]:
     """Return what a save changed, field by field, from its revision and the one before."""
     texts = saved_texts(db, slug, author, at)
     if texts is None or texts[0] is None:
         return []
+    return _text_changes(texts[0], texts[1])
+
+
+def _text_changes(before_text: str, after_text: str) -> list[tuple[str, str, str]]:
+    """Return what changed between two texts of an entry file, field by field."""
     try:
-        old, new = read_draft(texts[0].encode())[0], read_draft(texts[1].encode())[0]
+        old, new = read_draft(before_text.encode())[0], read_draft(after_text.encode())[0]
     except (ValueError, yaml.YAMLError):  # a text that is not an entry file
         return []
     changes = []
     for f in fields(Draft):
         before, after = getattr(old, f.name), getattr(new, f.name)
+        if f.name == "body":  # blank lines around the text or Windows line ends are no change to a reader
+            before, after = (text.replace("\r\n", "\n").strip() for text in (before, after))
         if before == after or f.name not in DRAFT_LABELS:
             continue
         if f.name == "body":

@@ -29,7 +29,7 @@ def site(content_dir, data_dir):
         content_dir, "bep-an-ban-tru", FORM["body"], title=FORM["title"], summary=FORM["summary"],
         unit=FORM["unit"], province="Hà Giang", fields=["Dân vận"], year=2021, status="published",
     )  # fmt: skip
-    return site_with_accounts(content_dir, data_dir, {"quantri": "admin"})
+    return site_with_accounts(content_dir, data_dir, {"quantri": "admin", "bientap": "editor"})
 
 
 @pytest.fixture
@@ -74,6 +74,28 @@ def test_a_save_lists_the_fields_it_changed(admin):
     assert "Lưu mục" in page and '<a href="/models/bep-an-ban-tru">Bếp ăn bán trú cho em</a>' in page
     assert 'Tên mô hình: <span class="was">Bếp ăn bán trú</span> → Bếp ăn bán trú cho em' in page
     assert "Nội dung: đã sửa" in page and "Tóm tắt:" not in page  # only what changed
+
+
+def test_a_proposed_change_and_its_rejection_list_the_fields_it_changes(site, admin):
+    editor = site.test_client()
+    assert login(editor, "bientap").status_code == 302
+    change = {**FORM, "summary": "Bữa trưa nóng cho học sinh bán trú.", "contact": "Đồn Thử Hai, 0200 000 000"}
+    submit(editor, "/models/bep-an-ban-tru/edit", {**change, "comment": "thêm liên hệ"})
+    proposed = audit_page(admin)
+    assert "Gửi bản sửa" in proposed and "Ghi chú: “thêm liên hệ”" in proposed
+    assert 'Tóm tắt: <span class="was">Bữa trưa cho học sinh.</span> → Bữa trưa nóng cho học sinh bán trú.' in proposed
+    assert "Liên hệ: (trống) → Đồn Thử Hai, 0200 000 000" in proposed
+    assert "Tên mô hình:" not in proposed and "Nội dung:" not in proposed  # only what the editor changed
+    assert '<a href="/models/bep-an-ban-tru/proposals/1">Xem bản sửa #1</a>' in proposed
+    # The rejection names the same changes; the entry itself is unchanged.
+    review = admin.get("/models/bep-an-ban-tru/proposals/1").get_data(as_text=True)
+    base = re.search(r'name="base_hash" value="([^"]+)"', review).group(1)
+    data = {"csrf_token": token(review), "base_hash": base, "confirmed": "1", "reason": "Chưa rõ nguồn."}
+    assert admin.post("/models/bep-an-ban-tru/proposals/1/reject", data=data).status_code == 302
+    rejected = audit_page(admin)
+    line = rejected[rejected.index("Từ chối bản sửa") : rejected.index("Gửi bản sửa")]
+    assert "Bản sửa #1 của bientap; lý do: Chưa rõ nguồn." in line
+    assert "Liên hệ: (trống) → Đồn Thử Hai, 0200 000 000" in line
 
 
 @pytest.mark.parametrize(
