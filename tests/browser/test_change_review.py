@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
-from pages import DESKTOP, PHONE, shoot
-
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+from pages import DESKTOP, PHONE, serious_violations, shoot
 
 GUIDANCE = (
     "Đơn vị, địa bàn và vấn đề mà mô hình giải quyết.",
@@ -113,12 +110,5 @@ def test_the_review_of_a_proposal_shows_only_the_paragraph_and_the_contact_that_
     raw.locator("summary").click()
     assert raw.locator(".diff-line.diff-del").count() == 2 and raw.locator(".diff-line.diff-add").count() == 2
 
-    admin.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-    found = admin.evaluate(
-        """async () => {
-            const r = await axe.run(document, {resultTypes: ['violations']});
-            return r.violations.filter(v => ['serious', 'critical'].includes(v.impact))
-                .map(v => ({id: v.id, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
-        }"""
-    )
+    found = serious_violations(admin)
     assert found == [], json.dumps(found, ensure_ascii=False)

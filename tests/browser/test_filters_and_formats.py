@@ -7,7 +7,7 @@ from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from pages import DESKTOP, PHONE, shoot
+from pages import DESKTOP, PHONE, serious_violations, shoot
 
 SEARCH = "/search?q=vườn+ươm+thử+nghiệm"
 SIZES = pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
@@ -92,6 +92,41 @@ def test_every_facet_shows_an_arrow_that_turns_when_opened(open_page, site, size
     closed.click()
     assert page.locator(".facet[open] summary", has_text="Năm").evaluate(arrow)[3] != before
     assert page.locator(".facet-value", has_text="2012").is_visible()
+
+
+def test_on_a_desktop_filters_taller_than_the_screen_are_all_in_reach_beside_the_first_results(open_page, site):
+    page = open_page(DESKTOP, bypass_csp=True)  # the accessibility checker is injected as an inline script
+    page.goto(site + SEARCH)
+    while page.locator(".facet:not([open]) summary").count():
+        page.locator(".facet:not([open]) summary").first.click()
+    panel = page.locator(".facets")
+    assert panel.evaluate("e => e.scrollHeight") > DESKTOP["height"], "the test needs filters taller than the screen"
+    page.evaluate("window.scrollTo(0, 300)")  # past the header, among the first results
+    page.wait_for_function("window.scrollY === 300")
+    box = panel.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= DESKTOP["height"], "the filters run past the screen"
+    # The last filter is reached where the results start: by the wheel over the filters...
+    last = page.locator(".facet-value").last
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, 5000)
+    page.wait_for_function("() => { const e = document.querySelector('.facets');"
+                           " return e.scrollTop + e.clientHeight >= e.scrollHeight - 1; }")  # fmt: skip
+    spot = last.bounding_box()
+    assert spot["y"] >= 0 and spot["y"] + spot["height"] <= DESKTOP["height"]
+    assert page.evaluate("window.scrollY") == 300, "the page scrolled instead of the filters"
+    assert page.locator(".result-title a").nth(1).bounding_box()["y"] < DESKTOP["height"]
+    # ...and by the keyboard, each filter scrolled into view as it takes the focus.
+    panel.evaluate("e => { e.scrollTop = 0; }")
+    page.locator(".facet-value").first.focus()
+    for _ in range(page.locator(".facet-value").count() + page.locator(".facet summary").count()):
+        if last.evaluate("e => e === document.activeElement"):
+            break
+        page.keyboard.press("Tab")
+    assert last.evaluate("e => e === document.activeElement")
+    spot = last.bounding_box()
+    assert spot["y"] >= 0 and spot["y"] + spot["height"] <= DESKTOP["height"]
+    assert serious_violations(page) == []
+    shoot(page, "filters-scroll", full_page=False)
 
 
 def tab_until(page, selector: str, limit: int = 80) -> list[str]:

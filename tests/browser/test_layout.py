@@ -5,12 +5,10 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from pathlib import Path
 
 import pytest
-from pages import DESKTOP, PHONE, shoot
+from pages import DESKTOP, PHONE, serious_violations, shoot
 
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 PUBLIC = {
     "home": "/",
     "search": "/search?q=tủ+thuốc",
@@ -93,14 +91,7 @@ def test_no_serious_accessibility_violations(open_page, site, name, path, user):
     if path == HISTORY:
         ensure_history(page, site)
     page.goto(site + path)
-    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-    found = page.evaluate(
-        """async () => {
-            const r = await axe.run(document, {resultTypes: ['violations']});
-            return r.violations.filter(v => ['serious', 'critical'].includes(v.impact))
-                .map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
-        }"""
-    )
+    found = serious_violations(page)
     assert found == [], f"{name}: {json.dumps(found, ensure_ascii=False)}"
 
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import itertools
 import re
-from pathlib import Path
 
 import pytest
-from pages import DESKTOP, PHONE, save_and, shoot
+from pages import DESKTOP, PHONE, save_and, serious_violations, shoot
 
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 RED = "rgb(155, 28, 28)"
 # Each action at both sizes, with JavaScript and without.
 MODES = [
@@ -233,18 +231,6 @@ def test_a_failed_title_looks_in_error_like_every_failed_field(open_page, site, 
     assert "ít nhất một chữ cái" in editor.inner_text("#title-error")
 
 
-def _serious_violations(page) -> list:
-    """Return the serious and critical accessibility violations axe-core finds on the page."""
-    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-    return page.evaluate(
-        """async () => {
-            const r = await axe.run(document, {resultTypes: ['violations']});
-            return r.violations.filter(v => ['serious', 'critical'].includes(v.impact))
-                .map(v => ({id: v.id, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
-        }"""
-    )
-
-
 def test_the_new_pages_have_no_serious_accessibility_violations(open_page, site):
     admin = open_page(DESKTOP, user="quantri", bypass_csp=True)  # the checker is injected as an inline script
     slug = publish_new(admin, site, "truy cập")
@@ -256,15 +242,15 @@ def test_the_new_pages_have_no_serious_accessibility_violations(open_page, site)
     admin.goto(site + f"/models/{slug}")
     admin.locator(".workflow a[href*='/proposals/']").first.click()
     admin.locator("button", has_text="Từ chối").click()
-    assert _serious_violations(admin) == [], "confirmation page"
+    assert serious_violations(admin) == [], "confirmation page"
     admin.fill("#reason", "Chưa đủ nguồn.")
     admin.locator("button.danger", has_text="Xác nhận từ chối").click()
     admin.wait_for_url(site + f"/models/{slug}")
     for path, name in (("/edit", "desk"), (f"/models/{slug}/history", "history")):
         editor.goto(site + path)
-        assert _serious_violations(editor) == [], name
+        assert serious_violations(editor) == [], name
     editor.goto(site + "/edit/new")
     editor.fill("#title", "!!!")
     editor.click("button[value=save]")
     editor.locator(".error-links").wait_for()
-    assert _serious_violations(editor) == [], "edit form with errors"
+    assert serious_violations(editor) == [], "edit form with errors"

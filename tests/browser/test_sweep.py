@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
-from pages import DESKTOP, PHONE, shoot, sign_in
+from pages import DESKTOP, PHONE, serious_violations, shoot, sign_in
 
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 SIZES = {"phone": PHONE, "desktop": DESKTOP}
 HISTORY_OF = "vuon-uom-thu-nghiem-so-13"  # saved once from the browser by the fixture below
 PROPOSED = "vuon-uom-thu-nghiem-so-12"  # an editor proposes a change to it
@@ -120,23 +118,6 @@ def pages_for(role: str, seeded: dict[str, str]) -> dict[str, str]:
 
 
 USERS = {"anonymous": None, "member": "thanhvien", "editor": "bientap", "admin": "quantri"}
-
-
-# Found on these pages before, at a lesser impact: kept out whatever axe rates them.
-NAMED = ["scrollable-region-focusable", "landmark-unique", "empty-table-header"]
-
-
-def serious_violations(page) -> list[dict]:
-    """Run axe-core on the page; return its serious and critical violations (and NAMED ones), briefly."""
-    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-    return page.evaluate(
-        """async (named) => {
-            const r = await axe.run(document, {resultTypes: ['violations']});
-            return r.violations.filter(v => ['serious', 'critical'].includes(v.impact) || named.includes(v.id))
-                .map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
-        }""",
-        NAMED,
-    )
 
 
 @pytest.mark.parametrize("size", SIZES)
