@@ -231,10 +231,11 @@ def test_a_failed_title_looks_in_error_like_every_failed_field(open_page, site, 
     assert "ít nhất một chữ cái" in editor.inner_text("#title-error")
 
 
-def test_the_new_pages_have_no_serious_accessibility_violations(open_page, site):
-    admin = open_page(DESKTOP, user="quantri", bypass_csp=True)  # the checker is injected as an inline script
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_new_pages_have_no_serious_accessibility_violations(open_page, site, size):
+    admin = open_page(size, user="quantri", bypass_csp=True)  # the checker is injected as an inline script
     slug = publish_new(admin, site, "truy cập")
-    editor = open_page(DESKTOP, user="bientap", bypass_csp=True)
+    editor = open_page(size, user="bientap", bypass_csp=True)
     editor.goto(site + f"/models/{slug}/edit")
     editor.fill("#body", "## Cách làm\n\nBản đề xuất để kiểm tra.")
     editor.click("button[value=save]")

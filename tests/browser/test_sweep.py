@@ -19,6 +19,7 @@ ANONYMOUS = {
     "search without results": "/search?q=qqzzxxkhongco",
     "entry": "/models/tu-thuoc-bien-cuong",
     "statistics": "/thong-ke",
+    "formats": "/du-lieu",
     "login": "/login",
     "404": "/trang-khong-co",
     "404 entry": "/models/khong-co-muc-nay",
@@ -82,6 +83,7 @@ def seeded(browser, site) -> dict[str, str]:
         context.close()
     return {
         "history": f"/models/{HISTORY_OF}/history",
+        "history with a proposal": f"/models/{PROPOSED}/history",
         "revision": f"/models/{HISTORY_OF}/revisions/{ids[-1]}",
         "compare": f"/models/{HISTORY_OF}/diff?from={ids[-1]}&to={ids[0]}",
         "proposal review": proposal,
@@ -104,7 +106,10 @@ def pages_for(role: str, seeded: dict[str, str]) -> dict[str, str]:
         "desk": "/edit",
         "edit": "/models/tu-thuoc-bien-cuong/edit",
         "new": "/edit/new",
-        **{name: seeded[name] for name in ("history", "revision", "compare", "proposal review")},
+        **{
+            name: seeded[name]
+            for name in ("history", "history with a proposal", "revision", "compare", "proposal review")
+        },
     }
     if role == "admin":
         pages |= {
@@ -131,6 +136,33 @@ def test_no_page_any_role_reaches_has_a_serious_accessibility_violation(open_pag
         assert response.status == expected, f"{name} ({path}) answered {response.status}"
         if violations := serious_violations(page):
             found[f"{name} {path}"] = violations
+    assert found == {}, json.dumps(found, ensure_ascii=False, indent=1)
+
+
+# Every question asked before a hard-to-undo action: (role, page, button that asks, its question).
+CONFIRMATIONS = [
+    ("editor", f"/models/{RECORDED}", ".replication button:has-text('Xóa…')", "Xóa bản ghi nhân rộng"),
+    ("admin", "/models/tu-thuoc-bien-cuong", ".workflow-actions button:has-text('Lưu trữ')", "Lưu trữ mục"),
+    ("admin", "/models/tu-thuoc-bien-cuong", ".workflow-actions button:has-text('Gỡ xuống')", "Gỡ mục"),
+    ("admin", "/admin/users", "tr:has-text('bientap2') button:has-text('Khóa…')", "Khóa tài khoản bientap2"),
+    ("admin", "proposal review", "button:has-text('Từ chối')", "Từ chối bản sửa"),
+]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_every_confirmation_page_is_clean_and_fits(open_page, site, seeded, size):
+    found = {}
+    for role, where, button, question in CONFIRMATIONS:
+        page = open_page(SIZES[size], user=USERS[role], bypass_csp=True)
+        page.goto(site + seeded.get(where, where))
+        page.locator(button).first.click()
+        page.locator("h1", has_text=question).wait_for()
+        assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"], question
+        confirm, cancel = page.locator(".confirm-actions button.danger"), page.locator(".confirm-actions a")
+        assert confirm.is_visible() and cancel.is_visible(), question
+        if violations := serious_violations(page):
+            found[question] = violations
+        page.context.close()  # nothing is confirmed: the site stays as the other tests expect it
     assert found == {}, json.dumps(found, ensure_ascii=False, indent=1)
 
 
