@@ -188,6 +188,9 @@ def compose(draft: Draft, old: str | None = None) -> str:
     With old (the file as it is), only the keys whose values changed are rewritten; the rest of
     the front matter, its comments and the body (if unchanged) stay byte for byte.
     """
+    if old is not None and "\r\n" in old and "\n" not in old.replace("\r\n", ""):
+        # A file written on Windows keeps its line ends, so that a save changes only what changed.
+        return compose(draft, old.replace("\r\n", "\n")).replace("\n", "\r\n")
     values = _form_values(draft)
     typed = draft.body.replace("\r\n", "\n").replace("\r", "\n")
     body = typed if typed.endswith("\n") else typed + "\n"

@@ -94,6 +94,24 @@ def test_a_hand_edited_file_keeps_comments_and_quotes_when_other_fields_change()
     assert reopened(saved).contact == "yes"
 
 
+def test_a_file_written_on_windows_keeps_its_line_ends_and_changes_only_what_changed():
+    windows = HAND_EDITED.replace("\n", "\r\n")
+    draft = reopened(windows)
+    assert compose(draft, windows) == windows
+    draft.contact = "Đồn Biên phòng Thử"
+    draft.body = draft.body.replace("Đoạn hai.", "Đoạn hai, sửa lại.")
+    saved = compose(draft, windows)
+    assert saved.count("\r\n") == saved.count("\n")  # every line still ends the Windows way
+    assert changed_lines(windows, saved) == [
+        "-contact: Chưa ghi nhận                     # tùy chọn",
+        "+contact: Đồn Biên phòng Thử                # tùy chọn",
+        "-Đoạn hai.",
+        "+Đoạn hai, sửa lại.",
+    ]
+    entry = parse_entry(saved.encode("utf-8"), "models/tu-thuoc.md", load_fields(ROOT / "content" / "fields.yml"))
+    assert entry.contact == "Đồn Biên phòng Thử" and "Đoạn hai, sửa lại." in entry.body
+
+
 def test_a_changed_value_keeps_the_style_it_was_written_in():
     draft = reopened(HAND_EDITED)
     draft.title = "Tủ thuốc quân dân"
