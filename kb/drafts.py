@@ -23,6 +23,7 @@ __all__ = [
     "BODY_TEMPLATE",
     "STATUS_LABELS",
     "Draft",
+    "attachment_values",
     "compose",
     "read_draft",
     "transitions",
@@ -73,6 +74,8 @@ class Draft:
     source_url: str = ""
     source_date: str = ""  # ISO: 2024-06-15, 2024-06 or 2024
     contact: str = ""
+    # Photos and documents, as the front matter lists them: {"file": …, "caption": …, "credit": …}.
+    attachments: list[dict[str, str]] = field(default_factory=list)
     body: str = BODY_TEMPLATE
     status: str = "draft"
 
@@ -117,11 +120,31 @@ def read_draft(raw: bytes) -> tuple[Draft, dict[str, Any]]:
             source_url=text("url", source),
             source_date=text("date", source),
             contact=text("contact"),
+            attachments=_attachments(meta.get("attachments")),
             body=body.lstrip("\n"),
             status=text("status") or "published",
         ),
         meta,
     )
+
+
+def _attachments(value: Any) -> list[dict[str, str]]:
+    """Return a front matter's attachments as the form keeps them (entries' check says what is wrong)."""
+    found = []
+    for item in value if isinstance(value, list) else []:
+        item = {"file": item} if isinstance(item, str) else item
+        if isinstance(item, dict) and isinstance(item.get("file"), str):
+            found.append({k: str(item[k]).strip() for k in ("file", "caption", "credit") if item.get(k)})
+    return found
+
+
+def attachment_values(items: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Return attachments as written in the front matter: file first, empty captions and credits left out."""
+    out = []
+    for item in items:
+        written = {k: " ".join(str(item.get(k) or "").split()) for k in ("file", "caption", "credit")}
+        out.append({k: v for k, v in written.items() if v})
+    return [item for item in out if item.get("file")]
 
 
 def _form_values(draft: Draft) -> dict[str, Any]:
@@ -141,6 +164,7 @@ def _form_values(draft: Draft) -> dict[str, Any]:
         "status": draft.status,
         "source": {"title": text(draft.source_title), "url": text(draft.source_url), "date": text(draft.source_date)},
         "contact": text(draft.contact),
+        "attachments": attachment_values(draft.attachments) or MISSING,
     }
 
 
@@ -159,6 +183,8 @@ def _same(old: Draft) -> Any:
             )
         if key == "fields":
             return fold(old.fields) == fold(new.fields)
+        if key == "attachments":
+            return attachment_values(old.attachments) == attachment_values(new.attachments)
         mine, theirs = getattr(old, key), getattr(new, key)
         if isinstance(theirs, str):
             return mine == theirs.strip().replace("\r\n", "\n")

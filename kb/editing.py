@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import secrets
 import sqlite3
-import tempfile
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -25,9 +23,11 @@ from pathlib import Path
 import sqlite_utils
 import yaml
 
+from .atomic import atomic_write
 from .catalog import content_lock, index_saved, render_entry, write_problems
 from .drafts import Draft, compose, read_draft, with_status_of
 from .entries import InvalidEntry, Problem, load_fields, parse_entry
+from .media import MediaChange, settle_media
 from .render import plain_text
 from .sections import leftover_guidance
 from .slugs import SLUG_RE, unique_slug
@@ -80,27 +80,6 @@ def entry_path(content_dir: Path, slug: str) -> Path:
     return content_dir / "models" / f"{slug}.md"
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace path with data in one step: a reader sees the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
-
-
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -132,10 +111,21 @@ def save_entry(
     author: str | Who,
     comment: str = "",
     notes: tuple[Note, ...] = (),
+    media: MediaChange | None = None,
 ) -> SaveResult:
-    """Save the form of a new entry (slug None) or of an existing one opened at base_hash."""
+    """Save the form of a new entry (slug None) or of an existing one opened at base_hash.
+
+    media, if given, holds the files uploaded with the form: they are named in the entry's
+    folder, listed in its front matter and placed with the save, or not at all.
+    """
+
+    def prepare(chosen: str) -> None:
+        if media:
+            draft.attachments = media.assign(chosen, draft.attachments)
+
     return _save(content_dir, data_dir, db, slug, base_hash, _who(author), comment,
-                 lambda old: compose(draft, old), title=draft.title, notes=notes)  # fmt: skip
+                 lambda old: compose(draft, old), title=draft.title, notes=notes, media=media,
+                 prepare=prepare)  # fmt: skip
 
 
 def save_text(
@@ -163,7 +153,8 @@ def _who(author: str | Who) -> Who:
     return author if isinstance(author, Who) else Who(author)
 
 
-def _save(content_dir, data_dir, db, slug, base_hash, who: Who, comment, make_text, title="", notes=(), also=None):
+def _save(content_dir, data_dir, db, slug, base_hash, who: Who, comment, make_text, title="", notes=(), also=None,
+          media=None, prepare=None):  # fmt: skip
     """Check, write, record and index one entry file: all of it, or none of it.
 
     Returns "invalid" with the problems if the file would not pass `kb check` (or its Markdown
@@ -198,6 +189,8 @@ def _save(content_dir, data_dir, db, slug, base_hash, who: Who, comment, make_te
                 return SaveResult("conflict", slug, current_text=text_now, current_hash=_digest(current or b""))
             read_draft(current)  # a front matter YAML cannot read stops here, as before
             old_text = current.decode("utf-8", "replace")
+        if prepare is not None:
+            prepare(slug)
         text = make_text(old_text)
         data = text.encode("utf-8")
         rel = path.relative_to(content_dir).as_posix()
@@ -211,6 +204,8 @@ def _save(content_dir, data_dir, db, slug, base_hash, who: Who, comment, make_te
         tokens = {rel: secrets.token_hex(8)}
         written = False
         try:
+            if media:
+                media.place()  # new names only: nothing a reader sees changes until the file does
             with write_transaction(db) as conn:
                 if current is not None:
                     _record_baseline(conn, slug, current)
@@ -231,13 +226,28 @@ def _save(content_dir, data_dir, db, slug, base_hash, who: Who, comment, make_te
         except BaseException as exc:
             if written:  # the transaction failed after the file was replaced: put the old file back
                 _put_back(path, current)
+            if media:
+                media.undo()
             if isinstance(exc, StoreBusy):
                 return SaveResult("busy", slug)
             raise
+        if media:
+            media.finish()
+        settle_media(content_dir, data_dir, slug, _listed(old_text), {a.file for a in entry.attachments})
         # Still under the lock: two quick saves of one entry reach the index in their order. Not
         # for long, though: a save behind this one waits for the lock.
         indexed = index_saved(content_dir, data_dir, saved, tokens, wait=INDEX_WAIT)
     return SaveResult("saved", slug, current_hash=_digest(data), indexed=indexed)
+
+
+def _listed(text: str | None) -> set[str]:
+    """Return the attachments a file's text lists (none for no text, or a front matter YAML cannot read)."""
+    if text is None:
+        return set()
+    try:
+        return {a["file"] for a in read_draft(text.encode("utf-8"))[0].attachments}
+    except (ValueError, yaml.YAMLError):
+        return set()
 
 
 def _refuse_guidance(text: str, rel: str, status: str) -> None:
@@ -276,6 +286,7 @@ def propose(
     author: str | Who,
     comment: str = "",
     reopens: int | None = None,
+    media: MediaChange | None = None,
 ) -> SaveResult:
     """Keep an editor's change to a published entry for an admin to apply; the file stays as is.
 
@@ -293,6 +304,8 @@ def propose(
         if current is None or _digest(current) != base_hash:
             text_now = current.decode("utf-8", "replace") if current is not None else ""
             return SaveResult("conflict", slug, current_text=text_now, current_hash=_digest(current or b""))
+        if media:  # the proposal's new files wait beside the entry's, listed only by the proposal
+            draft.attachments = media.assign(slug, draft.attachments)
         text = compose(draft, current.decode("utf-8", "replace"))
         rel = path.relative_to(content_dir).as_posix()
         try:
@@ -302,6 +315,8 @@ def propose(
         except InvalidEntry as exc:
             return SaveResult("invalid", slug, problems=exc.problems)
         try:
+            if media:
+                media.place()
             with write_transaction(db) as conn:
                 conn.execute(
                     "INSERT INTO proposals (slug, created_at, author, comment, base_hash, base_text, text, state, "
@@ -311,8 +326,14 @@ def propose(
                 )  # fmt: skip
                 detail = comment.strip()[:200] + (f" (mở lại bản sửa #{reopens})" if reopens else "")
                 write_audit(conn, who.name, "propose", slug, detail.strip(), who.address)
-        except StoreBusy:
-            return SaveResult("busy", slug)
+        except BaseException as exc:
+            if media:
+                media.undo()
+            if isinstance(exc, StoreBusy):
+                return SaveResult("busy", slug)
+            raise
+        if media:
+            media.finish()
     return SaveResult("proposed", slug, current_hash=base_hash)
 
 

@@ -1,5 +1,8 @@
 """Read, validate and describe entries: Markdown files with YAML front matter."""
 
+# Size: one checker for every front-matter key, so that `kb check`, the edit form and imports give
+# the same messages for the same mistake; split across modules, those rules would drift apart.
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,8 +21,10 @@ from .sections import leftover_guidance
 from .slugs import SLUG_RE, slugify
 
 __all__ = [
+    "ATTACHMENT_RE",
     "KEYS",
     "STATUSES",
+    "Attachment",
     "Entry",
     "InvalidEntry",
     "Problem",
@@ -50,8 +55,11 @@ MAX_BYTES = 2 * 1024 * 1024  # an entry is a few pages; anything bigger is a mis
 STATUSES = ("published", "draft", "review", "archived")
 KEYS = (
     "title", "summary", "unit", "province", "fields", "tags",
-    "year", "status", "source", "contact",
+    "year", "status", "source", "contact", "attachments",
 )  # fmt: skip
+# An attachment's stored name (kb/uploads.safe_name): lowercase ASCII words, a known extension.
+ATTACHMENT_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?\.(?:jpg|png|webp|pdf|docx|xlsx)$")
+CAPTION_MAX = 300
 REQUIRED = ("title", "summary", "unit", "fields")
 LABELS = {
     "title": "tiêu đề",
@@ -96,6 +104,23 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A photo or document of an entry, stored as content/media/<slug>/<file>."""
+
+    file: str
+    caption: str | None = None  # also the photo's alternative text
+    credit: str | None = None
+
+    @property
+    def ext(self) -> str:
+        return self.file.rsplit(".", 1)[1]
+
+    @property
+    def is_image(self) -> bool:
+        return self.ext in ("jpg", "png", "webp")
+
+
+@dataclass(frozen=True)
 class Entry:
     """One good-practice model, normalised for display and indexing."""
 
@@ -113,6 +138,7 @@ class Entry:
     status: str = "published"
     source: Source | None = None
     contact: str | None = None
+    attachments: tuple[Attachment, ...] = ()
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
 
 
@@ -344,6 +370,42 @@ class _Checker:
             date=str(date) if date else None,
         )
 
+    def attachments(self) -> tuple[Attachment, ...]:
+        """Return the list of attachments: each a file name (with a caption and a credit, optional)."""
+        value = self.meta.get("attachments")
+        if value in (None, []):
+            return ()
+        if not isinstance(value, list):
+            self.add("attachments", "'attachments' phải là một danh sách, mỗi mục có 'file' (và 'caption', 'credit')")
+            return ()
+        found: dict[str, Attachment] = {}
+        for i, item in enumerate(value):
+            key = f"attachments[{i}]" if f"attachments[{i}]" in self.lines else "attachments"
+            if isinstance(item, str):
+                item = {"file": item}
+            if not isinstance(item, dict) or not isinstance(item.get("file"), str):
+                self.add(key, "mỗi tệp đính kèm cần khóa 'file' là tên tệp, ví dụ: file: anh-tu-thuoc.jpg")
+                continue
+            name = item["file"].strip()
+            if not ATTACHMENT_RE.match(name):
+                self.add(key, f"tên tệp đính kèm '{name}' không hợp lệ: chữ thường không dấu, số, dấu '-' và một "
+                              "phần mở rộng jpg, png, webp, pdf, docx hoặc xlsx")  # fmt: skip
+                continue
+            unknown = sorted(set(map(str, item)) - {"file", "caption", "credit"})
+            if unknown:
+                self.add(key, f"khóa lạ trong tệp đính kèm '{name}': {', '.join(unknown)}", warning=True)
+            texts = {}
+            for part in ("caption", "credit"):
+                text = " ".join(normalize_text(str(item.get(part) or "")).split())
+                if len(text) > CAPTION_MAX:
+                    self.add(key, f"'{part}' của tệp '{name}' dài {len(text)} ký tự, tối đa {CAPTION_MAX}")
+                texts[part] = text or None
+            if name in found:
+                self.add(key, f"tệp đính kèm '{name}' được liệt kê hai lần", warning=True)
+                continue
+            found[name] = Attachment(name, **texts)
+        return tuple(found.values())
+
     def build(self, body: str, digest: str, allowed: tuple[str, ...]) -> Entry | None:
         """Check every key and return the Entry (None if a required value is missing)."""
         for key in self.meta:
@@ -367,6 +429,7 @@ class _Checker:
             status=self.status(),
             source=self.source(),
             contact=self.text("contact"),
+            attachments=self.attachments(),
         )
         slug = self.slug(title)
         if not body.strip():

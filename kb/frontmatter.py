@@ -158,6 +158,8 @@ def _restyle(old: Any, new: Any) -> Any:
         if isinstance(old, ScalarString):
             return type(old)(new)
         return new
+    if isinstance(new, list) and any(isinstance(item, Mapping) for item in new):
+        return new  # a list of mappings (attachments) is written afresh
     if isinstance(new, list) and isinstance(old, CommentedSeq):
         # Edit the list where it changed: an item left alone keeps its quotes and its comment.
         kept = {str(item): item for item in old}  # an item moved keeps its quotes

@@ -19,7 +19,7 @@ ENTRY_COLUMNS = {
     "slug": str, "title": str, "summary": str, "unit": str, "province": str,
     "fields": str, "tags": str, "year": int, "status": str, "path": str,
     "content_hash": str, "updated_at": str, "indexed_at": str, "published_at": str,
-    "source": str, "contact": str, "body_html": str, "body_text": str,
+    "source": str, "contact": str, "body_html": str, "body_text": str, "attachments": str,
 }  # fmt: skip
 
 
@@ -161,3 +161,10 @@ def m003_entry_dates_from_history(db: sqlite_utils.Database) -> None:
         db.execute("UPDATE entries SET updated_at = ? WHERE slug = ?", [dated, slug])
         if status == "published" and slug not in saved:  # first published when its source says
             db.execute("UPDATE entries SET published_at = ? WHERE slug = ?", [dated, slug])
+
+
+@MIGRATIONS()
+def m004_attachments(db: sqlite_utils.Database) -> None:
+    """Keep each entry's attachments (file, caption, credit) as JSON, as its front matter lists them."""
+    if "attachments" not in db["entries"].columns_dict:
+        db["entries"].add_column("attachments", str)

@@ -229,6 +229,11 @@ def _row(entry: Entry, body_html: str, updated_at: str, indexed_at: str) -> dict
         "source": source,
         "contact": entry.contact,
         "body_html": body_html,
+        "attachments": json.dumps(
+            [{k: v for k, v in vars(a).items() if v} for a in entry.attachments], ensure_ascii=False
+        )
+        if entry.attachments
+        else None,
     }
 
 
@@ -243,6 +248,7 @@ def decode_row(row: dict[str, Any]) -> dict[str, Any]:
     row["fields"] = json.loads(row["fields"] or "[]")
     row["tags"] = json.loads(row["tags"] or "[]")
     row["source"] = json.loads(row["source"]) if row["source"] else None
+    row["attachments"] = json.loads(row.get("attachments") or "[]")
     return row
 
 

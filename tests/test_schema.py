@@ -17,7 +17,7 @@ OLD = Path(__file__).resolve().parent / "old_databases"
 OLD_SCHEMAS = sorted(OLD.glob("*.sql"))
 LAST_BEFORE_MIGRATIONS = OLD / "2026-12-02-ab71361.sql"
 NEWEST = OLD / "2026-12-02-c9efc82.sql"  # the newest version's database, before the migrations since
-ALL_MIGRATIONS = ["m001_tables", "m002_proposal_reasons", "m003_entry_dates_from_history"]
+ALL_MIGRATIONS = ["m001_tables", "m002_proposal_reasons", "m003_entry_dates_from_history", "m004_attachments"]
 
 
 def _shape(path: Path, ordered: bool = True) -> dict[str, tuple]:
@@ -82,6 +82,8 @@ def test_a_new_database_has_the_newest_versions_tables_and_what_later_migrations
     columns, indexes = expected["proposals"]
     expected["proposals"] = ([*columns, ("reason", "TEXT", 0, None, 0), ("reopened_from", "INTEGER", 0, None, 0)],
                              indexes)  # fmt: skip
+    columns, indexes = expected["entries"]
+    expected["entries"] = ([*columns, ("attachments", "TEXT", 0, None, 0)], indexes)
     assert _shape(tmp_path / "new" / DB_NAME) == expected
 
 
