@@ -250,6 +250,15 @@ def test_a_disabled_account_is_signed_out_and_cannot_sign_in(csrf_app, data_dir)
     assert login(csrf_app.test_client(), "bientap").status_code == 401
 
 
+def test_an_admin_is_not_offered_to_lock_their_own_account(csrf_app, data_dir):
+    admin = csrf_app.test_client()
+    login(admin, "quantri")
+    page = admin.get("/admin/users").get_data(as_text=True)
+    own, other = find_user(open_db(data_dir), "quantri").id, find_user(open_db(data_dir), "bientap").id
+    assert f'/admin/users/{other}/disable"' in page and f'/admin/users/{own}/disable"' not in page
+    assert "Tài khoản của bạn: không tự khóa được." in page
+
+
 def test_the_last_admin_cannot_be_demoted_or_disabled(csrf_app, data_dir):
     admin = csrf_app.test_client()
     login(admin, "quantri")

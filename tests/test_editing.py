@@ -113,6 +113,8 @@ def test_guidance_left_in_the_body_is_refused_on_submit_with_the_text_kept(site,
 def test_a_draft_may_keep_guidance_while_written_but_never_goes_to_review(site, content_dir):
     editor = signed_in(site, "bientap")
     slug = create(editor, GUIDED)  # a draft, as one written from the old template
+    saved = html.unescape(editor.get(f"/models/{slug}").get_data(as_text=True))
+    assert "Đã lưu. Lưu ý: nội dung còn 1 câu gợi ý của mẫu (phần “Bối cảnh”)" in saved  # said at once
     page = editor.get(f"/models/{slug}/edit").get_data(as_text=True)
     assert "Nội dung còn 1 câu gợi ý của mẫu" in page and "dòng 3 của ô nội dung" in page
     before = (content_dir / "models" / f"{slug}.md").read_bytes()

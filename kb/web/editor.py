@@ -148,9 +148,19 @@ def _save(form: EntryForm, slug: str | None, status: str):
         flash("Đã gửi bản sửa để quản trị viên duyệt. Mục đang xuất bản giữ nguyên cho tới khi được duyệt.")
         session["kb_clear_draft"] = request.path
         return redirect(url_for("public.entry", slug=result.slug)), None
-    flash("Đã lưu." + _busy_note(result.indexed))
+    flash("Đã lưu." + _busy_note(result.indexed) + _guidance_note(draft.body))
     session["kb_clear_draft"] = request.path  # the browser may forget its copy of what was typed
     return redirect(url_for("public.entry", slug=result.slug)), None
+
+
+def _guidance_note(body: str) -> str:
+    """Say so when a saved draft still holds guidance sentences of the new-entry form."""
+    left = leftover_guidance(body)
+    if not left:
+        return ""
+    sections = ", ".join(dict.fromkeys(f"“{section.heading}”" for _line, section in left))
+    return (f" Lưu ý: nội dung còn {len(left)} câu gợi ý của mẫu (phần {sections}); hãy thay bằng nội dung thật "
+            "trước khi gửi duyệt hay xuất bản.")  # fmt: skip
 
 
 def _reopened(db, slug: str, value: str | None) -> int | None:
@@ -186,8 +196,13 @@ def _edit_page(form, slug, status, problems=(), preview=None, code=200):
     return render_template(
         "edit.html", form=form, slug=slug, status=status, status_labels=STATUS_LABELS, problems=problems,
         preview=preview, places=_places(), transitions=transitions(status, current_user.role), reopening=reopening,
-        sections=SECTIONS, leftover=leftover_guidance(form.body.data or ""),
+        sections=SECTIONS, leftover=leftover_guidance(form.body.data or ""), first_error=_first_error(form),
     ), code  # fmt: skip
+
+
+def _first_error(form) -> str:
+    """Return the id of the first field in error: it takes the focus on load, without JavaScript too."""
+    return next((f.id for f in form if f.errors and f.type not in ("CSRFTokenField", "HiddenField")), "")
 
 
 @bp.route("/edit/new", methods=["GET", "POST"])

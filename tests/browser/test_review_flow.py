@@ -183,10 +183,17 @@ def test_an_admins_four_actions_fit_one_row_on_a_phone_and_all_show_on_a_desktop
     publish.click()
     admin.wait_for_url(re.compile(r"/models/[a-z0-9-]+$"))
     assert "Mô hình thử trình đơn lưu" in admin.inner_text("h1")
-    # A desktop has room: every action sits in the bar, with no menu to open.
+    # A desktop: the form's column beside the preview is narrower; the bar stays inside it.
     wide = open_page(DESKTOP, javascript=javascript, user="quantri")
     wide.goto(site + "/edit/new")
-    shown = wide.locator(".form-actions").locator("button:visible, summary:visible").all()
+    form = wide.locator("#edit-form").bounding_box()
+    for control in wide.locator(".form-actions").locator("button:visible, summary:visible").all():
+        spot = control.bounding_box()
+        assert spot["x"] >= form["x"] and spot["x"] + spot["width"] <= form["x"] + form["width"], control.inner_text()
+    # A screen with room for the whole bar shows every action in it, with no menu to open.
+    middle = open_page({"width": 900, "height": 800}, javascript=javascript, user="quantri")
+    middle.goto(site + "/edit/new")
+    shown = middle.locator(".form-actions").locator("button:visible, summary:visible").all()
     names = [c.inner_text().strip() for c in shown]
     assert names == ["Lưu", "Lưu và gửi duyệt", "Lưu và xuất bản ngay", "Xem trước"]
 
@@ -195,6 +202,11 @@ def test_without_javascript_the_error_list_leads_to_the_field_above_the_save_bar
     editor = open_page(PHONE, javascript=False, user="bientap")
     _fill_valid_but_the_source_address(editor, site)
     editor.click("button[value=save]")
+    # The page opens on the field in error, in view above the bar, with the focus in it.
+    editor.wait_for_function("document.activeElement && document.activeElement.id === 'source_url'")
+    spot, bar = editor.locator("#source_url").bounding_box(), editor.locator(".form-actions").bounding_box()
+    assert spot["y"] >= 0 and spot["y"] + spot["height"] <= bar["y"], (spot, bar)
+    editor.evaluate("window.scrollTo(0, 0)")
     editor.locator(".error-links a[href='#source_url']").click()
     spot, bar = editor.locator("#source_url").bounding_box(), editor.locator(".form-actions").bounding_box()
     assert spot["y"] >= 0 and spot["y"] + spot["height"] <= bar["y"]
