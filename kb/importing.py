@@ -15,12 +15,8 @@ with an error is listed and skipped, and the other rows are still saved.
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
-import json
 import re
-import secrets
-import time
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,7 +27,7 @@ from indexer import fold_accents, normalize_text
 
 from .dates import DateError, parse_date
 from .drafts import BODY_TEMPLATE, STATUS_LABELS, Draft, compose, read_draft
-from .editing import Note, Who, atomic_write, file_state, save_entry
+from .editing import Note, Who, file_state, save_entry
 from .entries import InvalidEntry, Problem, load_fields, parse_entry
 from .spreadsheets import HEADER_ROWS, Sheet, SheetRefused
 from .store import StoreBusy, write_audit, write_transaction
@@ -40,16 +36,12 @@ from .vocabulary import load_vocabulary
 __all__ = [
     "COLUMNS",
     "LENGTHS",
-    "UPLOAD_TTL",
     "ImportPlan",
     "RowResult",
     "apply_import",
     "column_notes",
-    "drop_upload",
-    "keep_upload",
     "match_key",
     "plan_import",
-    "take_upload",
 ]
 
 # Each column: the Draft attribute it fills -> its header in the template, then other headers accepted.
@@ -71,8 +63,6 @@ REQUIRED = ("title", "summary", "unit", "fields")
 # The edit form's length limits (kb/web/forms.py EntryForm; tests/test_importing.py checks they agree).
 LENGTHS = {"title": 200, "unit": 200, "province": 100, "tags": 500, "source_title": 300, "contact": 300,
            "body": 200_000}  # fmt: skip
-UPLOAD_TTL = 3600  # seconds an uploaded file waits for its confirmation
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
 _PROVINCE_PREFIX = re.compile(r"^(tinh|thanh pho|tp\.?)\s+")
 
 
@@ -298,6 +288,9 @@ def _draft(row: _Row, fields: dict[str, str], regions: dict[str, str], old: Draf
             row.error("source_date", str(exc))
     if cells.get("body"):  # an empty body keeps what the draft has (a new draft: the recommended sections)
         values["body"] = cells["body"]
+    if old is not None:  # matched by title and unit: kept as they are spelled in the draft
+        values.pop("title", None)
+        values.pop("unit", None)
     base = old if old is not None else Draft(body=BODY_TEMPLATE)
     return replace(base, **values, status="draft")
 
@@ -417,57 +410,3 @@ def _unsaved(outcome: str, problems: list[Problem]) -> str:
     if outcome == "conflict":
         return "bản nháp vừa được sửa trong lúc nhập nên không ghi đè; hãy nhập lại tệp"
     return "không lưu được: " + "; ".join(p.message for p in problems)
-
-
-# Between the dry run and its confirmation the file waits in the data folder under a random token,
-# for UPLOAD_TTL seconds, for the admin who uploaded it only. Keeping it on the server means the
-# confirmation needs no second upload (a file field cannot be refilled without JavaScript), and
-# the file is read and checked again at confirmation, so what is saved is what the rows say then.
-
-
-def _uploads(data_dir: Path) -> Path:
-    path = data_dir / "imports"
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return path
-
-
-def keep_upload(data_dir: Path, data: bytes, name: str, owner: str) -> str:
-    """Keep an uploaded file for its confirmation; return its token (older uploads are removed)."""
-    folder = _uploads(data_dir)
-    for meta in folder.glob("*.json"):  # expired ones, and any left by a crash
-        if meta.stat().st_mtime < time.time() - UPLOAD_TTL:
-            drop_upload(data_dir, meta.stem)
-    token = secrets.token_urlsafe(24)
-    atomic_write(folder / f"{token}.data", data)
-    about = {"name": name, "owner": owner, "at": dt.datetime.now(dt.UTC).isoformat()}
-    atomic_write(folder / f"{token}.json", json.dumps(about, ensure_ascii=False).encode("utf-8"))
-    for part in (folder / f"{token}.data", folder / f"{token}.json"):
-        part.chmod(0o600)
-    return token
-
-
-def take_upload(data_dir: Path, token: str, owner: str) -> tuple[bytes, str] | None:
-    """Return a kept file and its name, if the token is one, not expired and kept for this owner."""
-    if not _TOKEN.fullmatch(token or ""):
-        return None
-    folder = data_dir / "imports"
-    try:
-        meta_path = folder / f"{token}.json"
-        if meta_path.stat().st_mtime < time.time() - UPLOAD_TTL:
-            drop_upload(data_dir, token)
-            return None
-        about = json.loads(meta_path.read_text(encoding="utf-8"))
-        data = (folder / f"{token}.data").read_bytes()
-    except (OSError, ValueError):
-        return None
-    if about.get("owner") != owner:
-        return None
-    return data, str(about.get("name") or "")
-
-
-def drop_upload(data_dir: Path, token: str) -> None:
-    """Remove a kept file (after its confirmation, or once expired)."""
-    if not _TOKEN.fullmatch(token or ""):
-        return
-    for suffix in (".data", ".json"):
-        (data_dir / "imports" / f"{token}{suffix}").unlink(missing_ok=True)

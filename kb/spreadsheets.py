@@ -4,7 +4,8 @@ The type comes from the bytes (kb/uploads.py `sniff`, which also bounds the zip 
 XML part with defusedxml) before openpyxl opens anything; openpyxl reads in read-only mode with
 cached values (no formulas evaluated). A CSV is UTF-8 (with or without a byte-order mark), its
 cells separated by commas or semicolons (Excel in Vietnam often writes semicolons). Everything a
-person can get wrong is a SheetRefused with a Vietnamese message naming the file.
+person can get wrong is a SheetRefused with a Vietnamese message naming the file. Between the dry
+run and its confirmation the uploaded file waits in the data folder (`keep_upload`).
 """
 
 from __future__ import annotations
@@ -12,17 +13,25 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
+import re
+import secrets
+import time
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
+from .editing import atomic_write
 from .uploads import FileRefused, Limits, display_name, sniff
 
-__all__ = ["CELL_MAX", "MAX_COLUMNS", "MAX_ROWS", "Sheet", "SheetRefused", "read_sheet", "template_csv",
-           "template_xlsx"]  # fmt: skip
+__all__ = ["CELL_MAX", "MAX_COLUMNS", "MAX_ROWS", "UPLOAD_TTL", "Sheet", "SheetRefused", "drop_upload", "keep_upload",
+           "read_sheet", "take_upload", "template_csv", "template_xlsx"]  # fmt: skip
 
 MAX_ROWS = 2_000  # rows of data in one file; more is several files (and a long wait for one request)
 MAX_COLUMNS = 40  # columns read; the template has 12
 CELL_MAX = 200_000  # characters kept of a cell: the longest body the edit form takes, plus one to tell
+UPLOAD_TTL = 3600  # seconds an uploaded file waits for its confirmation
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
 HEADER_ROWS = 10  # the header row is looked for among the first rows (a title line may come first)
 _UTF8_HINT = (
     "Hãy mở tệp trong Excel rồi lưu lại bằng “Lưu thành” → “CSV UTF-8 (phân cách bằng dấu phẩy)”, hoặc lưu thành .xlsx."
@@ -132,9 +141,8 @@ def _csv_rows(text: str, shown: str) -> list[tuple[int, list[str]]]:
     rows: list[tuple[int, list[str]]] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        for values in reader:
-            cells = [_text(v) for v in values[:MAX_COLUMNS]]
-            _keep(rows, reader.line_num, cells, shown)
+        for number, values in enumerate(reader, 1):  # records, as Excel numbers its rows (a cell may hold lines)
+            _keep(rows, number, [_text(v) for v in values[:MAX_COLUMNS]], shown)
     except csv.Error as exc:
         raise SheetRefused(f"Tệp “{shown}” không đọc được như CSV (dòng {reader.line_num}): {exc}.") from None
     return rows
@@ -179,3 +187,57 @@ def template_csv(headers: list[str]) -> bytes:
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerow(headers)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+# Between the dry run and its confirmation the file waits in the data folder under a random token,
+# for UPLOAD_TTL seconds, for the admin who uploaded it only. Keeping it on the server means the
+# confirmation needs no second upload (a file field cannot be refilled without JavaScript), and
+# the file is read and checked again at confirmation, so what is saved is what the rows say then.
+
+
+def _uploads(data_dir: Path) -> Path:
+    path = data_dir / "imports"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def keep_upload(data_dir: Path, data: bytes, name: str, owner: str) -> str:
+    """Keep an uploaded file for its confirmation; return its token (older uploads are removed)."""
+    folder = _uploads(data_dir)
+    for meta in folder.glob("*.json"):  # expired ones, and any left by a crash
+        if meta.stat().st_mtime < time.time() - UPLOAD_TTL:
+            drop_upload(data_dir, meta.stem)
+    token = secrets.token_urlsafe(24)
+    atomic_write(folder / f"{token}.data", data)
+    about = {"name": name, "owner": owner, "at": dt.datetime.now(dt.UTC).isoformat()}
+    atomic_write(folder / f"{token}.json", json.dumps(about, ensure_ascii=False).encode("utf-8"))
+    for part in (folder / f"{token}.data", folder / f"{token}.json"):
+        part.chmod(0o600)
+    return token
+
+
+def take_upload(data_dir: Path, token: str, owner: str) -> tuple[bytes, str] | None:
+    """Return a kept file and its name, if the token is one, not expired and kept for this owner."""
+    if not _TOKEN.fullmatch(token or ""):
+        return None
+    folder = data_dir / "imports"
+    try:
+        meta_path = folder / f"{token}.json"
+        if meta_path.stat().st_mtime < time.time() - UPLOAD_TTL:
+            drop_upload(data_dir, token)
+            return None
+        about = json.loads(meta_path.read_text(encoding="utf-8"))
+        data = (folder / f"{token}.data").read_bytes()
+    except (OSError, ValueError):
+        return None
+    if about.get("owner") != owner:
+        return None
+    return data, str(about.get("name") or "")
+
+
+def drop_upload(data_dir: Path, token: str) -> None:
+    """Remove a kept file (after its confirmation, or once expired)."""
+    if not _TOKEN.fullmatch(token or ""):
+        return
+    for suffix in (".data", ".json"):
+        (data_dir / "imports" / f"{token}{suffix}").unlink(missing_ok=True)
