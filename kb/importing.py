@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import time
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -112,6 +113,7 @@ ACTION_LABELS = {
     "error": "Lỗi, bỏ qua",
     "created": "Đã tạo bản nháp",
     "updated": "Đã cập nhật bản nháp",
+    "later": "Chưa nhập: hết thời gian của một lần nhập",
 }
 
 
@@ -140,6 +142,8 @@ class ImportPlan:
                  f"không đổi {self.count('unchanged')}", f"lỗi {self.count('error')}"]  # fmt: skip
         if kept := self.count("kept"):
             parts.append(f"không ghi đè {kept}")
+        if later := self.count("later"):
+            parts.append(f"chưa nhập {later}")
         return ", ".join(parts)
 
 
@@ -381,12 +385,27 @@ def _plan_row(row: _Row, content_dir, db, existing, first_row, fields, regions, 
 
 
 def apply_import(
-    plan: ImportPlan, content_dir: Path, data_dir: Path, db: sqlite_utils.Database, who: Who
+    plan: ImportPlan,
+    content_dir: Path,
+    data_dir: Path,
+    db: sqlite_utils.Database,
+    who: Who,
+    budget: float | None = None,
 ) -> ImportPlan:
-    """Save the rows a plan creates or updates, each all or nothing; return the plan with what each row did."""
+    """Save the rows a plan creates or updates, each all or nothing; return the plan with what each row did.
+
+    With a budget (seconds), rows not reached in time are left "later": importing the file again
+    goes on from there, since the rows saved are then unchanged.
+    """
+    stop = time.monotonic() + budget if budget is not None else None
+    tried = 0
     for result in plan.rows:
         if result.action not in ("create", "update") or result.draft is None:
             continue
+        if stop is not None and tried and time.monotonic() > stop:  # at least one row a time: always progress
+            result.action = "later"
+            continue
+        tried += 1
         new = result.action == "create"
         detail = f"Nhập từ bảng tính “{plan.name}”, dòng {result.row}"
         outcome = save_entry(

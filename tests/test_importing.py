@@ -353,6 +353,20 @@ def test_upload_shows_the_dry_run_then_confirming_creates_the_drafts(site, conte
     assert list((data_dir / "imports").iterdir()) == []
 
 
+def test_a_long_import_stops_in_time_and_goes_on_where_it_stopped(site, data_dir, monkeypatch):
+    from kb.web import importing
+
+    monkeypatch.setattr(importing, "SAVE_BUDGET", 0.0)  # one row a confirmation
+    admin = signed_in(site, "quantri")
+    page = upload(admin, xlsx(GOOD), "bang.xlsx").get_data(as_text=True)
+    action = re.search(r'action="(/admin/import/[^"]+)"', page).group(1)
+    first = admin.post(action, data={"csrf_token": token(page)}).get_data(as_text=True)
+    assert "Đã tạo 1, đã cập nhật 0, không đổi 0, lỗi 0, chưa nhập 1" in first and "Nhập tiếp" in first
+    second = admin.post(action, data={"csrf_token": token(first)}).get_data(as_text=True)
+    assert "Đã tạo 1, đã cập nhật 0, không đổi 1, lỗi 0" in second and "Nhập tiếp" not in second
+    assert open_db(data_dir).execute("SELECT count(*) FROM entries").fetchone()[0] == 6
+
+
 def test_a_hostile_upload_gets_a_vietnamese_message_and_nothing_is_kept(site, data_dir):
     admin = signed_in(site, "quantri")
     response = upload(admin, b"<html><script>alert(1)</script></html>", "bang.xlsx")
