@@ -215,12 +215,19 @@ class _Row:
     """One row's cells by column, and the problems found in them, each naming the row and the column."""
 
     def __init__(self, number: int, cells: dict[str, str]) -> None:
-        self.number, self.cells, self.messages = number, cells, []
+        self.number, self.cells, self.messages, self.notes = number, cells, [], []
 
     def error(self, column: str, message: str) -> None:
         """Record a problem in a column."""
+        self.messages.append(self._said(column, message))
+
+    def note(self, column: str, message: str) -> None:
+        """Record something worth knowing about a column that is no error."""
+        self.notes.append(self._said(column, message))
+
+    def _said(self, column: str, message: str) -> str:
         text = message[0].upper() + message[1:] if message else message
-        self.messages.append(f"Dòng {self.number}, cột “{LABELS[column]}”: {text}")
+        return f"Dòng {self.number}, cột “{LABELS[column]}”: {text}"
 
 
 def _split_items(text: str, known: dict[str, str]) -> list[str]:
@@ -254,6 +261,8 @@ def _province(row: _Row, text: str, regions: dict[str, str]) -> str:
         hint = f"; có phải là “{names[close[0]]}”?" if close else ""
         row.error("province", f"“{text}” không phải tên tỉnh, thành phố trong danh sách (content/places.yml){hint}")
         return text
+    if regions[found] != found:  # kept as written, like the form: the entry tells of its time
+        row.note("province", f"“{found}” là tên trước năm 2025, nay thuộc {regions[found]}; tên được giữ như đã ghi")
     return found
 
 
@@ -378,10 +387,10 @@ def _plan_row(row: _Row, content_dir, db, existing, first_row, fields, regions, 
     if row.messages:
         return RowResult(row.number, title, "error", row.messages)
     if match is None:
-        return RowResult(row.number, draft.title, "create", [], "", draft)
+        return RowResult(row.number, draft.title, "create", row.notes, "", draft)
     if text == old_text:
         return RowResult(row.number, draft.title, "unchanged", [], match["slug"])
-    return RowResult(row.number, draft.title, "update", [], match["slug"], draft, base_hash)
+    return RowResult(row.number, draft.title, "update", row.notes, match["slug"], draft, base_hash)
 
 
 def apply_import(
