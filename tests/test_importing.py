@@ -123,6 +123,14 @@ def test_headers_are_matched_without_accents_case_or_hints(site):
     assert checked.notes == ["Cột “Ghi chú nội bộ” (dòng 1) không thuộc mẫu nên được bỏ qua."]
 
 
+def test_excel_dates_and_numbers_are_read_as_typed(site):
+    import datetime as dt
+
+    row = [*GOOD[0][:6], 2023.0, "", "", dt.datetime(2024, 6, 15), "", ""]
+    draft = plan(site, xlsx([row])).rows[0].draft
+    assert (draft.year, draft.source_date) == (2023, "2024-06-15")
+
+
 def test_errors_name_the_row_and_the_column_and_only_those_rows_are_skipped(site, content_dir, data_dir):
     bad = [
         ["Năm sai", "Tóm tắt.", "Đồn A", "", "Y tế", "", "20x", "", "", "", "", ""],
@@ -309,6 +317,9 @@ def test_the_page_is_for_admins_only(site):
     assert editor.get("/admin/import").status_code == 403
     assert editor.get("/admin/import/mau-nhap-mo-hinh.xlsx").status_code == 403
     assert editor.post("/admin/import", data={}).status_code in (400, 403)
+    form = token(editor.get("/edit").get_data(as_text=True))
+    assert editor.post("/admin/import", data={"csrf_token": form}).status_code == 403
+    assert editor.post("/admin/import/" + "x" * 32, data={"csrf_token": form}).status_code == 403
 
 
 def test_the_template_downloads_and_its_headers_are_recognised(site):

@@ -12,7 +12,7 @@ from ..editing import Who
 from ..entries import InvalidEntry, load_fields
 from ..importing import COLUMNS, LABELS, ImportPlan, apply_import, column_notes, plan_import
 from ..spreadsheets import SheetRefused, drop_upload, keep_upload, read_sheet, take_upload, template_csv, template_xlsx
-from ..uploads import Limits
+from ..uploads import Limits, human_size
 from .auth import actor, client_address, role_required
 from .forms import SimpleForm
 from .resources import get_db
@@ -40,6 +40,7 @@ def _page(plan: ImportPlan | None = None, token: str = "", error: str = "", done
     return render_template(
         "admin/import.html", form=SimpleForm(), plan=plan, token=token, error=error, done=done,
         notes=column_notes(_fields()), template_name=TEMPLATE_NAME,
+        largest=human_size(current_app.config["MAX_CONTENT_LENGTH"] or Limits.from_env().file_bytes),
     ), code  # fmt: skip
 
 
