@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import sqlite_utils
+import yaml
 
 from indexer import fold_accents, normalize_text
 
@@ -30,7 +31,7 @@ from .dates import DateError, parse_date
 from .drafts import BODY_TEMPLATE, STATUS_LABELS, Draft, compose, read_draft
 from .editing import Note, Who, file_state, save_entry
 from .entries import InvalidEntry, Problem, load_fields, parse_entry
-from .spreadsheets import HEADER_ROWS, Sheet, SheetRefused
+from .spreadsheets import HEADER_ROWS, Sheet, SheetRefused, misencoded
 from .store import StoreBusy, write_audit, write_transaction
 from .vocabulary import load_vocabulary
 
@@ -194,21 +195,13 @@ def _find_header(sheet: Sheet) -> tuple[int, dict[int, str], list[str]]:
             raise SheetRefused(f"Tệp “{sheet.name}”: dòng tiêu đề (dòng {number}) thiếu cột bắt buộc {names}.")
         return at, columns, notes
     first = " ".join(sheet.rows[0][1]) if sheet.rows else ""
-    if _mojibake(first):
+    if misencoded(first):
         raise SheetRefused(f"Tệp “{sheet.name}” bị sai bảng mã: chữ có dấu hiện thành “{first[:40]}”. Hãy lưu lại "
                            "tệp với bảng mã UTF-8 (trong Excel: “CSV UTF-8”).")  # fmt: skip
     if not sheet.rows:
         raise SheetRefused(f"Tệp “{sheet.name}” không có dòng nào.")
     raise SheetRefused(f"Tệp “{sheet.name}”: không tìm thấy dòng tiêu đề (cần ít nhất các cột "
                        + ", ".join(f"“{LABELS[c]}”" for c in REQUIRED) + "). Hãy dùng tệp mẫu.")  # fmt: skip
-
-
-def _mojibake(text: str) -> bool:
-    """Return whether UTF-8 text was read as Windows-1252 and saved again ("TÃªn mÃ´ hÃ¬nh")."""
-    try:
-        return text.encode("cp1252").decode("utf-8") != text
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return False
 
 
 class _Row:
@@ -226,6 +219,7 @@ class _Row:
         self.notes.append(self._said(column, message))
 
     def _said(self, column: str, message: str) -> str:
+        """Return a message naming the row and the column, as the spreadsheet shows them."""
         text = message[0].upper() + message[1:] if message else message
         return f"Dòng {self.number}, cột “{LABELS[column]}”: {text}"
 
@@ -334,36 +328,46 @@ def _check(row: _Row, draft: Draft, old_text: str | None, rel: str, allowed: tup
     return text
 
 
+@dataclass
+class _Known:
+    """What every row is checked against: the entries by title and unit, the fields and places, earlier rows."""
+
+    content_dir: Path
+    db: sqlite_utils.Database
+    allowed: tuple[str, ...]  # fields.yml
+    fields: dict[str, str] = field(default_factory=dict)  # folded name -> as fields.yml spells it
+    regions: dict[str, str] = field(default_factory=dict)  # places.yml: any name -> today's province
+    entries: dict[tuple[str, str], list[dict]] = field(default_factory=dict)  # by match_key
+    rows: dict[tuple[str, str], int] = field(default_factory=dict)  # the file's first row of each match_key
+
+
 def plan_import(sheet: Sheet, content_dir: Path, db: sqlite_utils.Database) -> ImportPlan:
     """Check every row and decide what it will do, writing nothing (the dry run); raise SheetRefused."""
     at, columns, notes = _find_header(sheet)
     allowed = load_fields(content_dir / "fields.yml")
-    fields = {_key(name): name for name in allowed}
-    regions = load_vocabulary(content_dir).regions
-    existing: dict[tuple[str, str], list[dict]] = {}
+    known = _Known(content_dir, db, allowed, {_key(name): name for name in allowed},
+                   load_vocabulary(content_dir).regions)  # fmt: skip
     for entry in db.query("SELECT slug, title, unit, status FROM entries"):
-        existing.setdefault(match_key(entry["title"], entry["unit"]), []).append(entry)
-    first_row: dict[tuple[str, str], int] = {}
+        known.entries.setdefault(match_key(entry["title"], entry["unit"]), []).append(entry)
     results = []
     for number, cells in sheet.rows[at + 1 :]:
         row = _Row(number, {column: cells[i] if i < len(cells) else "" for i, column in columns.items()})
-        if not any(row.cells.values()):
-            continue
-        results.append(_plan_row(row, content_dir, db, existing, first_row, fields, regions, allowed))
+        if any(row.cells.values()):
+            results.append(_plan_row(row, known))
     if not results:
         raise SheetRefused(f"Tệp “{sheet.name}” không có dòng dữ liệu nào dưới dòng tiêu đề.")
     return ImportPlan(sheet.name, results, notes)
 
 
-def _plan_row(row: _Row, content_dir, db, existing, first_row, fields, regions, allowed) -> RowResult:
+def _plan_row(row: _Row, known: _Known) -> RowResult:
     """Decide one row: an error, an entry left alone, a new draft, an update, or nothing to change."""
     title = row.cells.get("title", "")
     key = match_key(title, row.cells.get("unit", ""))
-    if key in first_row and title:
-        row.error("title", f"trùng tên mô hình và đơn vị với dòng {first_row[key]}; dòng này bị bỏ qua")
+    if key in known.rows and title:
+        row.error("title", f"trùng tên mô hình và đơn vị với dòng {known.rows[key]}; dòng này bị bỏ qua")
         return RowResult(row.number, title, "error", row.messages)
-    first_row.setdefault(key, row.number)
-    matches = existing.get(key, []) if title else []
+    known.rows.setdefault(key, row.number)
+    matches = known.entries.get(key, []) if title else []
     if len(matches) > 1:
         names = ", ".join(m["slug"] for m in matches)
         row.error("title", f"khớp với nhiều mục đã có ({names}); hãy sửa các mục đó trên trang Biên tập")
@@ -375,15 +379,19 @@ def _plan_row(row: _Row, content_dir, db, existing, first_row, fields, regions, 
         return RowResult(row.number, title, "kept", [f"Dòng {row.number}: {said}, không ghi đè"], match["slug"])
     old_text, base_hash, old = None, "", None
     if match is not None:
-        state = file_state(content_dir, db, match["slug"])
-        if state is None:
-            row.error("title", "bản nháp khớp với dòng này không còn tệp; hãy lập chỉ mục lại")
+        state = file_state(known.content_dir, known.db, match["slug"])
+        try:
+            old = read_draft(state[0])[0] if state is not None else None
+        except yaml.YAMLError:
+            old = None
+        if state is None or old is None:
+            row.error("title", f"tệp của bản nháp khớp với dòng này (“{match['slug']}”) không còn hoặc có lỗi; hãy "
+                      "chạy 'kb check' rồi nhập lại")  # fmt: skip
             return RowResult(row.number, title, "error", row.messages)
         old_text, base_hash = state[0].decode("utf-8", "replace"), state[1]
-        old = read_draft(state[0])[0]
-    draft = _draft(row, fields, regions, old)
+    draft = _draft(row, known.fields, known.regions, old)
     rel = f"models/{match['slug']}.md" if match else "models/ban-nhap-nhap-tu-bang-tinh.md"
-    text = _check(row, draft, old_text, rel, allowed)
+    text = _check(row, draft, old_text, rel, known.allowed)
     if row.messages:
         return RowResult(row.number, title, "error", row.messages)
     if match is None:

@@ -25,7 +25,7 @@ from .editing import atomic_write
 from .uploads import FileRefused, Limits, display_name, sniff
 
 __all__ = ["CELL_MAX", "MAX_COLUMNS", "MAX_ROWS", "UPLOAD_TTL", "Sheet", "SheetRefused", "drop_upload", "keep_upload",
-           "read_sheet", "take_upload", "template_csv", "template_xlsx"]  # fmt: skip
+           "misencoded", "read_sheet", "take_upload", "template_csv", "template_xlsx"]  # fmt: skip
 
 MAX_ROWS = 2_000  # rows of data in one file; more is several files (and a long wait for one request)
 MAX_COLUMNS = 40  # columns read; the template has 12
@@ -80,6 +80,14 @@ def _legacy_text(data: bytes) -> bool:
     except UnicodeDecodeError:
         return True
     return False
+
+
+def misencoded(text: str) -> bool:
+    """Return whether UTF-8 text was read as Windows-1252 and saved again ("TÃªn mÃ´ hÃ¬nh")."""
+    try:
+        return text.encode("cp1252").decode("utf-8") != text
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return False
 
 
 def _text(value: object) -> str:
@@ -196,6 +204,7 @@ def template_csv(headers: list[str]) -> bytes:
 
 
 def _uploads(data_dir: Path) -> Path:
+    """Return the folder where uploads wait for their confirmation, made readable by the site alone."""
     path = data_dir / "imports"
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path

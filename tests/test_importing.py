@@ -222,6 +222,14 @@ def test_a_published_entry_that_matches_is_reported_and_left_untouched(site, con
     assert path.read_bytes() == before
 
 
+def test_a_matching_draft_whose_file_was_broken_by_hand_is_an_error_not_a_crash(site, content_dir):
+    run(site, xlsx(GOOD[:1]))
+    (content_dir / "models" / "bep-an-tinh-thuong.md").write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
+    checked = plan(site, xlsx(GOOD[:1]))
+    assert [r.action for r in checked.rows] == ["error"]
+    assert "(“bep-an-tinh-thuong”) không còn hoặc có lỗi" in checked.rows[0].messages[0]
+
+
 def test_the_same_title_and_unit_twice_in_one_file_is_an_error_on_the_second_row(site):
     checked = plan(site, xlsx([GOOD[0], GOOD[0]]))
     assert [r.action for r in checked.rows] == ["create", "error"]

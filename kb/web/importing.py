@@ -32,7 +32,11 @@ EXAMPLE = [
 
 
 def _fields() -> tuple[str, ...]:
-    return load_fields(current_app.config["KB_CONTENT_DIR"] / "fields.yml")
+    """Return the fields of content/fields.yml, for the guide to the columns (none while the file is broken)."""
+    try:
+        return load_fields(current_app.config["KB_CONTENT_DIR"] / "fields.yml")
+    except InvalidEntry:  # the import itself then says what is wrong with the file
+        return ()
 
 
 def _page(plan: ImportPlan | None = None, token: str = "", error: str = "", done: bool = False, code: int = 200):
