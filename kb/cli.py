@@ -17,8 +17,12 @@ from .accounts import ROLE_LABELS, ROLES, AccountError, create_user, has_admin
 from .audit import audit
 from .backup import MAX_MEMBERS, MAX_UNPACKED_BYTES, BackupError, make_backup, restore_backup
 from .catalog import check_content, reindex
+from .editing import Who
 from .entries import InvalidEntry
+from .importing import apply_import, plan_import
+from .spreadsheets import SheetRefused, read_sheet
 from .store import open_db
+from .uploads import Limits
 
 kb_cli = AppGroup("kb", help="Quản lý kho mô hình hay: lập chỉ mục, kiểm tra nội dung, tài khoản.")
 
@@ -144,6 +148,39 @@ def restore_command(archive: Path, max_size: float, max_files: int) -> None:
     report = reindex(content_dir, data_dir, full=True, progress=_progress)
     _echo_problems(report.problems, content_dir)
     click.echo(f"Đã khôi phục bản sao lưu lúc {manifest['created_at']}. {report.summary()}")
+
+
+@kb_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Chỉ kiểm tra và liệt kê kết quả từng dòng, không ghi gì.")
+@click.option("--yes", is_flag=True, help="Tạo bản nháp ngay sau khi kiểm tra, không hỏi lại.")
+def import_command(file: Path, dry_run: bool, yes: bool) -> None:
+    """Nhập các mô hình từ bảng tính FILE (.xlsx hoặc .csv) thành bản nháp; chạy lại thì cập nhật, không trùng."""
+    content_dir, data_dir = _dirs()
+    db = open_db(data_dir)
+    try:
+        plan = plan_import(read_sheet(file.read_bytes(), file.name, Limits.from_env()), content_dir, db)
+    except (SheetRefused, InvalidEntry) as exc:
+        raise click.ClickException(str(exc)) from None
+    for note in plan.notes:
+        click.echo(note, err=True)
+    for row in plan.rows:
+        click.echo(f"Dòng {row.row}: {row.title or '(không có tên)'} — {row.label}")
+        for message in row.messages:
+            click.echo(f"{file}: {message}", err=True)
+    if not plan.to_save:
+        click.echo(f"Không có dòng nào cần tạo hay cập nhật: {plan.summary()}.")
+    elif dry_run or not (yes or click.confirm(f"Tạo hoặc cập nhật {plan.to_save} bản nháp?")):
+        click.echo(f"Chạy thử, chưa ghi gì: {plan.summary()}.")
+    else:
+        checked = [row for row in plan.rows if row.action != "error"]
+        apply_import(plan, content_dir, data_dir, db, Who("(dòng lệnh)"))
+        for row in checked:
+            if row.action == "error":  # passed the check, then refused at its save (busy, changed meanwhile)
+                click.echo(f"{file}: {row.messages[0]}", err=True)
+        click.echo(f"Đã nhập “{file.name}”: {plan.summary(done=True)}.")
+    if plan.count("error"):
+        raise SystemExit(1)
 
 
 def init_app(app: Flask) -> None:
