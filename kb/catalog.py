@@ -22,6 +22,7 @@ from indexer.workers import parallel_map, shared_pool
 
 from .documents import row_document, to_document
 from .entries import Entry, InvalidEntry, Problem, load_fields, parse_entry
+from .media import find_media_problems
 from .render import RenderRefused, plain_text, render_bounded
 from .replications import ledger_stats
 from .scanning import scan
@@ -179,8 +180,23 @@ def check_content(content_dir: Path) -> CheckReport:
         for e in report.entries.values()
     ]
     report.problems += unused_terms(vocab, texts, str(content_dir / "concepts.yml"))
+    listed = {e.slug: {a.file for a in e.attachments} for e in report.entries.values()}
+    for path, message in find_media_problems(content_dir, listed):
+        report.problems.append(Problem(path, _line_of(content_dir / path, message), message, warning=True))
     report.problems.sort(key=lambda p: (p.path, p.line))
     return report
+
+
+def _line_of(path: Path, message: str) -> int:
+    """Return the line of an entry file that names the attachment a message is about (1 for other files)."""
+    name = message.split("'")[1] if message.count("'") >= 2 else ""
+    if path.suffix != ".md" or not name:
+        return 1
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return 1
+    return next((i for i, line in enumerate(lines, 1) if name in line), 1)
 
 
 def reindex(content_dir: Path, data_dir: Path, full: bool = False, progress: Progress | None = None) -> ReindexReport:
