@@ -200,3 +200,30 @@ def test_an_editors_new_photo_for_a_published_entry_waits_with_the_proposal(site
     assert admin.post(f"/models/{SLUG}/proposals/{proposal}/apply", data=data).status_code == 302
     assert front_matter(content_dir)["attachments"] == [{"file": "anh-moi.jpg"}]
     assert reader.get(f"/media/{SLUG}/anh-moi.jpg").status_code == 200
+
+
+def test_words_inside_attached_documents_are_found_and_the_result_says_where(site, content_dir, data_dir):
+    editor = signed_in(site, "bientap")
+    report = pdf(["Bao cao so ket xqzbaocao nam 2023"])
+    word = docx([("Heading 1", "Kết quả"), ("Normal", "Bà con trồng rau xqzvuonrau quanh đồn.")])
+    files = [(report, "bao-cao-2023.pdf"), (word, "ke-hoach.docx")]
+    assert upload(editor, "/edit/new", FORM, files, action="submit").status_code == 302
+    admin = signed_in(site, "quantri")
+    assert change_status(admin, SLUG, "published").status_code == 302
+    reader = site.test_client()
+    for query, name, quoted in (("xqzbaocao", "bao-cao-2023.pdf", "xqzbaocao"), ("xqzvuonrau", "ke-hoach.docx", "rau")):
+        found = reader.get(f"/api/search?q={query}").get_json()["results"]
+        assert [r["slug"] for r in found] == [SLUG], query
+        assert found[0]["found_in"] == name and "<mark>" in found[0]["snippet"] and quoted in found[0]["snippet"]
+        page = html.unescape(reader.get(f"/search?q={query}").get_data(as_text=True))
+        assert f'Trong tệp đính kèm: <a href="/media/{SLUG}/{name}" download>{name}</a>' in page
+    # Words of the entry's own text are quoted from it, with no mention of a file.
+    own = reader.get("/api/search?q=đổi sách").get_json()["results"]
+    assert own[0]["slug"] == SLUG and own[0]["found_in"] is None
+    # A word in no entry and no document still finds nothing.
+    assert reader.get("/api/search?q=xqzkhongdauca").get_json()["results"] == []
+    # A full reindex (the words come back from the cache of extracted text) keeps them searchable.
+    result = site.test_cli_runner().invoke(args=["kb", "reindex", "--full"])
+    assert result.exit_code == 0, result.output
+    assert [r["slug"] for r in reader.get("/api/search?q=xqzbaocao").get_json()["results"]] == [SLUG]
+    assert list((data_dir / "extracted").glob("*.txt"))

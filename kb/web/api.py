@@ -47,6 +47,7 @@ def search():
                 "url": _entry_url(h.slug),
                 "summary": h.summary,
                 "snippet": h.snippet_html,
+                "found_in": h.found_in or None,
                 "unit": h.unit,
                 "province": h.province,
                 "fields": list(h.fields),
