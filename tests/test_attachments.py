@@ -227,3 +227,40 @@ def test_words_inside_attached_documents_are_found_and_the_result_says_where(sit
     assert result.exit_code == 0, result.output
     assert [r["slug"] for r in reader.get("/api/search?q=xqzbaocao").get_json()["results"]] == [SLUG]
     assert list((data_dir / "extracted").glob("*.txt"))
+
+
+def test_the_review_and_the_audit_log_name_the_files_a_change_adds(site, content_dir):
+    admin = signed_in(site, "quantri")
+    assert post_form(admin, "/edit/new", FORM, action="publish").status_code == 302
+    editor = signed_in(site, "bientap")
+    assert upload(editor, f"/models/{SLUG}/edit", FORM, [(jpeg_with_gps(), "anh-moi.jpg")]).status_code == 302
+    proposal = max(r["id"] for r in open_db(site.config["KB_DATA_DIR"])["proposals"].rows)
+    page = admin.get(f"/models/{SLUG}/proposals/{proposal}").get_data(as_text=True)
+    review = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert "Ảnh và tệp đính kèm" in review and "anh-moi.jpg" in review and "{'file'" not in review
+    audit = html.unescape(admin.get("/admin/audit").get_data(as_text=True))
+    assert "Ảnh và tệp đính kèm: (trống) → anh-moi.jpg" in audit
+
+
+def test_a_photo_sent_with_a_save_that_meets_a_conflict_comes_along_when_saving_again(site, content_dir):
+    editor = signed_in(site, "bientap")
+    assert post_form(editor, "/edit/new", FORM).status_code == 302
+    url = f"/models/{SLUG}/edit"
+    stale = editor.get(url).get_data(as_text=True)
+    base = re.search(r'name="base_hash" type="hidden" value="([^"]*)"', stale).group(1)
+    path = content_dir / "models" / f"{SLUG}.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nThêm bằng tay.\n", encoding="utf-8")
+    data = {**FORM, "csrf_token": token(stale), "action": "save", "base_hash": base,
+            "files": [(io.BytesIO(jpeg_with_gps()), "anh.jpg")]}  # fmt: skip
+    conflict = editor.post(url, data=data, content_type="multipart/form-data")
+    page = conflict.get_data(as_text=True)
+    assert conflict.status_code == 409 and "Kèm 1 tệp bạn vừa tải lên: anh.jpg." in page
+    form = page[page.index('<form method="post" action="' + url) :]
+    form = form[: form.index("</form>")]
+    values: dict[str, list[str]] = {}
+    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form):
+        values.setdefault(html.unescape(name), []).append(html.unescape(value))
+    values["csrf_token"] = [token(form)]
+    assert editor.post(url, data={**values, "action": "save"}).status_code == 302
+    assert front_matter(content_dir)["attachments"] == [{"file": "anh.jpg"}]
+    assert (content_dir / "media" / SLUG / "anh.jpg").exists()

@@ -141,6 +141,7 @@ def _save(form: EntryForm, slug: str | None, status: str, files: AttachmentForm)
             diff=diff_lines(result.current_text, mine), changes=compare(result.current_text, mine), places=_places(),
             status=status,
             status_labels=STATUS_LABELS, action=action if action in ("save", "submit", "publish") else "save",
+            files=files,
         )  # fmt: skip
         return make_response(page, 409), None
     if result.outcome == "invalid":
