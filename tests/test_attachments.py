@@ -74,6 +74,10 @@ def test_files_are_served_from_the_site_with_safe_headers_and_a_drafts_files_sta
     admin = signed_in(site, "quantri")
     assert change_status(admin, SLUG, "published").status_code == 302
     assert reader.get(f"/media/{SLUG}/anh.jpg").status_code == 200
+    exported = next(e for e in reader.get("/api/export").get_json()["entries"] if e["slug"] == SLUG)
+    assert [(a["file"], a["url"]) for a in exported["attachments"]] == [
+        ("anh.jpg", f"http://localhost/media/{SLUG}/anh.jpg"), ("bc.pdf", f"http://localhost/media/{SLUG}/bc.pdf"),
+    ]  # fmt: skip
 
 
 def test_a_refused_file_is_named_nothing_is_saved_and_the_good_files_wait_for_the_next_save(
