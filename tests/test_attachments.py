@@ -268,3 +268,14 @@ def test_a_photo_sent_with_a_save_that_meets_a_conflict_comes_along_when_saving_
     assert editor.post(url, data={**values, "action": "save"}).status_code == 302
     assert front_matter(content_dir)["attachments"] == [{"file": "anh.jpg"}]
     assert (content_dir / "media" / SLUG / "anh.jpg").exists()
+
+
+@pytest.mark.slow  # 195 000 characters rendered and analysed: 26 s on a loaded 2-core VM (2026-12-03)
+def test_the_longest_body_the_form_takes_saves_in_a_form_sent_with_files(site, content_dir):
+    editor = signed_in(site, "bientap")
+    # Letters with two marks, dashes and ellipses take three bytes each in UTF-8 (pasted tables, lists).
+    body = "## Cách làm\n\n" + "Ệ—Ở… " * 39_000  # 195 013 characters, 507 013 bytes
+    assert len(body) < 200_000 and len(body.encode()) > 500_000  # more bytes than Flask's default field bound
+    response = upload(editor, "/edit/new", {**FORM, "body": body}, [(pdf(["x"]), "bc.pdf")])
+    assert response.status_code == 302, response.status_code
+    assert (content_dir / "models" / f"{SLUG}.md").read_text(encoding="utf-8").count("Ệ—Ở…") == 39_000

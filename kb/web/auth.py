@@ -188,6 +188,9 @@ def init_app(app: Flask) -> None:
     app.config["WTF_CSRF_TIME_LIMIT"] = None
     if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default is no limit at all
         app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024  # the largest form an entry needs
+    # One field of a form sent with files (multipart): the body, 200 000 characters of up to 3 bytes
+    # each in UTF-8, must fit (Flask's default, 500 000 bytes, would refuse a long Vietnamese text).
+    app.config["MAX_FORM_MEMORY_SIZE"] = max(app.config.get("MAX_FORM_MEMORY_SIZE") or 0, 1024 * 1024)
     hops = int(app.config.get("KB_PROXY_HOPS") or 0)
     if hops > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
