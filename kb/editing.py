@@ -49,6 +49,7 @@ __all__ = [
     "open_proposals",
     "propose",
     "rejected_proposals",
+    "release_proposal_files",
     "save_entry",
     "save_text",
 ]
@@ -334,6 +335,8 @@ def propose(
             raise
         if media:
             media.finish()
+        # A reopened proposal lists files its rejection moved aside: they come back beside the entry.
+        settle_media(content_dir, data_dir, slug, set(), {a["file"] for a in draft.attachments})
     return SaveResult("proposed", slug, current_hash=base_hash)
 
 
@@ -441,6 +444,23 @@ def decide_proposal(
         detail = f"#{proposal_id} của {row[1]}" + (f"; lý do: {reason}" if reason else "")
         write_audit(conn, who.name, action, row[0], detail, who.address)
     return True
+
+
+def release_proposal_files(content_dir: Path, data_dir: Path, db: sqlite_utils.Database, proposal_id: int) -> None:
+    """After a rejection: move the files only that proposal listed out of the content folder.
+
+    They go where removed files go (data/media-removed/), so reopening the proposal, or restoring
+    a revision, brings them back. Files the entry or another open proposal lists stay.
+    """
+    row = db.execute("SELECT slug, text FROM proposals WHERE id = ?", [proposal_id]).fetchone()
+    if row is None:
+        return
+    slug, text = row
+    state = file_state(content_dir, db, slug)
+    kept = _listed(state[0].decode("utf-8", "replace")) if state else set()
+    for (other,) in db.execute("SELECT text FROM proposals WHERE slug = ? AND state = 'open'", [slug]):
+        kept |= _listed(other)
+    settle_media(content_dir, data_dir, slug, _listed(text) - kept, set())
 
 
 class ProposalDecided(RuntimeError):

@@ -48,11 +48,13 @@ __all__ = [
     "Staged",
     "attachment_text",
     "describe",
+    "discard_staged",
     "find_media_problems",
     "keep_originals",
     "media_dir",
     "media_file",
     "prune_staged",
+    "removed_names",
     "settle_media",
     "stage",
     "staged",
@@ -93,6 +95,7 @@ class Staged:
     has_thumb: bool = False
     has_original: bool = False
     text: str = field(default="", repr=False)  # the words inside a PDF or DOCX
+    owner: str = ""  # the account that uploaded it: only its forms may use it
 
     @property
     def kind(self) -> str:
@@ -107,7 +110,7 @@ def _staging(data_dir: Path, token: str) -> Path:
     return data_dir / "uploads" / token
 
 
-def stage(data_dir: Path, data: bytes, name: str, limits: Limits, keep_text: bool = True) -> Staged:
+def stage(data_dir: Path, data: bytes, name: str, limits: Limits, keep_text: bool = True, owner: str = "") -> Staged:
     """Check and prepare one upload, then keep it under a new token; raise FileRefused with the reason."""
     prune_staged(data_dir)  # forms left unsaved for a day: their files go
     ext = sniff(data, name, limits)
@@ -130,14 +133,14 @@ def stage(data_dir: Path, data: bytes, name: str, limits: Limits, keep_text: boo
     for part, content in files.items():
         (folder / part).write_bytes(content)
     item = Staged(token, display_name(name), ext, len(files["file"]), has_thumb="thumb" in files,
-                  has_original="original" in files, text=text)  # fmt: skip
+                  has_original="original" in files, text=text, owner=owner)  # fmt: skip
     (folder / "text.txt").write_text(text, encoding="utf-8")
     (folder / "meta.json").write_text(json.dumps({k: v for k, v in asdict(item).items() if k != "text"}), "utf-8")
     return item
 
 
-def staged(data_dir: Path, token: str) -> Staged | None:
-    """Return a staged upload by its token (from a form), or None if unknown or expired."""
+def staged(data_dir: Path, token: str, owner: str | None = None) -> Staged | None:
+    """Return a staged upload by its token (from a form), or None if unknown, expired or another account's."""
     if not _TOKEN.match(token or ""):
         return None
     folder = _staging(data_dir, token)
@@ -146,7 +149,8 @@ def staged(data_dir: Path, token: str) -> Staged | None:
         text = (folder / "text.txt").read_text("utf-8")
     except (OSError, ValueError):
         return None
-    return Staged(**{**meta, "token": token, "text": text})
+    item = Staged(**{**meta, "token": token, "text": text})
+    return item if owner is None or item.owner == owner else None
 
 
 def discard_staged(data_dir: Path, token: str) -> None:
@@ -223,7 +227,8 @@ class MediaChange:
         self.slug = slug
         folder = media_dir(self.content_dir, slug)
         taken = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
-        taken |= {a.get("file", "") for a in attachments}
+        # A name the entry's history may list again (a restored revision) is never given to another file.
+        taken |= {a.get("file", "") for a in attachments} | removed_names(self.data_dir, slug)
         kept = [a for a in attachments if a.get("file") not in self.removed]
         self._names = []
         for item in self.added:
@@ -263,6 +268,13 @@ class MediaChange:
 
 
 _VARIANTS = ("", "thumbs", "originals")
+_STAMP = 16  # "20261203-064450-": when a file was moved aside
+
+
+def removed_names(data_dir: Path, slug: str) -> set[str]:
+    """Return the names of an entry's files moved aside (by a save or a rejection), which may come back."""
+    folder = data_dir / "media-removed" / slug / "files"
+    return {p.name[_STAMP:] for p in folder.iterdir()} if folder.is_dir() else set()
 
 
 def settle_media(content_dir: Path, data_dir: Path, slug: str, before: set[str], after: set[str]) -> None:

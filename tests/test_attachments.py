@@ -279,3 +279,60 @@ def test_the_longest_body_the_form_takes_saves_in_a_form_sent_with_files(site, c
     response = upload(editor, "/edit/new", {**FORM, "body": body}, [(pdf(["x"]), "bc.pdf")])
     assert response.status_code == 302, response.status_code
     assert (content_dir / "models" / f"{SLUG}.md").read_text(encoding="utf-8").count("Ệ—Ở…") == 39_000
+
+
+def test_a_new_upload_never_takes_the_name_of_a_removed_file_the_history_may_bring_back(site, content_dir):
+    editor = signed_in(site, "bientap")
+    assert upload(editor, "/edit/new", FORM, [(jpeg_with_gps(), "camera.jpg")]).status_code == 302
+    values = {**FORM, "att_file": ["camera.jpg"], "att_caption": ["Khám bệnh"], "att_credit": [""],
+              "att_remove": ["camera.jpg"]}  # fmt: skip
+    assert upload(editor, f"/models/{SLUG}/edit", values, []).status_code == 302
+    other = Image.new("RGB", (800, 600), (0, 160, 0))
+    out = io.BytesIO()
+    other.save(out, "JPEG")
+    assert upload(editor, f"/models/{SLUG}/edit", FORM, [(out.getvalue(), "camera.jpg")]).status_code == 302
+    assert front_matter(content_dir)["attachments"] == [{"file": "camera-2.jpg"}]
+
+
+def test_a_rejected_proposals_files_leave_the_content_folder_and_come_back_if_it_is_reopened(site, content_dir):
+    admin = signed_in(site, "quantri")
+    assert post_form(admin, "/edit/new", FORM, action="publish").status_code == 302
+    editor = signed_in(site, "bientap")
+    assert upload(editor, f"/models/{SLUG}/edit", FORM, [(jpeg_with_gps(), "anh-de-xuat.jpg")]).status_code == 302
+    folder = content_dir / "media" / SLUG
+    proposal = max(r["id"] for r in open_db(site.config["KB_DATA_DIR"])["proposals"].rows)
+    review = admin.get(f"/models/{SLUG}/proposals/{proposal}").get_data(as_text=True)
+    assert "Ảnh và tệp bản sửa thêm vào" in review and f'src="/media/{SLUG}/thumbs/anh-de-xuat.jpg"' in review
+    assert "no-store" in editor.get(f"/media/{SLUG}/anh-de-xuat.jpg").headers["Cache-Control"]  # not public yet
+    base = re.search(r'name="base_hash" value="([^"]+)"', review).group(1)
+    data = {"csrf_token": token(review), "base_hash": base, "confirmed": "1", "reason": "Ảnh mờ."}
+    assert admin.post(f"/models/{SLUG}/proposals/{proposal}/reject", data=data).status_code == 302
+    assert not (folder / "anh-de-xuat.jpg").exists() and not (folder / "thumbs" / "anh-de-xuat.jpg").exists()
+    # Reopened and sent again, the proposal has its photo back.
+    page = editor.get(f"/models/{SLUG}/edit?reopen={proposal}").get_data(as_text=True)
+    assert 'name="att_file" value="anh-de-xuat.jpg"' in page
+    values = {**FORM, "att_file": ["anh-de-xuat.jpg"], "att_caption": ["Ảnh rõ hơn"], "att_credit": [""],
+              "reopens": str(proposal)}  # fmt: skip
+    assert upload(editor, f"/models/{SLUG}/edit", values, []).status_code == 302
+    assert (folder / "anh-de-xuat.jpg").exists() and (folder / "thumbs" / "anh-de-xuat.jpg").exists()
+
+
+def test_an_upload_kept_for_one_account_is_not_anothers_and_a_lost_one_is_said(site, content_dir, data_dir):
+    first = signed_in(site, "bientap")
+    kept = upload(first, "/edit/new", {**FORM, "title": ""}, [(pdf(["x"]), "tai-lieu.pdf")])
+    token_ = re.search(r'name="staged" value="([0-9a-f]{32})"', kept.get_data(as_text=True)).group(1)
+    other = signed_in(site, "quantri")
+    stolen = upload(other, "/edit/new", FORM, [], staged=token_, **{f"staged_caption-{token_}": "tai-lieu.pdf"})
+    assert stolen.status_code == 422 and "không còn được giữ" in html.unescape(stolen.get_data(as_text=True))
+    assert (data_dir / "uploads" / token_).exists()  # still the first editor's
+    assert upload(first, "/edit/new", FORM, [], staged=token_).status_code == 302
+    assert front_matter(content_dir)["attachments"] == [{"file": "tai-lieu.pdf"}]
+
+
+def test_a_file_over_the_limit_is_refused_with_its_real_size(site, content_dir, monkeypatch):
+    monkeypatch.setenv("KB_UPLOAD_FILE_MB", "1")
+    editor = signed_in(site, "bientap")
+    big = b"%PDF-1.4\n" + b"0" * (3 * 1024 * 1024)
+    response = upload(editor, "/edit/new", FORM, [(big, "lon.pdf")])
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 422 and "Tệp “lon.pdf” nặng 3,0 MB, quá giới hạn 1,0 MB cho một tệp." in page

@@ -16,9 +16,9 @@ from flask import Blueprint, abort, current_app, request, send_file
 from flask_login import current_user
 
 from ..entries import ATTACHMENT_RE
-from ..media import MediaChange, Staged, media_dir, media_file, stage, staged
+from ..media import MediaChange, Staged, discard_staged, media_dir, media_file, removed_names, stage, staged
 from ..store import get_entry
-from ..uploads import IMAGE_KINDS, FileRefused, Limits, human_size
+from ..uploads import IMAGE_KINDS, FileRefused, Limits, display_name, human_size
 from .resources import get_db
 
 __all__ = ["AttachmentForm", "accepts_uploads", "bp", "read_attachment_form", "upload_limit"]
@@ -70,6 +70,7 @@ def read_attachment_form(content_dir: Path, data_dir: Path, slug: str | None, kn
     if slug:
         folder = media_dir(content_dir, slug)
         owned |= {p.name for p in folder.iterdir() if p.is_file()} if folder.is_dir() else set()
+        owned |= removed_names(data_dir, slug)  # a reopened proposal's files, moved aside when it was rejected
     removed = set(form.getlist("att_remove"))
     for name, caption, credit in zip(form.getlist("att_file"), form.getlist("att_caption"),
                                      form.getlist("att_credit"), strict=False):  # fmt: skip
@@ -79,9 +80,17 @@ def read_attachment_form(content_dir: Path, data_dir: Path, slug: str | None, kn
             out.removed.append(name)
         out.listed.append({"file": name, "caption": _short(caption), "credit": _short(credit)})
     dropped = set(form.getlist("staged_remove"))
+    owner = current_user.name if current_user.is_authenticated else ""
     for token in dict.fromkeys(form.getlist("staged")):
-        item = staged(data_dir, token)
-        if item is None or token in dropped:
+        if token in dropped:  # "Bỏ tệp này": forgotten at once
+            if staged(data_dir, token, owner):
+                discard_staged(data_dir, token)
+            continue
+        item = staged(data_dir, token, owner)
+        if item is None:  # saved meanwhile, cleared after a day unsaved, or not this account's
+            name = form.get(f"staged_caption-{token}") or "một tệp"
+            out.errors.append(f"Tệp đã tải lên trước đó ({_short(name)}) không còn được giữ (đã quá một ngày hoặc "
+                              "đã được lưu ở nơi khác): hãy chọn lại tệp đó.")  # fmt: skip
             continue
         item.caption = _short(form.get(f"staged_caption-{token}", item.caption))
         item.credit = _short(form.get(f"staged_credit-{token}", item.credit))
@@ -91,16 +100,31 @@ def read_attachment_form(content_dir: Path, data_dir: Path, slug: str | None, kn
     for upload in request.files.getlist("files"):
         if not upload or not upload.filename:
             continue
-        data = upload.read(limits.file_bytes + 1)
-        budget -= len(data)
+        size = _size(upload)
         try:
+            if size > limits.file_bytes:  # said with its real size, without reading it
+                raise FileRefused(f"Tệp “{display_name(upload.filename)}” nặng {human_size(size)}, quá giới hạn "
+                                  f"{human_size(limits.file_bytes)} cho một tệp.")  # fmt: skip
+            data = upload.read(limits.file_bytes + 1)
+            budget -= len(data)
             if budget < 0:
                 raise FileRefused(f"Tệp “{upload.filename}” vượt tổng dung lượng {human_size(limits.request_bytes)} "
                                   "cho một lần gửi: hãy gửi nó ở lần lưu sau.")  # fmt: skip
-            out.staged.append(stage(data_dir, data, upload.filename, limits))
+            out.staged.append(stage(data_dir, data, upload.filename, limits, owner=owner))
         except FileRefused as exc:
             out.errors.append(str(exc))
     return out
+
+
+def _size(upload) -> int:
+    """Return the size of an uploaded file as received (Werkzeug keeps it in memory or a temporary file)."""
+    try:
+        stream = upload.stream
+        size = stream.seek(0, 2)
+        stream.seek(0)
+        return size
+    except (AttributeError, OSError, ValueError):
+        return 0
 
 
 def _short(text: str | None) -> str:
@@ -126,6 +150,6 @@ def media(slug: str, name: str, variant: str = ""):
     response = send_file(path, mimetype=MIME[ext], conditional=True, max_age=3600,
                          as_attachment=ext not in IMAGE_KINDS, download_name=name)  # fmt: skip
     response.headers["X-Content-Type-Options"] = "nosniff"
-    if row["status"] != "published":  # a draft's files stay out of shared caches
+    if row["status"] != "published" or name not in listed:  # a draft's or a proposal's files: no shared cache
         response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -40,6 +40,7 @@ from ..editing import (
     open_proposals,
     propose,
     rejected_proposals,
+    release_proposal_files,
     save_entry,
     save_text,
 )
@@ -482,8 +483,17 @@ def proposal(slug: str, proposal_id: int):
         "proposal.html", slug=slug, proposal=found, changes=compare(current, applied),
         diff=diff_lines(current, applied), base_hash=state[1], moved=moved, own_changes=own[0], own_diff=own[1],
         reopened_as=next((p["id"] for p in entry_proposals(db, slug) if p["reopened_from"] == proposal_id), None),
-        form=SimpleForm(), title=entry_title(db, slug),
+        form=SimpleForm(), title=entry_title(db, slug), new_files=_new_files(slug, current, applied),
     )  # fmt: skip
+
+
+def _new_files(slug: str, current: str, proposed: str) -> list[dict]:
+    """Return the files a proposal adds to the entry, as pages show them (a reviewer sees each photo)."""
+    with suppress(yaml.YAMLError):
+        now = {a["file"] for a in read_draft(current.encode())[0].attachments}
+        added = [a for a in read_draft(proposed.encode())[0].attachments if a["file"] not in now]
+        return describe_media(_dirs()[0], slug, added)
+    return []
 
 
 @bp.post("/models/<slug>/proposals/<int:proposal_id>/<decision>")
@@ -551,6 +561,8 @@ def _reject(found: dict, form: RejectForm, valid: bool):
         flash("Hệ thống đang bận ghi dữ liệu khác nên chưa từ chối được. Lý do bạn ghi vẫn còn dưới đây: "
               "hãy đợi vài giây rồi bấm xác nhận lại.")  # fmt: skip
         return _retry_later(make_response(*confirmation_page(ask, form, 503)))
+    if rejected:
+        release_proposal_files(*_dirs(), get_db(), found["id"])
     flash("Đã từ chối bản sửa." if rejected else "Bản sửa này đã được xử lý.")
     return redirect(url_for("public.entry", slug=found["slug"]))
 

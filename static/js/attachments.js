@@ -44,6 +44,31 @@
     show();
   }
 
+  // Files the server would refuse for their size are not sent: the form says so and stays.
+  function tooLarge() {
+    var total = 0, over = false;
+    Array.prototype.forEach.call(input.files, function (file) {
+      total += file.size;
+      if (maxFile && file.size > maxFile) over = true;
+    });
+    return over || (maxRequest && total > maxRequest);
+  }
+  var form = input.form;
+  if (form) {
+    form.addEventListener("submit", function (event) {
+      var action = event.submitter && event.submitter.value;
+      if (action === "preview" || !tooLarge()) return;
+      event.preventDefault();
+      show();
+      var note = document.createElement("li");
+      note.className = "too-large";
+      note.setAttribute("role", "alert");
+      note.textContent = "Chưa gửi: hãy bỏ bớt các tệp quá lớn (chọn lại tệp) rồi lưu lại. Nội dung bạn gõ vẫn còn nguyên.";
+      list.appendChild(note);
+      input.focus();
+    });
+  }
+
   zone.hidden = false;
   input.addEventListener("change", show);
   ["dragenter", "dragover"].forEach(function (name) {

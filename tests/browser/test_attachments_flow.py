@@ -106,3 +106,17 @@ def test_without_javascript_a_refused_file_is_named_and_the_good_one_is_kept(ope
     editor.click("button[value=save]")  # again, without choosing any file
     editor.wait_for_url(re.compile(r"/models/[a-z0-9-]+$"))
     assert editor.locator(".gallery img").count() == 1
+
+
+def test_a_file_too_large_is_not_sent_and_the_form_says_why(open_page, site):
+    editor = open_page(PHONE, user="bientap")
+    title = _fill(editor, site, "qua-lon")
+    big = b"%PDF-1.4\n" + b"0" * (21 * 1024 * 1024)
+    editor.set_input_files("#files", [{"name": "ban-do.pdf", "mimeType": "application/pdf", "buffer": big}])
+    assert "quá 20,0 MB" in editor.inner_text("#chosen-files")
+    sent = []
+    editor.on("request", lambda r: sent.append(r.url) if r.method == "POST" and "/edit/new" in r.url else None)
+    editor.click("button[value=save]")
+    alert = editor.locator("#chosen-files [role=alert]")
+    assert "Chưa gửi" in alert.inner_text()
+    assert sent == [] and editor.url.endswith("/edit/new") and editor.input_value("#title") == title
