@@ -32,7 +32,7 @@ from .entries import SUMMARY_MAX
 from .extract import Block, Extracted
 from .sections import SECTIONS, leftover_guidance
 
-__all__ = ["FIELD_LABELS", "Knowledge", "Proposal", "propose"]
+__all__ = ["FIELD_LABELS", "Knowledge", "Proposal", "gather", "propose"]
 
 NER_CHARS = 6_000  # the opening of a document that names its unit and place; NER costs ~1 ms per 20 chars
 TITLE_WORDS = 16
@@ -462,3 +462,32 @@ def _body(blocks: list[Block], title_block: int) -> tuple[str, bool]:
     for line, _section in reversed(leftover_guidance(body)):  # never a guidance sentence of the form
         del lines[line - 1]
     return "\n".join(lines).rstrip("\n") + "\n", arranged
+
+
+def gather(content_dir, db, index, regions: dict[str, str] | None = None, leave_out: str = "") -> Knowledge:
+    """Return what the knowledge base knows for drafting: places, units, fields, similar entries.
+
+    leave_out names an entry to ignore (the evaluation drafts shipped entries from their source).
+    """
+    from indexer import IndexMissing
+
+    from .entries import InvalidEntry, load_fields
+    from .store import known_units
+    from .vocabulary import load_vocabulary
+
+    try:
+        fields = load_fields(content_dir / "fields.yml")
+    except InvalidEntry:
+        fields = ()
+    units = known_units(db, leave_out)
+
+    def similar(text: str) -> list[tuple[str, ...]]:
+        try:
+            hits = index.like_text(text, limit=6)
+        except IndexMissing:
+            return []
+        return [tuple(hit.fields) for hit in hits if hit.slug != leave_out]
+
+    if regions is None:
+        regions = load_vocabulary(content_dir).regions
+    return Knowledge(regions, units, fields, similar if index is not None else None)
