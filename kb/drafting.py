@@ -51,8 +51,8 @@ class Knowledge:
     regions: dict[str, str] = field(default_factory=dict)  # any province name -> today's (places.yml)
     units: Sequence[tuple[str, str]] = ()  # (unit, province) of the entries, most used first
     fields: Sequence[str] = ()  # content/fields.yml
-    # text -> the fields of the entries most like it, best first (the search index), or None
-    similar: Callable[[str], list[tuple[str, ...]]] | None = None
+    # text -> (fields, score) of the entries most like it, best first (the search index), or None
+    similar: Callable[[str], list[tuple[tuple[str, ...], float]]] | None = None
 
 
 @dataclass
@@ -66,7 +66,7 @@ class Proposal:
 
 def propose(doc: Extracted, knowledge: Knowledge, source_url: str = "", name: str = "", recognise=None) -> Proposal:
     """Return a proposed draft for a document; nothing is stored."""
-    blocks = [Block(" ".join(b.text.split()), b.level) for b in doc.blocks if b.text.strip()]
+    blocks = _reflow([Block(" ".join(b.text.split()), b.level) for b in doc.blocks if b.text.strip()])
     text = "\n".join(b.text for b in blocks)
     found = Proposal(Draft())
     draft = found.draft
@@ -84,8 +84,8 @@ def propose(doc: Extracted, knowledge: Knowledge, source_url: str = "", name: st
     put("unit", unit, unit_why)
     province, province_why = _province(text, entities, knowledge, unit, unit_province)
     put("province", province, province_why)
-    fields = _fields(text, knowledge)
-    put("fields", fields, "lĩnh vực của các mô hình giống nhất trong kho")
+    fields, fields_why = _fields(text, knowledge)
+    put("fields", fields, fields_why)
     year = _year(text)
     put("year", year, "năm được nhắc nhiều nhất trong tài liệu")
     put("source_title", _source_title(blocks, doc.title, name, source_url), "tên của tài liệu")
@@ -99,6 +99,25 @@ def propose(doc: Extracted, knowledge: Knowledge, source_url: str = "", name: st
 
 
 # ---- text helpers ---------------------------------------------------------------------------
+
+LINE_WIDTH = 75  # a PDF's line this long that ends without a full stop goes on in the next line
+
+
+def _reflow(blocks: list[Block]) -> list[Block]:
+    """Return paragraphs whole again where a PDF gave them line by line (a line goes on in the next
+    when that one starts in lower case, or when it is long and ends without punctuation)."""
+    out: list[Block] = []
+    for block in blocks:
+        prev = out[-1] if out else None
+        goes_on = prev is not None and prev.level == 0 and block.level == 0 and not prev.text.endswith(_STOPS)
+        if goes_on and (block.text[:1].islower() or (len(prev.text) >= LINE_WIDTH and not _is_heading(block))):
+            out[-1] = Block(f"{prev.text} {block.text}")
+        else:
+            out.append(block)
+    return out
+
+
+_STOPS = (".", "!", "?", "…", ":", ";", "”.", '".')
 
 
 def fold(text: str) -> str:
@@ -128,9 +147,22 @@ _LEAD_IN = re.compile(r"^\s*(?:date\s+\S+\s*)?(?:\([^)]{2,40}\)\s*[-–—:]\s*|
 # ---- title ------------------------------------------------------------------------------------
 
 _QUOTED = re.compile(r"[“\"«]([^“”\"«»\n]{3,120})[”\"»]")
-_MODEL_WORDS = ("mô hình", "cách làm", "công trình", "phong trào", "chương trình", "sáng kiến", "câu lạc bộ")
+_MODEL_WORDS = (
+    "mô hình",
+    "cách làm",
+    "công trình",
+    "phong trào",
+    "chương trình",
+    "sáng kiến",
+    "câu lạc bộ",
+    "diễn tập",
+    "hội thi",
+    "cuộc thi",
+)
 # A name's kind written before its quotes belongs to the name: tổ “Tàu thuyền đoàn kết”.
-_KIND_BEFORE = re.compile(r"(?:^|\s)(tổ|đội|câu lạc bộ|clb|nhóm|điểm|nhà|quỹ|bếp|lớp)\s*$", re.IGNORECASE)
+_KIND_BEFORE = re.compile(
+    r"(?:^|\s)((?:tổ|đội|câu lạc bộ|clb|nhóm|điểm|nhà|quỹ|bếp|lớp)(?:\s+[A-Z][\w]*)?)\s*$", re.IGNORECASE
+)
 _TITLE_PREFIX = re.compile(
     r"^(?:báo cáo|tham luận|giới thiệu|kết quả|sơ kết|tổng kết)?\s*(?:thực hiện|triển khai|xây dựng|về)?\s*"
     r"(?:mô hình|cách làm hay|cách làm)\s*[:\-–]?\s*",
@@ -146,11 +178,13 @@ def _title(blocks: list[Block], doc_title: str) -> tuple[str, str, int]:
         for match in _QUOTED.finditer(block.text):
             before = block.text[max(0, match.start() - 60) : match.start()].lower()
             name = match.group(1).strip(" .,;:")
-            if any(w in before for w in _MODEL_WORDS) and 1 < len(name.split()) <= TITLE_WORDS:
+            headline = i == 0 and match.start() < 80  # a name in quotes in the first line is its subject
+            if (headline or any(w in before for w in _MODEL_WORDS)) and 1 < len(name.split()) <= TITLE_WORDS:
                 kind = _KIND_BEFORE.search(block.text[: match.start()])
                 if kind and kind.group(1).lower() not in name.lower():
                     name = f"{kind.group(1)} {name}"
-                return _sentence_case(name), "tên trong ngoặc kép, cạnh chữ “mô hình”", i if block.level else -1
+                why = "tên trong ngoặc kép ở dòng đầu" if headline else "tên trong ngoặc kép, cạnh chữ “mô hình”"
+                return _sentence_case(name), why, i if block.level else -1
     for i, block in enumerate(head):  # the document's heading
         if block.level and _section_of(block.text) is None and not fold(block.text).startswith(_GENERIC_HEADINGS):
             name = _clean_title(block.text)
@@ -160,7 +194,10 @@ def _title(blocks: list[Block], doc_title: str) -> tuple[str, str, int]:
         return _clean_title(doc_title), "tiêu đề ghi trong thuộc tính của tệp", -1
     for block in head:  # the subject of the first sentence
         if block.level == 0 and len(block.text) > 40:
-            name = _subject(_LEAD_IN.sub("", sentences(block.text)[0]))
+            first = _LEAD_IN.sub("", sentences(block.text)[0])
+            if ":" in first and "mô hình" in first.split(":", 1)[0].lower():  # "Các mô hình … kể đến: X"
+                first = first.split(":", 1)[1].strip()
+            name = _subject(first)
             if name:
                 return name, "chủ ngữ của câu đầu tiên", -1
     return "", "", -1
@@ -218,13 +255,13 @@ def _shorten(sentence: str) -> str:
 
 # ---- unit and province -------------------------------------------------------------------------
 
-_NAME = r"(?:[A-ZÀ-ỸĐ0-9][\wÀ-ỹ'’-]*)(?:\s+[A-ZÀ-ỸĐ0-9][\wÀ-ỹ'’-]*){0,4}"
+_NAME = r"(?:[A-ZÀ-ỸĐ0-9][\wÀ-ỹ'’-]*)(?:[ \t]+[A-ZÀ-ỸĐ0-9][\wÀ-ỹ'’-]*){0,4}"
 _BDBP = r"(?:Bộ đội Biên phòng|BĐBP|Biên phòng)"
 _COMMAND = re.compile(rf"\b(?:Bộ Chỉ huy|Bộ chỉ huy|BCH)\s+{_BDBP}\s+(?:(?:tỉnh|thành phố|TP\.?)\s+)?({_NAME})")
 _PROVINCE_UNIT = re.compile(rf"\b{_BDBP}\s+(tỉnh|thành phố|TP\.?)\s+({_NAME})")
 _STATION = re.compile(
-    rf"\b(Đồn|Trạm|Hải đội|Đội|Tiểu đoàn|Hải đoàn)\s+(?:{_BDBP}|Kiểm soát|Cơ động|Huấn luyện)?"
-    rf"\s*((?:Cửa khẩu\s+)?(?:Quốc tế\s+)?{_NAME})"
+    rf"\b(Đồn|Trạm|Hải đội|Đội|Tiểu đoàn|Hải đoàn)[ \t]+(?:{_BDBP}|Kiểm soát|Cơ động|Huấn luyện)?"
+    rf"[ \t]*((?:Cửa khẩu[ \t]+)?(?:Quốc tế[ \t]+)?{_NAME})"
 )
 _CITIES = {"Hà Nội", "Hải Phòng", "Huế", "Đà Nẵng", "Hồ Chí Minh", "Cần Thơ"}
 
@@ -288,7 +325,7 @@ def _candidates(text: str, entities: list[tuple[str, str]], regions: dict[str, s
             match.group(0).strip())  # fmt: skip
         found.append((match.start(), label, ""))
     for kind, words in entities:
-        if kind in ("ORG", "LOC") and re.match(rf"^(?:Đồn|{_BDBP}|Hải đội)\b", words):
+        if kind in ("ORG", "LOC") and len(words.split()) >= 3 and re.match(rf"^(?:Đồn|{_BDBP}|Hải đội)\b", words):
             position = text.find(words)
             tail = re.sub(rf"^{_BDBP}\s+(?:tỉnh|thành phố|TP\.?)?\s*", "", words)
             place = _place(tail, regions) if tail != words else None
@@ -347,20 +384,45 @@ def _today(place: str, regions: dict[str, str]) -> str:
 # ---- fields, year, source ----------------------------------------------------------------------
 
 
-def _fields(text: str, knowledge: Knowledge) -> list[str]:
-    """Return up to MAX_FIELDS fields of the entries most like the text, among those allowed."""
-    if knowledge.similar is None:
-        return []
+def _fields(text: str, knowledge: Knowledge) -> tuple[list[str], str]:
+    """Return up to MAX_FIELDS fields, and why: those of the entries most like the text (among the
+    allowed ones), weighed by how alike they are, and those whose own words the text uses."""
     allowed = {fold(f): f for f in knowledge.fields}
     weights: Counter[str] = Counter()
-    for rank, fields in enumerate(knowledge.similar(text)[:5]):
+    alike = knowledge.similar(text)[:5] if knowledge.similar is not None else []
+    top = max((score for _fields, score in alike), default=0.0)
+    for fields, score in alike:
+        if top <= 0 or score < SIMILAR_SHARE * top:
+            continue  # an entry much less alike than the best says little
         for position, name in enumerate(fields):
-            if fold(name) in allowed:  # the most similar entry counts most, and its first fields
-                weights[allowed[fold(name)]] += 1.0 / (rank + 1) / (1 + 0.25 * position)
+            if fold(name) in allowed:  # the more alike an entry, and the earlier a field in its list, the more
+                weights[allowed[fold(name)]] += (score / top) / (1 + 0.25 * position)
+    from_entries = set(weights)
+    folded = fold(text)
+    for name in knowledge.fields:
+        if any(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", folded) for word in _field_words(name)):
+            weights[name] += NAMED_FIELD  # the document says the field's own words
     if not weights:
-        return []
+        return [], ""
     best = weights.most_common(1)[0][1]
-    return [name for name, weight in weights.most_common(MAX_FIELDS) if weight >= 0.5 * best]
+    chosen = [name for name, weight in weights.most_common(MAX_FIELDS) if weight >= 0.5 * best]
+    if set(chosen) <= from_entries:
+        return chosen, "lĩnh vực của các mô hình giống nhất trong kho"
+    if not set(chosen) & from_entries:
+        return chosen, "lĩnh vực có tên được nhắc trong tài liệu"
+    return chosen, "lĩnh vực của các mô hình giống nhất trong kho và lĩnh vực được nhắc trong tài liệu"
+
+
+SIMILAR_SHARE = 0.5  # an entry counts when it is at least half as alike as the most alike one
+NAMED_FIELD = 0.8  # a field whose words the document uses weighs almost as much as the most alike entry's
+_WEAK_PARTS = {"phòng", "chống", "quản lý", "xã hội", "bảo vệ"}
+
+
+def _field_words(name: str) -> list[str]:
+    """Return the telling parts of a field's name, folded: "Phòng, chống tội phạm" → ["tội phạm"]."""
+    parts = [fold(p) for p in re.split(r"[,\-–]", name)]
+    parts = [re.sub(r"^(?:phòng |chống |quản lý )+", "", p) for p in parts]
+    return [p for p in parts if p and p not in _WEAK_PARTS and len(p.split()) >= 2]
 
 
 _YEAR = re.compile(r"(?<![\d/.-])((?:19[89]|20[0-4])\d)(?![\d/-])")
@@ -486,7 +548,7 @@ def gather(content_dir, db, index, regions: dict[str, str] | None = None, leave_
             hits = index.like_text(text, limit=6)
         except IndexMissing:
             return []
-        return [tuple(hit.fields) for hit in hits if hit.slug != leave_out]
+        return [(tuple(hit.fields), hit.score) for hit in hits if hit.slug != leave_out]
 
     if regions is None:
         regions = load_vocabulary(content_dir).regions
