@@ -76,7 +76,9 @@ def propose(doc: Extracted, knowledge: Knowledge, source_url: str = "", name: st
             setattr(draft, key, value)
             found.proposed[key] = why
 
-    title, why, title_block = _title(blocks, doc.title)
+    title, why, found_in = _title(blocks, doc.title)
+    # The line a title was read from (a heading, a headline) is neither summary nor body.
+    title_block = found_in if found_in >= 0 and _is_title_line(blocks[found_in]) else -1
     put("title", title, why)
     put("summary", _summary(blocks, title_block), "những câu đầu tiên nói về mô hình")
     entities = (recognise or _entities)(text[:NER_CHARS])
@@ -184,7 +186,7 @@ def _title(blocks: list[Block], doc_title: str) -> tuple[str, str, int]:
                 if kind and kind.group(1).lower() not in name.lower():
                     name = f"{kind.group(1)} {name}"
                 why = "tên trong ngoặc kép ở dòng đầu" if headline else "tên trong ngoặc kép, cạnh chữ “mô hình”"
-                return _sentence_case(name), why, i if block.level else -1
+                return _sentence_case(name), why, i
     for i, block in enumerate(head):  # the document's heading
         if block.level and _section_of(block.text) is None and not fold(block.text).startswith(_GENERIC_HEADINGS):
             name = _clean_title(block.text)
@@ -192,7 +194,8 @@ def _title(blocks: list[Block], doc_title: str) -> tuple[str, str, int]:
                 return name, "tiêu đề của tài liệu", i
     if doc_title and _clean_title(doc_title):
         return _clean_title(doc_title), "tiêu đề ghi trong thuộc tính của tệp", -1
-    for block in head:  # the subject of the first sentence
+    speaks_of_model = any(w in " ".join(b.text for b in head).lower() for w in _MODEL_WORDS)
+    for block in head if speaks_of_model else ():  # the subject of the first sentence
         if block.level == 0 and len(block.text) > 40:
             first = _LEAD_IN.sub("", sentences(block.text)[0])
             if ":" in first and "mô hình" in first.split(":", 1)[0].lower():  # "Các mô hình … kể đến: X"
@@ -201,6 +204,11 @@ def _title(blocks: list[Block], doc_title: str) -> tuple[str, str, int]:
             if name:
                 return name, "chủ ngữ của câu đầu tiên", -1
     return "", "", -1
+
+
+def _is_title_line(block: Block) -> bool:
+    """Return whether a block is a heading or a headline (short, without a full stop), not a paragraph."""
+    return bool(block.level) or (len(block.text) <= 200 and not block.text.endswith((".", "!", "?", "…")))
 
 
 def _clean_title(text: str) -> str:
@@ -425,7 +433,7 @@ def _field_words(name: str) -> list[str]:
     return [p for p in parts if p and p not in _WEAK_PARTS and len(p.split()) >= 2]
 
 
-_YEAR = re.compile(r"(?<![\d/.-])((?:19[89]|20[0-4])\d)(?![\d/-])")
+_YEAR = re.compile(r"(?<![\d.-])((?:19[89]|20[0-4])\d)(?![\d-])")
 
 
 def _year(text: str) -> int | None:
@@ -480,12 +488,16 @@ _HEADING_WORDS = (
 _NUMBERING = re.compile(r"^(?:[IVX]+|\d+|[a-zđ])(?:\.\d+)*[.)/]?\s+|^[-•*]\s+", re.IGNORECASE)
 
 
-def _section_of(heading: str) -> int | None:
-    """Return the index in SECTIONS of the section a report's heading opens, or None."""
+def _section_of(heading: str, styled: bool = True) -> int | None:
+    """Return the index in SECTIONS of the section a report's heading opens, or None.
+
+    A line not styled as a heading must be short and begin with the words ("Kết quả đạt được"),
+    so that a title such as "Kết quả diễn tập … năm 2025" opens no section.
+    """
     words = fold(_NUMBERING.sub("", heading))
-    if len(words.split()) > 12:
+    if len(words.split()) > (12 if styled else 6):
         return None
-    return next((index for key, index in _HEADING_WORDS if key in words), None)
+    return next((index for key, index in _HEADING_WORDS if (key in words if styled else words.startswith(key))), None)
 
 
 def _is_heading(block: Block) -> bool:
@@ -493,7 +505,7 @@ def _is_heading(block: Block) -> bool:
     if block.level:
         return True
     text = block.text.strip()
-    return len(text) <= 80 and not text.endswith((".", ",", ";")) and _section_of(text) is not None
+    return len(text) <= 80 and not text.endswith((".", ",", ";")) and _section_of(text, styled=False) is not None
 
 
 def _markdown_line(text: str) -> str:
@@ -511,7 +523,7 @@ def _body(blocks: list[Block], title_block: int) -> tuple[str, bool]:
         if i == title_block:
             continue
         if _is_heading(block):
-            section = _section_of(block.text)
+            section = _section_of(block.text, styled=bool(block.level))
             if section is not None:
                 current, arranged = section, arranged or section > 0
                 continue
@@ -553,3 +565,19 @@ def gather(content_dir, db, index, regions: dict[str, str] | None = None, leave_
     if regions is None:
         regions = load_vocabulary(content_dir).regions
     return Knowledge(regions, units, fields, similar if index is not None else None)
+
+
+DOCUMENT_KINDS = ("docx", "pdf", "txt")
+PASTE_MAX = 200_000  # characters of a pasted article
+
+
+def read_document(data: bytes, name: str, limits) -> tuple[Extracted, str]:
+    """Return a document's text and its kind (docx, pdf, txt), told by its content; raise FileRefused."""
+    from .extract import extract
+    from .uploads import FileRefused, display_name, sniff
+
+    ext = sniff(data, name, limits, allow_text=True)
+    if ext not in DOCUMENT_KINDS:
+        shown = display_name(name)
+        raise FileRefused(f"Tệp “{shown}” không phải tài liệu. Chỉ nhận Word (DOCX), PDF hoặc văn bản thuần.")
+    return extract(data, ext, name, limits), ext

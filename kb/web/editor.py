@@ -190,13 +190,15 @@ def _busy_note(indexed: bool) -> str:
     return " Chỉ mục đang bận; thay đổi sẽ có trong tìm kiếm khi lần lập chỉ mục đang chạy kết thúc."
 
 
-def _edit_page(form, slug, status, problems=(), preview=None, code=200):
+def _edit_page(form, slug, status, problems=(), preview=None, code=200, staged=(), **proposal):
+    """Render the edit form; staged: uploads the save attaches; proposal: what a drafted entry says (drafting.py)."""
     reopens = form.reopens.data or ""
     reopening = get_proposal(get_db(), slug, int(reopens)) if slug and reopens.isdigit() else None
     return render_template(
         "edit.html", form=form, slug=slug, status=status, status_labels=STATUS_LABELS, problems=problems,
         preview=preview, places=_places(), transitions=transitions(status, current_user.role), reopening=reopening,
         sections=SECTIONS, leftover=leftover_guidance(form.body.data or ""), first_error=_first_error(form),
+        staged=staged, **proposal,
     ), code  # fmt: skip
 
 

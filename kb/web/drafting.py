@@ -1,0 +1,64 @@
+"""Drafting a new entry from a document: a report uploaded or a news article pasted ("Tạo từ tài liệu").
+
+The proposal opens in the ordinary edit form (kb/web/editor.py); nothing is saved until the
+editor saves. An uploaded DOCX or PDF is staged (kb/media.py) so the save keeps it as the entry's
+first attachment. The proposing itself is kb/drafting.py's.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+
+from ..drafting import FIELD_LABELS, PASTE_MAX, gather, propose, read_document
+from ..media import stage
+from ..uploads import FileRefused, Limits, display_name, human_size
+from .auth import role_required
+from .editor import _edit_page, _form
+from .forms import SimpleForm
+from .resources import get_db, get_index, get_vocabulary
+
+bp = Blueprint("drafting", __name__)
+
+
+def _page(error: str = "", text: str = "", url: str = "", code: int = 200):
+    """Render the page that takes a document or an article."""
+    largest = human_size(current_app.config["MAX_CONTENT_LENGTH"] or Limits.from_env().file_bytes)
+    return render_template("draft_from_document.html", form=SimpleForm(), error=error, text=text, url=url,
+                           largest=largest), code  # fmt: skip
+
+
+@bp.route("/edit/new/from-document", methods=["GET", "POST"])
+@role_required("editor")
+def start():
+    """Take a report or an article and open the edit form with a proposed draft; nothing is saved."""
+    if request.method == "GET":
+        return _page()
+    if not SimpleForm().validate():
+        abort(400)
+    upload = request.files.get("document")
+    text, url = (request.form.get("text") or "").strip(), (request.form.get("url") or "").strip()
+    if url and not url.lower().startswith(("http://", "https://")):
+        return _page("Địa chỉ bài báo phải bắt đầu bằng http:// hoặc https://", text, url, 422)
+    if upload is not None and upload.filename:
+        data, name = upload.read(), upload.filename
+    elif text:
+        if len(text) > PASTE_MAX:
+            return _page(f"Nội dung dán vào dài quá {PASTE_MAX:,} ký tự.".replace(",", "."), "", url, 422)
+        data, name = text.encode("utf-8"), ""
+    else:
+        return _page("Hãy chọn một tệp, hoặc dán nội dung bài báo vào ô dưới đây.", text, url, 422)
+    limits = Limits.from_env()
+    try:
+        document, kind = read_document(data, name or "bai-bao.txt", limits)
+        staged = [stage(current_app.config["KB_DATA_DIR"], data, name, limits)] if kind in ("docx", "pdf") else []
+    except FileRefused as exc:  # nothing was kept
+        return _page(str(exc), text, url, 422)
+    knowledge = gather(current_app.config["KB_CONTENT_DIR"], get_db(), get_index(), get_vocabulary().regions)
+    proposal = propose(document, knowledge, source_url=url, name=name)
+    for item in staged:  # the attachment's caption: the document's title
+        item.caption = proposal.draft.source_title or proposal.draft.title or display_name(name)
+    form = _form()
+    form.fill(proposal.draft)
+    return _edit_page(form, None, "draft", staged=staged, proposed=proposal.proposed, missing=proposal.missing,
+                      document=display_name(name) if name else "", labels=FIELD_LABELS,
+                      form_action=url_for("editor.new"))  # fmt: skip
