@@ -1,3 +1,5 @@
+# Size: one proposal, step by step (title, summary, unit and province, fields, year and source,
+# body); each step is short, and apart they would all share and export the text helpers.
 """A new entry drafted from a document: a report (DOCX, PDF, text) or a pasted news article.
 
 Every value is a proposal for the editor to check, never a decision: `propose` returns a Draft
