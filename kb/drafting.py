@@ -38,6 +38,7 @@ __all__ = ["FIELD_LABELS", "Knowledge", "Proposal", "gather", "propose"]
 
 NER_CHARS = 6_000  # the opening of a document that names its unit and place; NER costs ~1 ms per 20 chars
 TITLE_WORDS = 16
+TITLE_CHARS = 200  # the form's limit
 MAX_FIELDS = 3
 FIELD_LABELS = {
     "title": "tên mô hình", "summary": "tóm tắt", "unit": "đơn vị", "province": "tỉnh, thành phố",
@@ -218,7 +219,7 @@ def _clean_title(text: str) -> str:
     text = _sentence_case(text.strip())
     name = _TITLE_PREFIX.sub("", text).strip(' .:"“”')
     name = name or text.strip(' .:"“”')
-    if len(name.split()) > TITLE_WORDS:
+    if len(name.split()) > TITLE_WORDS or len(name) > TITLE_CHARS:
         return ""
     return name[:1].upper() + name[1:]
 
@@ -582,4 +583,10 @@ def read_document(data: bytes, name: str, limits) -> tuple[Extracted, str]:
     if ext not in DOCUMENT_KINDS:
         shown = display_name(name)
         raise FileRefused(f"Tệp “{shown}” không phải tài liệu. Chỉ nhận Word (DOCX), PDF hoặc văn bản thuần.")
-    return extract(data, ext, name, limits), ext
+    found = extract(data, ext, name, limits)
+    if not found.text.strip():
+        raise FileRefused(
+            f"Không tìm thấy chữ nào trong tệp “{display_name(name)}”: có thể đó là ảnh chụp hoặc bản quét. "
+            "Hãy dùng tệp có chữ (Word, PDF xuất từ Word), hoặc dán nội dung vào ô dưới đây."
+        )
+    return found, ext

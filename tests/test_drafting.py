@@ -117,7 +117,9 @@ def test_a_document_without_a_model_keeps_its_text_under_the_first_section_and_s
     assert sections["Bối cảnh"].startswith("Thời tiết tuần này") and not any(list(sections.values())[1:])
 
 
-def test_only_documents_are_read():
+def test_only_documents_with_words_are_read():
+    with pytest.raises(FileRefused, match="Không tìm thấy chữ nào"):
+        read_document(pdf_bytes([]), "ban-quet.pdf", Limits())  # a scan: pages without text
     with pytest.raises(FileRefused, match="không phải tài liệu"):
         read_document(b"\xff\xd8\xff\xe0" + b"\x00" * 64, "anh.docx", Limits())
     with pytest.raises(FileRefused, match="không phải loại được nhận"):
