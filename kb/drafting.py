@@ -173,6 +173,9 @@ _TITLE_PREFIX = re.compile(
     r"(?:mô hình|cách làm hay|cách làm)\s*[:\-–]?\s*",
     re.IGNORECASE,
 )
+HEADLINE_CHARS = 150
+# "Bộ đội Biên phòng Bình Thuận: …", "Nghệ An: …": the place or unit a headline opens with.
+_HEADLINE_PREFIX = re.compile(r"^[^:]{2,60}:\s+(?=\S)")
 _GENERIC_HEADINGS = ("báo cáo", "tham luận", "cộng hòa xã hội chủ nghĩa", "độc lập - tự do", "bộ quốc phòng")
 
 
@@ -181,7 +184,9 @@ def _title(blocks: list[Block], doc_title: str) -> tuple[str, str, int]:
     head = blocks[:40]
     for i, block in enumerate(head):  # a name in quotes next to a word like "mô hình"
         for match in _QUOTED.finditer(block.text):
+            # The words around it: "mô hình “X”", or "“X”, mô hình giúp…" / "“X” là mô hình…".
             before = block.text[max(0, match.start() - 60) : match.start()].lower()
+            before += " " + block.text[match.end() : match.end() + 20].lower()
             name = match.group(1).strip(" .,;:")
             headline = i == 0 and match.start() < 80  # a name in quotes in the first line is its subject
             if (headline or any(w in before for w in _MODEL_WORDS)) and 1 < len(name.split()) <= TITLE_WORDS:
@@ -197,6 +202,14 @@ def _title(blocks: list[Block], doc_title: str) -> tuple[str, str, int]:
                 return name, "tiêu đề của tài liệu", i
     if doc_title and _clean_title(doc_title):
         return _clean_title(doc_title), "tiêu đề ghi trong thuộc tính của tệp", -1
+    styled = any(b.level for b in blocks)
+    for i, block in enumerate(head[:2] if not styled else ()):  # a text's headline: short, no full stop
+        text = block.text
+        if fold(text).startswith(_GENERIC_HEADINGS) or not _is_title_line(block) or len(text) > HEADLINE_CHARS:
+            continue
+        if _section_of(text, styled=False) is None and (name := _clean_title(_HEADLINE_PREFIX.sub("", text))):
+            return name, "dòng tiêu đề của văn bản", i
+        break
     speaks_of_model = any(w in " ".join(b.text for b in head).lower() for w in _MODEL_WORDS)
     for block in head if speaks_of_model else ():  # the subject of the first sentence
         if block.level == 0 and len(block.text) > 40:
@@ -233,6 +246,7 @@ def _subject(sentence: str) -> str:
     """Return the words a sentence opens with, up to its first verb-like word (a rough subject)."""
     head = _SUBJECT_END.split(sentence, maxsplit=1)[0].strip(' ."“”')
     head = re.sub(r"^(?:mô hình|cách làm)\s+", "", head, flags=re.IGNORECASE).strip(' "“”')
+    head = re.sub(r"^\d[\d.,]*\s+", "", head)  # a count before the name: "63 cụm dân cư…"
     words = head.split()
     if not 2 <= len(words) <= 10:
         return ""

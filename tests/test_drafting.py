@@ -70,6 +70,24 @@ def test_headings_put_the_text_under_their_sections():
     assert "BÁO CÁO MÔ HÌNH" not in draft.body  # the heading became the title
 
 
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("Lớp học tiếng Lào cho cán bộ\n\nĐồn Biên phòng Khe Mây mở lớp học buổi tối cho cán bộ, chiến sĩ.",
+         "Lớp học tiếng Lào cho cán bộ"),
+        ("Điện Biên: Bếp ăn cho học sinh vùng biên\n\nĐồn Biên phòng Khe Mây nấu bữa trưa cho học sinh.",
+         "Bếp ăn cho học sinh vùng biên"),
+        ("Đồn Biên phòng Khe Mây khánh thành “Tủ sách ngư dân”, mô hình giúp bà con đọc sách trước chuyến biển.",
+         "Tủ sách ngư dân"),
+        ("Các mô hình nổi bật: 46 tổ “Tàu thuyền đoàn kết” của Đồn Biên phòng Khe Mây.", "Tổ Tàu thuyền đoàn kết"),
+        ("Mô hình hay: 12 cụm dân cư tự quản đường biên của Đồn Biên phòng Khe Mây được duy trì.",
+         "Cụm dân cư tự quản đường biên"),
+    ],
+)  # fmt: skip
+def test_the_title_is_the_models_name_however_the_text_writes_it(text, title):
+    assert propose(extract(text.encode(), "txt"), knowledge()).draft.title == title
+
+
 def test_a_guidance_sentence_in_the_document_is_never_copied_into_the_body():
     guidance = SECTIONS[1].guidance
     doc = Extracted([Block("Mô hình “Vườn rau biên cương” của Đồn Biên phòng Khe Mây."), Block(guidance)])
