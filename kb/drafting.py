@@ -6,7 +6,7 @@ Every value is a proposal for the editor to check, never a decision: `propose` r
 for the ordinary edit form, which values were proposed and why, and which could not be.
 
 - title: a quoted name beside a word like "mô hình" (“Tủ thuốc biên cương”), else the document's
-  heading, else the subject of its first sentence;
+  heading or a text's headline, else the subject of its first sentence;
 - summary: the first sentences that speak of the model, within the form's limit;
 - unit and province: underthesea's named entities (organisations, locations) and the patterns
   "Đồn Biên phòng X", "BĐBP tỉnh Y", "Bộ đội Biên phòng tỉnh Y", checked against places.yml
@@ -37,7 +37,7 @@ from .sections import SECTIONS, leftover_guidance
 __all__ = ["FIELD_LABELS", "Knowledge", "Proposal", "gather", "propose"]
 
 NER_CHARS = 6_000  # the opening of a document that names its unit and place; NER costs ~1 ms per 20 chars
-TITLE_WORDS = 16
+TITLE_WORDS = 24  # syllables: "Diễn tập liên hợp ngăn chặn … Việt Nam – Lào" has 22
 TITLE_CHARS = 200  # the form's limit
 MAX_FIELDS = 3
 FIELD_LABELS = {
@@ -67,8 +67,14 @@ class Proposal:
     missing: list[str] = field(default_factory=list)  # form fields no value could be proposed for
 
 
-def propose(doc: Extracted, knowledge: Knowledge, source_url: str = "", name: str = "", recognise=None) -> Proposal:
-    """Return a proposed draft for a document; nothing is stored."""
+def propose(
+    doc: Extracted,
+    knowledge: Knowledge,
+    source_url: str = "",
+    name: str = "",
+    recognise: Callable[[str], list[tuple[str, str]]] | None = None,
+) -> Proposal:
+    """Return a proposed draft for a document; nothing is stored (recognise: named entities, underthesea's)."""
     blocks = _reflow([Block(" ".join(b.text.split()), b.level) for b in doc.blocks if b.text.strip()])
     text = "\n".join(b.text for b in blocks)
     found = Proposal(Draft())
@@ -110,12 +116,16 @@ LINE_WIDTH = 75  # a PDF's line this long that ends without a full stop goes on 
 
 def _reflow(blocks: list[Block]) -> list[Block]:
     """Return paragraphs whole again where a PDF gave them line by line (a line goes on in the next
-    when that one starts in lower case, or when it is long and ends without punctuation)."""
+    when that one starts in lower case, or, in a text cut into lines, when it is long and ends
+    without punctuation: a long headline of an article stays a line of its own)."""
+    long = [b for b in blocks if b.level == 0 and len(b.text) >= 40]
+    wrapped = len(long) >= 4 and sum(not b.text.endswith(_STOPS) for b in long) >= 0.5 * len(long)
     out: list[Block] = []
     for block in blocks:
         prev = out[-1] if out else None
         goes_on = prev is not None and prev.level == 0 and block.level == 0 and not prev.text.endswith(_STOPS)
-        if goes_on and (block.text[:1].islower() or (len(prev.text) >= LINE_WIDTH and not _is_heading(block))):
+        cut = wrapped and prev is not None and len(prev.text) >= LINE_WIDTH and not _is_heading(block)
+        if goes_on and (block.text[:1].islower() or cut):
             out[-1] = Block(f"{prev.text} {block.text}")
         else:
             out.append(block)

@@ -77,6 +77,9 @@ def test_headings_put_the_text_under_their_sections():
          "Lớp học tiếng Lào cho cán bộ"),
         ("Điện Biên: Bếp ăn cho học sinh vùng biên\n\nĐồn Biên phòng Khe Mây nấu bữa trưa cho học sinh.",
          "Bếp ăn cho học sinh vùng biên"),
+        ("Bếp ăn bán trú của bộ đội biên phòng giúp học sinh người Mông ở lại trường buổi trưa\n\n"
+         "Đồn Biên phòng Khe Mây nấu bữa trưa cho học sinh hai bản xa trường.",
+         "Bếp ăn bán trú của bộ đội biên phòng giúp học sinh người Mông ở lại trường buổi trưa"),
         ("Đồn Biên phòng Khe Mây khánh thành “Tủ sách ngư dân”, mô hình giúp bà con đọc sách trước chuyến biển.",
          "Tủ sách ngư dân"),
         ("Các mô hình nổi bật: 46 tổ “Tàu thuyền đoàn kết” của Đồn Biên phòng Khe Mây.", "Tổ Tàu thuyền đoàn kết"),
