@@ -240,8 +240,7 @@ def _is_title_line(block: Block) -> bool:
 def _clean_title(text: str) -> str:
     """Return a heading as an entry's title: no "Báo cáo mô hình" before it, no quotes, not too long."""
     text = _sentence_case(text.strip())
-    name = _TITLE_PREFIX.sub("", text).strip(' .:"“”')
-    name = name or text.strip(' .:"“”')
+    name = _TITLE_PREFIX.sub("", text).strip(' .:"“”')  # "Giới thiệu mô hình" alone names nothing
     if len(name.split()) > TITLE_WORDS or len(name) > TITLE_CHARS:
         return ""
     return name[:1].upper() + name[1:]
@@ -327,7 +326,7 @@ def _entities(text: str) -> list[tuple[str, str]]:
 
 
 def _place(name: str, regions: dict[str, str]) -> str | None:
-    """Return the known province a name starts with (the longest), as named today, or None."""
+    """Return the known province name (places.yml, any period) a name starts with, the longest, or None."""
     folded = fold(name)
     best = None
     for known in regions:
