@@ -21,6 +21,8 @@ def test_an_editor_uploads_a_report_checks_the_proposal_and_saves_a_draft(open_p
     page.goto(site + "/edit/new")
     page.click("a:has-text('Tạo từ tài liệu')")
     page.wait_for_url("**/edit/new/from-document")
+    assert serious_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
     report = tmp_path / REPORT.name
     report.write_bytes(REPORT.data())
     page.set_input_files("#document-file", str(report))
@@ -61,3 +63,17 @@ def test_without_javascript_the_marks_say_in_full_that_values_were_proposed(open
     page.wait_for_selector("#proposal-notice")
     assert page.locator("#title-proposed").inner_text().startswith("Đề xuất: đề xuất tự động, hãy kiểm tra")
     assert page.locator('input[name="staged"]').count() == 0  # a pasted article is not a file
+
+
+def test_a_file_that_is_not_a_document_is_refused_on_the_same_page(open_page, site, tmp_path):
+    page = open_page(PHONE, user="bientap", bypass_csp=True)
+    page.goto(site + "/edit/new/from-document")
+    fake = tmp_path / "bao-cao.docx"
+    fake.write_bytes(b"<html><script>alert(1)</script></html>")
+    page.set_input_files("#document-file", str(fake))
+    page.click("button:has-text('Đề xuất bản nháp')")
+    alert = page.locator("#document-error")
+    assert "không phải loại được nhận" in alert.inner_text()
+    assert page.get_attribute("#document-file", "aria-describedby") == "document-file-hint document-error"
+    assert serious_violations(page) == []
+    shoot(page, "drafting-refused")
