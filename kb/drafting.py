@@ -602,10 +602,14 @@ def read_document(data: bytes, name: str, limits) -> tuple[Extracted, str]:
     from .extract import extract
     from .uploads import FileRefused, display_name, sniff
 
-    ext = sniff(data, name, limits, allow_text=True)
+    accepted = "Chỉ nhận Word (DOCX), PDF hoặc văn bản thuần."
+    try:
+        ext = sniff(data, name, limits, allow_text=True)
+    except FileRefused as exc:  # say what this page takes, not every kind an attachment may be
+        raise FileRefused(str(exc).split(" Chỉ nhận ")[0] + " " + accepted) from exc
     if ext not in DOCUMENT_KINDS:
         shown = display_name(name)
-        raise FileRefused(f"Tệp “{shown}” không phải tài liệu. Chỉ nhận Word (DOCX), PDF hoặc văn bản thuần.")
+        raise FileRefused(f"Tệp “{shown}” không phải tài liệu. {accepted}")
     found = extract(data, ext, name, limits)
     if not found.text.strip():
         raise FileRefused(

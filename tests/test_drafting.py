@@ -143,7 +143,9 @@ def test_only_documents_with_words_are_read():
         read_document(pdf_bytes([]), "ban-quet.pdf", Limits())  # a scan: pages without text
     with pytest.raises(FileRefused, match="không phải tài liệu"):
         read_document(b"\xff\xd8\xff\xe0" + b"\x00" * 64, "anh.docx", Limits())
-    with pytest.raises(FileRefused, match="không phải loại được nhận"):
+    with pytest.raises(
+        FileRefused, match=r"không phải loại được nhận\. Chỉ nhận Word \(DOCX\), PDF hoặc văn bản thuần\.$"
+    ):
         read_document(b"<html><script>alert(1)</script></html>", "bao-cao.docx", Limits())
 
 
