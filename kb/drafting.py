@@ -26,6 +26,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from indexer import normalize_text
 
@@ -36,7 +37,8 @@ from .sections import SECTIONS, leftover_guidance
 
 __all__ = ["FIELD_LABELS", "Knowledge", "Proposal", "gather", "propose"]
 
-NER_CHARS = 6_000  # the opening of a document that names its unit and place; NER costs ~1 ms per 20 chars
+NER_CHARS = 3_000  # the opening of a document, where it names its unit and place: NER takes ~0.25 ms a character
+UNIT_CHARS = 50_000  # what the unit patterns are looked for in (the rest of a long report adds time, not units)
 TITLE_WORDS = 24  # syllables: "Diễn tập liên hợp ngăn chặn … Việt Nam – Lào" has 22
 TITLE_CHARS = 200  # the form's limit
 MAX_FIELDS = 3
@@ -91,9 +93,9 @@ def propose(
     put("title", title, why)
     put("summary", _summary(blocks, title_block), "những câu đầu tiên nói về mô hình")
     entities = (recognise or _entities)(text[:NER_CHARS])
-    unit, unit_why, unit_province = _unit(text, entities, knowledge)
+    unit, unit_why, unit_province = _unit(text[:UNIT_CHARS], entities, knowledge)
     put("unit", unit, unit_why)
-    province, province_why = _province(text, entities, knowledge, unit, unit_province)
+    province, province_why = _province(text[:UNIT_CHARS], entities, knowledge, unit, unit_province)
     put("province", province, province_why)
     fields, fields_why = _fields(text, knowledge)
     put("fields", fields, fields_why)
@@ -328,12 +330,16 @@ def _entities(text: str) -> list[tuple[str, str]]:
 def _place(name: str, regions: dict[str, str]) -> str | None:
     """Return the known province name (places.yml, any period) a name starts with, the longest, or None."""
     folded = fold(name)
-    best = None
-    for known in regions:
-        key = fold(known)
-        if (folded == key or folded.startswith(key + " ")) and (best is None or len(key) > len(fold(best))):
-            best = known
-    return best
+    for key, known in _folded_places(tuple(regions)):
+        if folded == key or folded.startswith(key + " "):
+            return known
+    return None
+
+
+@lru_cache(maxsize=4)
+def _folded_places(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Return (folded, name) of the province names, the longest first."""
+    return tuple(sorted(((fold(n), n) for n in names), key=lambda pair: -len(pair[0])))
 
 
 def _province_unit(province: str) -> str:
