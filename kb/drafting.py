@@ -22,6 +22,7 @@ No Flask here: the knowledge base's side (units, provinces, fields, similar entr
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -30,6 +31,7 @@ from functools import lru_cache
 
 from indexer import normalize_text
 
+from .dates import DateError, parse_date
 from .drafts import Draft
 from .entries import SUMMARY_MAX
 from .extract import Block, Extracted
@@ -41,6 +43,8 @@ NER_CHARS = 3_000  # the opening of a document, where it names its unit and plac
 UNIT_CHARS = 50_000  # what the unit patterns are looked for in (the rest of a long report adds time, not units)
 TITLE_WORDS = 24  # syllables: "Diễn tập liên hợp ngăn chặn … Việt Nam – Lào" has 22
 TITLE_CHARS = 200  # the form's limit
+BODY_MAX = 200_000  # the form's limit
+CUT_NOTE = "*(Phần sau của tài liệu quá dài nên không được đưa vào đây; xem tài liệu gốc.)*"
 MAX_FIELDS = 3
 FIELD_LABELS = {
     "title": "tên mô hình", "summary": "tóm tắt", "unit": "đơn vị", "province": "tỉnh, thành phố",
@@ -469,8 +473,9 @@ _YEAR = re.compile(r"(?<![\d.-])((?:19[89]|20[0-4])\d)(?![\d-])")
 
 
 def _year(text: str) -> int | None:
-    """Return the year a document speaks of most (ties: the later one), or None."""
-    counts = Counter(int(y) for y in _YEAR.findall(text))
+    """Return the year a document speaks of most (ties: the later one), or None; only years the form takes."""
+    latest = dt.date.today().year + 1
+    counts = Counter(int(y) for y in _YEAR.findall(text) if int(y) <= latest)
     if not counts:
         return None
     return max(counts, key=lambda y: (counts[y], y))
@@ -487,7 +492,12 @@ def _source_date(text: str) -> str:
              if 1 <= int(m.group(1)) <= 31 and 1 <= int(m.group(2)) <= 12]  # fmt: skip
     dated += [(m.start(), "-".join(g for g in m.groups() if g)) for m in _ISO_DATE.finditer(head)
               if 1 <= int(m.group(2)) <= 12]  # fmt: skip
-    return min(dated)[1] if dated else ""
+    for _position, iso in sorted(dated):  # only a date the form takes: 31/02/2024 is no proposal
+        try:
+            return parse_date(iso)
+        except DateError:
+            continue
+    return ""
 
 
 def _source_title(blocks: list[Block], doc_title: str, name: str, url: str) -> str:
@@ -567,7 +577,10 @@ def _body(blocks: list[Block], title_block: int) -> tuple[str, bool]:
     lines = body.split("\n")
     for line, _section in reversed(leftover_guidance(body)):  # never a guidance sentence of the form
         del lines[line - 1]
-    return "\n".join(lines).rstrip("\n") + "\n", arranged
+    body = "\n".join(lines).rstrip("\n") + "\n"
+    if len(body) > BODY_MAX:  # a body the form would refuse: the opening, and where the rest is
+        body = body[: BODY_MAX - len(CUT_NOTE) - 2].rsplit("\n\n", 1)[0] + "\n\n" + CUT_NOTE + "\n"
+    return body, arranged
 
 
 def gather(content_dir, db, index, regions: dict[str, str] | None = None, leave_out: str = "") -> Knowledge:

@@ -131,6 +131,18 @@ def test_source_date_year_and_address_of_a_pasted_article():
     assert draft.year == 2024 and draft.title == "Vườn rau biên cương"
 
 
+def test_a_long_document_is_cut_to_what_the_form_takes_and_says_so():
+    paragraph = "Đồn Biên phòng Khe Mây duy trì mô hình “Vườn rau biên cương” cùng bà con trong bản. " * 20
+    body = propose(Extracted([Block(paragraph) for _ in range(200)]), knowledge()).draft.body
+    assert len(body) <= 200_000 and body.endswith("xem tài liệu gốc.)*\n")
+
+
+def test_no_year_or_date_is_proposed_that_the_form_would_refuse():
+    text = "Mô hình “Vườn rau biên cương”, ngày 31/02/2024, kế hoạch tới năm 2045 và năm 2045, ngày 05/03/2024."
+    draft = propose(extract(text.encode(), "txt"), knowledge()).draft
+    assert draft.source_date == "2024-03-05" and draft.year == 2024
+
+
 def test_a_document_without_a_model_keeps_its_text_under_the_first_section_and_says_what_is_missing():
     found = propose(extract(NO_MODEL.encode(), "txt"), knowledge())
     assert {"title", "unit", "province", "fields", "year"} <= set(found.missing)
