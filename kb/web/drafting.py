@@ -27,6 +27,25 @@ def _page(error: str = "", text: str = "", url: str = "", code: int = 200):
                            largest=largest), code  # fmt: skip
 
 
+class NothingToRead(Exception):
+    """What was sent cannot be read (no file, no text, a bad address); the message says so in Vietnamese."""
+
+
+def _posted() -> tuple[bytes, str, str]:
+    """Return (bytes, file name or "" for a pasted text, address) of what was sent; raise NothingToRead."""
+    upload = request.files.get("document")
+    text, url = (request.form.get("text") or "").strip(), (request.form.get("url") or "").strip()
+    if url and not url.lower().startswith(("http://", "https://")):
+        raise NothingToRead("Địa chỉ bài báo phải bắt đầu bằng http:// hoặc https://")
+    if upload is not None and upload.filename:
+        return upload.read(), upload.filename, url
+    if len(text) > PASTE_MAX:
+        raise NothingToRead(f"Nội dung dán vào dài quá {PASTE_MAX:,} ký tự.".replace(",", "."))
+    if not text:
+        raise NothingToRead("Hãy chọn một tệp, hoặc dán nội dung bài báo vào ô dưới đây.")
+    return text.encode("utf-8"), "", url
+
+
 @bp.route("/edit/new/from-document", methods=["GET", "POST"])
 @role_required("editor")
 def start():
@@ -35,24 +54,14 @@ def start():
         return _page()
     if not SimpleForm().validate():
         abort(400)
-    upload = request.files.get("document")
-    text, url = (request.form.get("text") or "").strip(), (request.form.get("url") or "").strip()
-    if url and not url.lower().startswith(("http://", "https://")):
-        return _page("Địa chỉ bài báo phải bắt đầu bằng http:// hoặc https://", text, url, 422)
-    if upload is not None and upload.filename:
-        data, name = upload.read(), upload.filename
-    elif text:
-        if len(text) > PASTE_MAX:
-            return _page(f"Nội dung dán vào dài quá {PASTE_MAX:,} ký tự.".replace(",", "."), "", url, 422)
-        data, name = text.encode("utf-8"), ""
-    else:
-        return _page("Hãy chọn một tệp, hoặc dán nội dung bài báo vào ô dưới đây.", text, url, 422)
+    text, url = request.form.get("text") or "", request.form.get("url") or ""
     limits = Limits.from_env()
     try:
+        data, name, url = _posted()
         document, kind = read_document(data, name or "bai-bao.txt", limits)
         staged = [stage(current_app.config["KB_DATA_DIR"], data, name, limits)] if kind in ("docx", "pdf") else []
-    except FileRefused as exc:  # nothing was kept
-        return _page(str(exc), text, url, 422)
+    except (NothingToRead, FileRefused) as exc:  # nothing was kept
+        return _page(str(exc), text if len(text) <= PASTE_MAX else "", url, 422)
     knowledge = gather(current_app.config["KB_CONTENT_DIR"], get_db(), get_index(), get_vocabulary().regions)
     proposal = propose(document, knowledge, source_url=url, name=name)
     for item in staged:  # the attachment's caption: the document's title
