@@ -29,6 +29,7 @@ class Hit:
     level: str = ""
     adopted: int = 0
     missing: tuple[str, ...] = ()  # words of the query this entry lacks (a partial match)
+    found_in: str = ""  # the attached document the snippet comes from, when the entry's own text lacks the words
 
 
 @dataclass
@@ -68,6 +69,13 @@ def to_hit(fields: dict, score: float, marked: Marks) -> Hit:
     best = snippet(stored["body_text"], marked)
     if marked and "<mark>" not in best and "<mark>" in snippet(stored["summary"], marked):
         best = snippet(stored["summary"], marked)
+    found_in = ""
+    if marked and "<mark>" not in best and "<mark>" not in highlight(stored["title"], marked):
+        for name, text in stored.get("files") or ():  # only in an attached document: say which, quote it
+            quoted = snippet(text, marked)
+            if "<mark>" in quoted:
+                best, found_in = quoted, name
+                break
     return Hit(
         slug=fields["slug"],
         title=stored["title"],
@@ -81,6 +89,7 @@ def to_hit(fields: dict, score: float, marked: Marks) -> Hit:
         score=round(score, 4),
         level=stored.get("level", ""),
         adopted=stored.get("adopted", 0),
+        found_in=found_in,
     )
 
 

@@ -20,8 +20,9 @@ from .text import fold_syllable
 __all__ = ["FACETS", "SCHEMA_VERSION", "Document", "fields_of", "schema", "volatile_fields"]
 
 # Bump when the schema changes: reindex() then rebuilds every index in full.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"  # 3: the words of attached documents
 FACETS = ("field", "province", "unit", "year", "level")  # the facet fields, once for the package
+FILES_MAX = 100_000  # characters of an entry's attached documents that are searched (about 30 pages)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ class Document:
     # each document after its (cached) analysis, never part of the analysis cache key.
     level: str = ""  # evidence level, a facet
     adopted: int = 0  # units that adopted the model, for "most replicated" order
+    # The words inside attached documents, (file name, text) each: found like the body's words,
+    # but ranked below them (no title, summary or compound-word boosts, each word counted once).
+    files: tuple[tuple[str, str], ...] = ()
 
 
 def _presence(analyzer: RegexTokenizer) -> TEXT:
@@ -92,12 +96,18 @@ def fields_of(doc: Document) -> dict[str, object]:
     title, summary = analyze(doc.title), analyze(doc.summary, segment=False)
     meta, body = analyze(meta_text, segment=False), analyze(doc.body_text)
     parts = [(doc.title, title), (doc.summary, summary), (meta_text, meta), (doc.body_text, body)]
+    files = _files_text(doc.files)
+    if files:
+        parts.append((files, analyze(files)))
     folded = [terms(text, a.syllables, folded=True) for text, a in parts]
     exact = [terms(text, a.syllables, folded=False, breaks=False) for text, a in parts]
+    # Each of the documents' words once: a long report must not outweigh the entry's own text.
+    # (Pairs of neighbours come from the documents as written; each pair is indexed once anyway.)
+    matched = [*folded[:4], " ".join(_once(folded[4]))] if files else folded
     compounds = title.word_terms(True) + body.word_terms(True)
     return {
         "slug": doc.slug,
-        "all_f": " § ".join(folded),
+        "all_f": " § ".join(matched),
         # Each pair once: pairs decide whether words stand side by side, not how often.
         "all_p": " ".join(dict.fromkeys(_pairs(" § ".join(folded)))),
         # Each syllable with diacritics once: all_x only tells whether an entry has a word
@@ -121,9 +131,39 @@ def fields_of(doc: Document) -> dict[str, object]:
             **dataclasses.asdict(doc),
             "fields": list(doc.fields),
             "tags": list(doc.tags),
+            "files": [[name, text] for name, text in _files_bounded(doc.files)],
             "key_terms": " ".join(compounds),
         },
     }
+
+
+def _files_bounded(files: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+    """Return the documents' texts cut to FILES_MAX characters in all."""
+    out, left = [], FILES_MAX
+    for name, text in files:
+        if left <= 0:
+            break
+        out.append((name, text[:left]))
+        left -= len(text[:left])
+    return out
+
+
+def _files_text(files: tuple[tuple[str, str], ...]) -> str:
+    return "\n\n".join(text for _name, text in _files_bounded(files) if text.strip())
+
+
+def _once(folded: str) -> list[str]:
+    """Return the terms of a text each once, in order, keeping the sentence breaks between runs."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for term in folded.split():
+        if term == "§":
+            if out and out[-1] != "§":
+                out.append(term)
+        elif term not in seen:
+            seen.add(term)
+            out.append(term)
+    return out
 
 
 def volatile_fields(doc: Document, fields: dict[str, object]) -> dict[str, object]:

@@ -50,7 +50,7 @@ DRAFT_LABELS = {
     "title": "Tên mô hình", "summary": "Tóm tắt", "unit": "Đơn vị", "province": "Tỉnh, thành phố",
     "fields": "Lĩnh vực", "tags": "Từ khóa", "year": "Năm", "source_title": "Tên nguồn",
     "source_url": "Địa chỉ nguồn", "source_date": "Ngày của nguồn", "contact": "Liên hệ", "body": "Nội dung",
-    "status": "Trạng thái",
+    "status": "Trạng thái", "attachments": "Ảnh và tệp đính kèm",
 }  # fmt: skip
 RECORD_LABELS = {
     "unit": "Đơn vị áp dụng", "province": "Tỉnh, thành phố", "start_date": "Bắt đầu từ", "status": "Tình trạng",
@@ -261,4 +261,6 @@ def _value(name: str, value) -> str:
         return STATUS_LABELS.get(value, value)
     if name == "source_date":
         return show_date(value)
+    if name == "attachments":
+        return _short(", ".join(item.get("file", "") for item in value))
     return _short(", ".join(value) if isinstance(value, list) else str(value))

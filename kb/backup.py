@@ -28,7 +28,8 @@ FORMAT = 1
 # What a restore may unpack before it refuses. A knowledge base is text: a backup of 1 000 entries
 # of bench/corpus.py unpacks to 9.3 MB (3 MB of Markdown, a 6 MB database; measured 2026-12-02),
 # so the 50 000 entries of the largest benchmark come to about 470 MB, and each revision adds its
-# text (~3 KB). 4 GiB leaves room for those with some twenty revisions each, yet a hostile archive
+# text (~3 KB); entries' photos add what they weigh at display size (1 600 px) and as thumbnails.
+# 4 GiB leaves room for those with some twenty revisions each, yet a hostile archive
 # can no longer fill the disk (gzip turns 1 MB into 1 GiB of zeros). `kb restore --max-size`
 # raises it for a backup known to be larger.
 MAX_UNPACKED_BYTES = 4 * 1024**3

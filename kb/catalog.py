@@ -21,7 +21,8 @@ from indexer.locks import file_lock
 from indexer.workers import parallel_map, shared_pool
 
 from .documents import row_document, to_document
-from .entries import Entry, InvalidEntry, Problem, load_fields, parse_entry
+from .entries import ATTACHMENT_RE, Attachment, Entry, InvalidEntry, Problem, load_fields, parse_entry
+from .media import attachment_text, find_media_problems
 from .render import RenderRefused, plain_text, render_bounded
 from .replications import ledger_stats
 from .scanning import scan
@@ -179,8 +180,44 @@ def check_content(content_dir: Path) -> CheckReport:
         for e in report.entries.values()
     ]
     report.problems += unused_terms(vocab, texts, str(content_dir / "concepts.yml"))
+    listed = {e.slug: {a.file for a in e.attachments} for e in report.entries.values()}
+    for path, message in find_media_problems(content_dir, listed):
+        report.problems.append(Problem(path, _line_of(content_dir / path, message), message, warning=True))
     report.problems.sort(key=lambda p: (p.path, p.line))
     return report
+
+
+def _files_reader(content_dir: Path, data_dir: Path):
+    """Return files(slug, attachments) -> ((name, words), ...) of an entry's PDF and DOCX attachments."""
+
+    def files(slug: str, attachments) -> tuple[tuple[str, str], ...]:
+        found = []
+        for item in attachments:
+            item = item if isinstance(item, Attachment) else Attachment(item.get("file", ""))
+            if ATTACHMENT_RE.match(item.file) and (text := attachment_text(content_dir, data_dir, slug, item)).strip():
+                found.append((item.file, text))
+        return tuple(found)
+
+    return files
+
+
+def _row_attachments(row: dict) -> list[dict]:
+    try:
+        return json.loads(row.get("attachments") or "[]")
+    except ValueError:
+        return []
+
+
+def _line_of(path: Path, message: str) -> int:
+    """Return the line of an entry file that names the attachment a message is about (1 for other files)."""
+    name = message.split("'")[1] if message.count("'") >= 2 else ""
+    if path.suffix != ".md" or not name:
+        return 1
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return 1
+    return next((i for i, line in enumerate(lines, 1) if name in line), 1)
 
 
 def reindex(content_dir: Path, data_dir: Path, full: bool = False, progress: Progress | None = None) -> ReindexReport:
@@ -273,11 +310,13 @@ def _reindex_once(content_dir: Path, data_dir: Path, full: bool, progress: Progr
 
     removed = set(by_slug) - keep - {e.slug for e, _, _ in fresh}
     ledger = ledger_stats(db)
-    docs = [to_document(entry, text, vocab, ledger) for entry, _html, text in fresh]
+    files = _files_reader(content_dir, data_dir)
+    docs = [to_document(e, text, vocab, ledger, files(e.slug, e.attachments)) for e, _html, text in fresh]
     failed: list[tuple[str, str]] = []
     if full:
         # Unchanged entries come back from their rows: no parsing, and their analysis is cached.
-        carried = (row_document(row, vocab, ledger) for row in _rows(db, sorted(keep)))
+        carried = (row_document(row, vocab, ledger, files(row["slug"], _row_attachments(row)))
+                   for row in _rows(db, sorted(keep)))  # fmt: skip
         total = len(docs) + len(keep)
         with (progress or _no_progress)(itertools.chain(docs, carried), total) as items:
             index.build(items, expected=total, failed=failed)
@@ -459,7 +498,8 @@ def _index_saved(content_dir, data_dir, fresh, tokens, removed, wait) -> bool:
         # Only the saved entries' counts: a save does not read the whole ledger.
         saved = [e.slug for e, _html, _text in fresh]
         ledger = ledger_stats(db, *saved) if saved else {}
-        docs = [to_document(e, text, vocab, ledger) for e, _html, text in fresh]
+        files = _files_reader(content_dir, data_dir)
+        docs = [to_document(e, text, vocab, ledger, files(e.slug, e.attachments)) for e, _html, text in fresh]
         failed: list[tuple[str, str]] = []
         try:
             index.update(docs, deletes=removed, wait=wait, failed=failed)

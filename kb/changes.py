@@ -33,8 +33,10 @@ FIELD_LABELS = {
     "source_url": "Địa chỉ nguồn (URL)",
     "source_date": "Ngày của nguồn",
     "contact": "Liên hệ",
+    "attachments": "Ảnh và tệp đính kèm",
 }
-_OWNED = {"title", "summary", "unit", "province", "fields", "tags", "year", "status", "source", "contact"}
+_OWNED = {"title", "summary", "unit", "province", "fields", "tags", "year", "status", "source", "contact",
+          "attachments"}  # fmt: skip
 
 Part = tuple[str, str]  # (kind, text): kind "same", "del" or "ins"
 
@@ -104,6 +106,14 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
+def _attachment(item: dict[str, str]) -> str:
+    """Return an attachment as one readable value: its file, caption and credit."""
+    text = item.get("file", "")
+    if item.get("caption"):
+        text += f" — {item['caption']}"
+    return text + (f" (ảnh: {item['credit']})" if item.get("credit") else "")
+
+
 def _fields(before: Draft, after: Draft, old_extra: dict[str, Any], new_extra: dict[str, Any]) -> list[FieldChange]:
     """Return the changed values, in the form's order, then any other key of the front matter."""
     changes = []
@@ -117,6 +127,7 @@ def _fields(before: Draft, after: Draft, old_extra: dict[str, Any], new_extra: d
         ("source_title", before.source_title, after.source_title),
         ("source_url", before.source_url, after.source_url),
         ("contact", before.contact, after.contact),
+        ("attachments", [_attachment(a) for a in before.attachments], [_attachment(a) for a in after.attachments]),
     ]
     for key in dict.fromkeys([*old_extra, *new_extra]):
         pairs.append((key, old_extra.get(key), new_extra.get(key)))

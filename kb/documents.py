@@ -21,9 +21,15 @@ def _ledger_fields(slug: str, ledger: Ledger) -> dict:
     return {"level": evidence_level(units, completed), "adopted": units}
 
 
-def to_document(entry: Entry, body_text: str, vocab: Vocabulary, ledger: Ledger | None = None) -> Document:
+Files = tuple[tuple[str, str], ...]  # an entry's attached documents: (file name, the words inside)
+
+
+def to_document(
+    entry: Entry, body_text: str, vocab: Vocabulary, ledger: Ledger | None = None, files: Files = ()
+) -> Document:
     """Return what the search index needs of an entry."""
     return Document(
+        files=files,
         **_ledger_fields(entry.slug, ledger or {}),
         region=vocab.region(entry.province),
         slug=entry.slug,
@@ -39,10 +45,11 @@ def to_document(entry: Entry, body_text: str, vocab: Vocabulary, ledger: Ledger 
     )
 
 
-def row_document(row: dict, vocab: Vocabulary, ledger: Ledger) -> Document:
+def row_document(row: dict, vocab: Vocabulary, ledger: Ledger, files: Files = ()) -> Document:
     """Rebuild the last good version of an entry from its database row."""
     row = decode_row(row)
     return Document(
+        files=files,
         **_ledger_fields(row["slug"], ledger),
         slug=row["slug"],
         title=row["title"],

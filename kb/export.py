@@ -28,8 +28,11 @@ def recently_published(db: sqlite_utils.Database, limit: int) -> list[dict]:
     return [decode_row(r) for r in rows]
 
 
-def published_export(db: sqlite_utils.Database, vocab: Vocabulary, entry_url: Callable[[str], str]) -> list[dict]:
-    """Return every published entry with its evidence level and replications, by slug."""
+def published_export(
+    db: sqlite_utils.Database, vocab: Vocabulary, entry_url: Callable[[str], str],
+    media_url: Callable[[str, str], str] | None = None,
+) -> list[dict]:  # fmt: skip
+    """Return every published entry with its evidence level, replications and attachments, by slug."""
     ledger = ledger_stats(db)
     records: dict[str, list[dict]] = {}
     for r in db.query("SELECT * FROM replications ORDER BY slug, start_date = '', start_date DESC, id DESC"):
@@ -46,6 +49,9 @@ def published_export(db: sqlite_utils.Database, vocab: Vocabulary, entry_url: Ca
                 "evidence_level": evidence_level(units, completed),
                 "units_adopted": units,
                 "replications": records.get(row["slug"], []),
+                "attachments": [
+                    {**a, "url": media_url(row["slug"], a["file"])} if media_url else a for a in row["attachments"]
+                ],
             }
         )
     return entries

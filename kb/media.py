@@ -109,6 +109,7 @@ def _staging(data_dir: Path, token: str) -> Path:
 
 def stage(data_dir: Path, data: bytes, name: str, limits: Limits, keep_text: bool = True) -> Staged:
     """Check and prepare one upload, then keep it under a new token; raise FileRefused with the reason."""
+    prune_staged(data_dir)  # forms left unsaved for a day: their files go
     ext = sniff(data, name, limits)
     files: dict[str, bytes] = {}
     text = ""

@@ -10,7 +10,7 @@ def test_search_returns_the_documented_shape(client):
     first = data["results"][0]
     assert set(first) == {
         "slug", "title", "url", "summary", "snippet", "unit", "province", "fields", "year", "score", "level",
-        "units_adopted", "matched", "missing",
+        "units_adopted", "matched", "missing", "found_in",
     }  # fmt: skip
     # The words the query asks for ("tu" may be the function word "từ": it only ranks).
     assert (first["matched"], first["missing"]) == (["thuoc", "bien", "cuong"], [])

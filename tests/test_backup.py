@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from helpers import login, site_with_accounts, token, write_samples
+from test_uploads import jpeg_with_gps
 
 from kb import create_app
 from kb.backup import BackupError, make_backup, restore_backup
@@ -30,7 +31,8 @@ def test_a_backup_restored_on_a_fresh_machine_serves_the_same_site(content_dir, 
         "/models/thap-sang-vung-bien/edit",
         data={"title": "Thắp sáng vùng biên", "summary": "Đèn cho đường biên giới.", "unit": "Đồn A",
               "fields": ["Kinh tế - Xã hội"], "body": "Bản đã sửa xqzsaoluu.", "base_hash": base,
-              "csrf_token": token(page), "action": "save"},
+              "csrf_token": token(page), "action": "save", "files": [(io.BytesIO(jpeg_with_gps()), "den.jpg")]},
+        content_type="multipart/form-data",
     )  # fmt: skip
     assert saved.status_code == 302
     form = admin.get("/models/thap-sang-vung-bien/replications/new").get_data(as_text=True)
@@ -43,6 +45,7 @@ def test_a_backup_restored_on_a_fresh_machine_serves_the_same_site(content_dir, 
     with tarfile.open(archive) as tar:
         names = tar.getnames()
     assert "data/kb.sqlite3" in names and "content/models/thap-sang-vung-bien.md" in names
+    assert "content/media/thap-sang-vung-bien/den.jpg" in names  # photos travel with their entries
 
     fresh_content, fresh_data = tmp_path / "moi" / "content", tmp_path / "moi" / "data"
     restored = create_app({"TESTING": True, "KB_CONTENT_DIR": fresh_content, "KB_DATA_DIR": fresh_data})
@@ -55,7 +58,9 @@ def test_a_backup_restored_on_a_fresh_machine_serves_the_same_site(content_dir, 
     slugs = [r["slug"] for r in reader.get("/api/search").get_json()["results"]]
     assert sorted(slugs) == ["thap-sang-vung-bien", "to-tau-thuyen-doan-ket", "tu-thuoc-bien-cuong"]
     assert [r["slug"] for r in reader.get("/api/search?q=xqzsaoluu").get_json()["results"]] == ["thap-sang-vung-bien"]
-    assert "Đồn Biên phòng Sao Lưu" in reader.get("/models/thap-sang-vung-bien").get_data(as_text=True)
+    entry = reader.get("/models/thap-sang-vung-bien").get_data(as_text=True)
+    assert "Đồn Biên phòng Sao Lưu" in entry and 'src="/media/thap-sang-vung-bien/thumbs/den.jpg"' in entry
+    assert reader.get("/media/thap-sang-vung-bien/thumbs/den.jpg").status_code == 200
     again = restored.test_client()
     assert login(again, "quantri").status_code == 302  # the same accounts
     history = again.get("/models/thap-sang-vung-bien/history").get_data(as_text=True)

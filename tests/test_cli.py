@@ -68,6 +68,29 @@ def test_check_prints_path_line_message_and_fails(fresh_runner, content_dir):
     assert "1 lỗi" in result.stdout
 
 
+def test_check_reports_missing_and_unlisted_media_at_their_lines(fresh_runner, content_dir):
+    from helpers import write_entry
+
+    path = write_entry(content_dir, "co-anh", "Nội dung.", title="Có ảnh", summary="x", unit="Đồn", fields=["Y tế"],
+                       attachments=[{"file": "anh-1.jpg", "caption": "Ảnh một"}, {"file": "mat.pdf"}])  # fmt: skip
+    folder = content_dir / "media" / "co-anh"
+    (folder / "thumbs").mkdir(parents=True)
+    (folder / "anh-1.jpg").write_bytes(b"\xff\xd8\xff")
+    (folder / "thumbs" / "anh-1.jpg").write_bytes(b"\xff\xd8\xff")
+    (folder / "thua.png").write_bytes(b"\x89PNG")
+    (content_dir / "media" / "khong-co-muc").mkdir()
+    (content_dir / "media" / "khong-co-muc" / "x.pdf").write_bytes(b"%PDF")
+    result = fresh_runner.invoke(args=["kb", "check"])
+    assert result.exit_code == 1
+    lines = path.read_text(encoding="utf-8").splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if "mat.pdf" in text)
+    assert f"{path}:{line}: cảnh báo: tệp đính kèm 'mat.pdf' không có trong media/co-anh/" in result.stderr
+    assert f"{folder / 'thua.png'}:1: cảnh báo: tệp không thuộc danh sách đính kèm của mục nào" in result.stderr
+    assert f"{content_dir / 'media' / 'khong-co-muc' / 'x.pdf'}:1: cảnh báo: tệp không thuộc" in result.stderr
+    assert "anh-1.jpg" not in result.stderr  # listed, present, with its thumbnail: no problem
+    assert "0 lỗi, 3 cảnh báo" in result.stdout
+
+
 def test_a_broken_fields_file_stops_both_commands(fresh_runner, content_dir):
     (content_dir / "fields.yml").write_text("- Y tế\n- [\n", encoding="utf-8")
     for command in ("check", "reindex"):

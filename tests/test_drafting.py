@@ -296,8 +296,10 @@ def test_nothing_chosen_or_a_bad_address_is_said_on_the_same_page(site):
 def test_the_proposed_form_saves_as_an_ordinary_draft(site, content_dir):
     client = editor_client(site)
     page = send(client, document=(docx_bytes(SAMPLES[0].blocks), SAMPLES[0].name)).get_data(as_text=True)
+    staged = value_of(page, "staged")
     form = {name: value_of(page, name) for name in ("title", "unit", "province", "year", "source_title",
-                                                     "source_date", "csrf_token")}  # fmt: skip
+                                                     "source_date", "csrf_token", "staged",
+                                                     f"staged_caption-{staged}")}  # fmt: skip
     summary = re.search(r'name="summary"[^>]*>\s*([^<]*)</textarea>', page).group(1)
     body = re.search(r'name="body"[^>]*>\s*([^<]*)</textarea>', page).group(1)
     form |= {"summary": html.unescape(summary), "body": html.unescape(body), "fields": ["Dân vận"], "action": "save"}
@@ -305,3 +307,6 @@ def test_the_proposed_form_saves_as_an_ordinary_draft(site, content_dir):
     assert response.status_code == 302
     saved = (content_dir / "models" / "bep-an-ban-tru-bien-cuong.md").read_text("utf-8")
     assert "unit: Đồn Biên phòng Khe Mây" in saved and "status: draft" in saved and "## Cách làm" in saved
+    # The report is the entry's first attachment, captioned with its title.
+    assert "attachments:\n  - file: bao-cao-bep-an-ban-tru.docx\n    caption: Báo cáo mô hình" in saved
+    assert (content_dir / "media" / "bep-an-ban-tru-bien-cuong" / "bao-cao-bep-an-ban-tru.docx").is_file()

@@ -248,7 +248,7 @@ def test_the_export_holds_every_published_entry_with_its_replications(site):
     assert lit["replications"][0]["unit"] == "Đồn Biên phòng Thử Một"
     assert lit["url"].endswith("/models/thap-sang-vung-bien") and lit["body_html"].startswith("<h2")
     kitchen = next(e for e in data["entries"] if e["slug"] == "bep-an-ban-tru")
-    assert kitchen["region"] == "Tuyên Quang" and kitchen["replications"] == []
+    assert kitchen["region"] == "Tuyên Quang" and kitchen["replications"] == [] and kitchen["attachments"] == []
 
 
 def test_a_label_that_looks_like_a_formula_is_written_as_text_in_csv(site, content_dir, data_dir):

@@ -202,7 +202,7 @@ def test_every_response_carries_the_security_headers(client, url):
 def test_an_oversized_form_post_is_refused_in_vietnamese(client):
     response = client.post("/login", data={"name": "x", "password": "y" * (3 * 1024 * 1024)})
     assert response.status_code == 413
-    assert "Dữ liệu gửi lên quá lớn." in response.get_data(as_text=True)
+    assert "Dữ liệu gửi lên quá lớn: tối đa 2 MB mỗi lần gửi. Chưa có gì được lưu" in response.get_data(as_text=True)
 
 
 def test_search_page_links_are_written_as_url_for_writes_them(app):

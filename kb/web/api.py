@@ -47,6 +47,7 @@ def search():
                 "url": _entry_url(h.slug),
                 "summary": h.summary,
                 "snippet": h.snippet_html,
+                "found_in": h.found_in or None,
                 "unit": h.unit,
                 "province": h.province,
                 "fields": list(h.fields),
@@ -93,10 +94,14 @@ def suggest():
     }
 
 
+def _media_url(slug: str, name: str) -> str:
+    return url_for("media.media", slug=slug, name=name, _external=True)
+
+
 @bp.get("/export")
 def export():
     """Every published entry with its replications, as JSON."""
-    entries = published_export(get_db(), get_vocabulary(), _entry_url)
+    entries = published_export(get_db(), get_vocabulary(), _entry_url, _media_url)
     body = json.dumps({"generated_at": now_iso(), "count": len(entries), "entries": entries}, ensure_ascii=False)
     return Response(
         body,

@@ -20,6 +20,7 @@ from ..audit import audit
 from ..sessions import end_session, load_secret_key, session_user, start_session
 from ..signin import authenticate
 from ..store import StoreBusy, prune_logs, write_transaction
+from .attachments import upload_limit
 from .forms import SimpleForm
 from .resources import BUSY, get_db
 
@@ -144,8 +145,16 @@ def logout():
 
 
 def _refuse_oversized() -> None:
-    """Refuse a request body over the limit before anything reads it."""
+    """Refuse a request body over the limit before anything reads it.
+
+    Forms that carry files (views marked accepts_uploads) may be as large as the upload limit;
+    every other request keeps the site's limit.
+    """
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    view = current_app.view_functions.get(request.endpoint or "")
+    if limit and getattr(view, "accepts_uploads", False):
+        limit = max(limit, upload_limit())
+        request.max_content_length = limit  # also bounds a body sent without a length
     if limit and (request.content_length or 0) > limit:
         abort(413)
 
@@ -165,7 +174,8 @@ def csrf_failed(_exc: CSRFError | None = None):
 def _signout_form() -> dict:
     """Give every template the sign-out form (its CSRF token) for the header."""
     # Only for people signed in: a token would give every reader a session cookie.
-    return {"signout_form": SimpleForm() if current_user.is_authenticated else None}
+    # Never from the request's body: an error page (a body too large) must not read it.
+    return {"signout_form": SimpleForm(formdata=None) if current_user.is_authenticated else None}
 
 
 def init_app(app: Flask) -> None:
@@ -178,6 +188,9 @@ def init_app(app: Flask) -> None:
     app.config["WTF_CSRF_TIME_LIMIT"] = None
     if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default is no limit at all
         app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024  # the largest form an entry needs
+    # One field of a form sent with files (multipart): the body, 200 000 characters of up to 3 bytes
+    # each in UTF-8, must fit (Flask's default, 500 000 bytes, would refuse a long Vietnamese text).
+    app.config["MAX_FORM_MEMORY_SIZE"] = max(app.config.get("MAX_FORM_MEMORY_SIZE") or 0, 1024 * 1024)
     hops = int(app.config.get("KB_PROXY_HOPS") or 0)
     if hops > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

@@ -12,6 +12,7 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from ..drafting import FIELD_LABELS, PASTE_MAX, gather, propose, read_document
 from ..media import stage
 from ..uploads import FileRefused, Limits, display_name, human_size
+from .attachments import AttachmentForm, accepts_uploads
 from .auth import role_required
 from .editor import _edit_page, _form
 from .forms import SimpleForm
@@ -22,7 +23,7 @@ bp = Blueprint("drafting", __name__)
 
 def _page(error: str = "", text: str = "", url: str = "", code: int = 200):
     """Render the page that takes a document or an article."""
-    largest = human_size(current_app.config["MAX_CONTENT_LENGTH"] or Limits.from_env().file_bytes)
+    largest = human_size(Limits.from_env().file_bytes)  # the request may be larger (accepts_uploads)
     return render_template("draft_from_document.html", form=SimpleForm(), error=error, text=text, url=url,
                            largest=largest), code  # fmt: skip
 
@@ -47,6 +48,7 @@ def _posted() -> tuple[bytes, str, str]:
 
 
 @bp.route("/edit/new/from-document", methods=["GET", "POST"])
+@accepts_uploads
 @role_required("editor")
 def start():
     """Take a report or an article and open the edit form with a proposed draft; nothing is saved."""
@@ -68,6 +70,6 @@ def start():
         item.caption = proposal.draft.source_title or proposal.draft.title or display_name(name)
     form = _form()
     form.fill(proposal.draft)
-    return _edit_page(form, None, "draft", staged=staged, proposed=proposal.proposed, missing=proposal.missing,
-                      document=display_name(name) if name else "", labels=FIELD_LABELS,
+    return _edit_page(form, None, "draft", files=AttachmentForm(staged=staged), proposed=proposal.proposed,
+                      missing=proposal.missing, document=display_name(name) if name else "", labels=FIELD_LABELS,
                       form_action=url_for("editor.new"))  # fmt: skip

@@ -44,10 +44,13 @@ from ..editing import (
     save_text,
 )
 from ..entries import STATUSES, InvalidEntry, load_fields, parse_entry
+from ..media import describe as describe_media
 from ..render import RenderRefused, render_bounded
 from ..revisions import diff_lines, get_revision, list_revisions, revision_text
 from ..sections import SECTIONS, leftover_guidance
 from ..store import StoreBusy, editorial_rows, entry_title, get_entry
+from ..uploads import Limits
+from .attachments import AttachmentForm, accepts_uploads, read_attachment_form
 from .auth import actor, client_address, csrf_failed, role_required
 from .confirm import Confirmation, confirmation_page, confirmed
 from .forms import EntryForm, RejectForm, SimpleForm
@@ -109,24 +112,26 @@ def _next_status(action: str, status: str) -> str:
     return status
 
 
-def _save(form: EntryForm, slug: str | None, status: str):
+def _save(form: EntryForm, slug: str | None, status: str, files: AttachmentForm):
     """Save a valid form; return a redirect, or a page (conflict, problems, busy) to show instead."""
     content_dir, data_dir = _dirs()
     db = get_db()
     action = request.form.get("action", "save")
     new_status = _next_status(action, status)
     draft = form.to_draft(new_status)
+    draft.attachments = list(files.listed)
+    media = files.change(content_dir, data_dir)
     who = Who(actor(), client_address())
     comment = form.comment.data or ""
     # An editor's change to a published entry goes live only when an admin applies it.
     if slug is not None and status == "published" and not current_user.is_admin:
         result = propose(content_dir, data_dir, db, draft, slug=slug, base_hash=form.base_hash.data or "", author=who,
-                         comment=comment, reopens=_reopened(db, slug, form.reopens.data))  # fmt: skip
+                         comment=comment, reopens=_reopened(db, slug, form.reopens.data), media=media)  # fmt: skip
     else:
         detail = f"{STATUS_LABELS.get(status, status)} → {STATUS_LABELS[new_status]}" if new_status != status else ""
         notes = (Note("create" if slug is None else "save", detail),) + ((Note("status", detail),) if detail else ())
         result = save_entry(content_dir, data_dir, db, draft, slug=slug, base_hash=form.base_hash.data or "",
-                            author=who, comment=comment, notes=notes)  # fmt: skip
+                            author=who, comment=comment, notes=notes, media=media)  # fmt: skip
     if result.outcome == "conflict":
         audit(db, actor(), "save_conflict", slug or "", address=client_address())
         mine = compose(draft, result.current_text or None)
@@ -136,13 +141,14 @@ def _save(form: EntryForm, slug: str | None, status: str):
             diff=diff_lines(result.current_text, mine), changes=compare(result.current_text, mine), places=_places(),
             status=status,
             status_labels=STATUS_LABELS, action=action if action in ("save", "submit", "publish") else "save",
+            files=files,
         )  # fmt: skip
         return make_response(page, 409), None
     if result.outcome == "invalid":
         return None, result.problems
     if result.outcome == "busy":
         flash(BUSY_MESSAGE)
-        page, code = _edit_page(form, slug, status, code=503)
+        page, code = _edit_page(form, slug, status, code=503, files=files)
         return _retry_later(make_response(page, code)), None
     if result.outcome == "proposed":
         flash("Đã gửi bản sửa để quản trị viên duyệt. Mục đang xuất bản giữ nguyên cho tới khi được duyệt.")
@@ -190,15 +196,19 @@ def _busy_note(indexed: bool) -> str:
     return " Chỉ mục đang bận; thay đổi sẽ có trong tìm kiếm khi lần lập chỉ mục đang chạy kết thúc."
 
 
-def _edit_page(form, slug, status, problems=(), preview=None, code=200, staged=(), **proposal):
-    """Render the edit form; staged: uploads the save attaches; proposal: what a drafted entry says (drafting.py)."""
+def _edit_page(form, slug, status, problems=(), preview=None, code=200, files: AttachmentForm | None = None,
+               **proposal):  # fmt: skip
+    """Render the edit form; proposal: what a drafted entry says (kb/web/drafting.py)."""
     reopens = form.reopens.data or ""
     reopening = get_proposal(get_db(), slug, int(reopens)) if slug and reopens.isdigit() else None
+    files = files or AttachmentForm()
+    listed = describe_media(_dirs()[0], slug, files.listed) if slug else []
     return render_template(
         "edit.html", form=form, slug=slug, status=status, status_labels=STATUS_LABELS, problems=problems,
         preview=preview, places=_places(), transitions=transitions(status, current_user.role), reopening=reopening,
         sections=SECTIONS, leftover=leftover_guidance(form.body.data or ""), first_error=_first_error(form),
-        staged=staged, **proposal,
+        listed=listed, removed=set(files.removed), staged=files.staged, upload_errors=files.errors,
+        upload_limits=Limits.from_env(), **proposal,
     ), code  # fmt: skip
 
 
@@ -208,6 +218,7 @@ def _first_error(form) -> str:
 
 
 @bp.route("/edit/new", methods=["GET", "POST"])
+@accepts_uploads
 @role_required("editor")
 def new():
     """Write a new entry: the form prefilled with the recommended sections."""
@@ -216,10 +227,11 @@ def new():
         # From the admin's list of searches that found nothing: the words people typed.
         form.fill(Draft(title=(request.args.get("title") or "").strip()[:200]))
         return _edit_page(form, None, "draft")
-    return _handle_post(form, None, "draft")
+    return _handle_post(form, None, "draft", [])
 
 
 @bp.route("/models/<slug>/edit", methods=["GET", "POST"])
+@accepts_uploads
 @role_required("editor")
 def edit(slug: str):
     """Edit an existing entry, opened at the version on disk."""
@@ -251,22 +263,24 @@ def edit(slug: str):
             shown.fields = list(parse_entry(shown_data, f"models/{slug}.md", fields).fields)
         form.fill(shown)
         form.base_hash.data = digest
-        return _edit_page(form, slug, draft.status)
-    return _handle_post(form, slug, draft.status)
+        return _edit_page(form, slug, draft.status, files=AttachmentForm(listed=list(shown.attachments)))
+    return _handle_post(form, slug, draft.status, draft.attachments)
 
 
-def _handle_post(form: EntryForm, slug: str | None, status: str):
-    """Preview, or validate and save; every typed value comes back on any failure."""
+def _handle_post(form: EntryForm, slug: str | None, status: str, known: list[dict]):
+    """Preview, or validate and save; every typed value (and every file sent) comes back on any failure."""
     action = request.form.get("action", "save")
+    files = read_attachment_form(*_dirs(), slug, known)
     if action == "preview":
         form.validate()  # show messages beside the fields, but save nothing
-        return _edit_page(form, slug, status, preview=_preview_entry(form.to_draft(status)))
-    if not form.validate():
-        return _edit_page(form, slug, status, code=422)
-    response, problems = _save(form, slug, status)
+        return _edit_page(form, slug, status, preview=_preview_entry(form.to_draft(status)), files=files)
+    valid = form.validate()
+    if not valid or files.errors:
+        return _edit_page(form, slug, status, code=422, files=files)
+    response, problems = _save(form, slug, status, files)
     if response is not None:
         return response
-    return _edit_page(form, slug, status, problems=problems, code=422)
+    return _edit_page(form, slug, status, problems=problems, code=422, files=files)
 
 
 @bp.post("/edit/preview")

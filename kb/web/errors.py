@@ -33,6 +33,9 @@ def _error_page(exc: HTTPException):
         429: "Có quá nhiều yêu cầu; vui lòng thử lại sau ít phút.",
     }
     message = messages.get(exc.code or 500, "Yêu cầu không hợp lệ.")
+    if exc.code == 413 and (limit := request.max_content_length):
+        message = (f"Dữ liệu gửi lên quá lớn: tối đa {limit / 1048576:.0f} MB mỗi lần gửi. Chưa có gì được lưu; "
+                   "hãy quay lại, bớt tệp (hoặc gửi làm nhiều lần) rồi gửi lại.")  # fmt: skip
     if _wants_json():
         return {"error": message, "status": exc.code}, exc.code
     return render_template("error.html", code=exc.code, message=message), exc.code

@@ -16,6 +16,7 @@ from ..drafts import STATUS_LABELS, transitions
 from ..editing import file_state, open_proposals
 from ..entries import STATUSES
 from ..export import recently_published
+from ..media import describe as describe_media
 from ..replications import adopted_by_same_units, evidence_level, ledger_stats, list_replications
 from ..stats import all_tables
 from ..store import get_entry, log_search, newest_entries, now_iso
@@ -164,6 +165,7 @@ def entry(slug: str):
         units=units, level=evidence_level(units, completed), adopted_too=adopted_by_same_units(get_db(), slug),
         delete_form=SimpleForm() if editor else None,  # readers get no token, hence no cookie
         printed_on=date.today().strftime("%d/%m/%Y"),  # the print brief's date; print-date.js updates it
+        files=describe_media(current_app.config["KB_CONTENT_DIR"], slug, row.get("attachments") or []),
     )  # fmt: skip
 
 

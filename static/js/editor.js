@@ -20,6 +20,7 @@
 
   function refresh() {
     var data = new FormData(form);
+    data.delete("files"); // the preview needs the words, not the files being chosen
     data.append("status", form.getAttribute("data-status") || "draft");
     if (pending) pending.abort();
     pending = window.AbortController ? new AbortController() : null;

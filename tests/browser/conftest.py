@@ -67,6 +67,38 @@ def _extra_entries(models: Path) -> None:
         )
 
 
+WITH_FILES = "vuon-uom-thu-nghiem-so-14"  # the generated entry that has two photos and a report
+
+
+def _attach_files(content: Path) -> None:
+    """Give one generated entry two photos (with thumbnails) and a PDF, as the edit form stores them."""
+    import io
+
+    from PIL import Image
+
+    folder = content / "media" / WITH_FILES
+    (folder / "thumbs").mkdir(parents=True)
+    for name, colour, size in (
+        ("vuon-uom.jpg", (40, 120, 60), (1600, 1067)),
+        ("cay-giong.jpg", (150, 110, 40), (1200, 1600)),
+    ):
+        for target, longest in ((folder / name, None), (folder / "thumbs" / name, 480)):
+            image = Image.new("RGB", size, colour)
+            if longest:
+                image.thumbnail((longest, longest))
+            out = io.BytesIO()
+            image.save(out, "JPEG", quality=80)
+            target.write_bytes(out.getvalue())
+    (folder / "bao-cao-vuon-uom.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    path = content / "models" / f"{WITH_FILES}.md"
+    text = path.read_text(encoding="utf-8")
+    listed = ("attachments:\n- file: vuon-uom.jpg\n  caption: Vườn ươm cạnh đồn\n"
+              "  credit: Đồn Biên phòng Thử nghiệm 14\n"
+              "- file: cay-giong.jpg\n  caption: Cây giống chuẩn bị cấp cho bà con\n"
+              "- file: bao-cao-vuon-uom.pdf\n  caption: Báo cáo sơ kết vườn ươm\n")  # fmt: skip
+    path.write_text(text.replace("\n---\n", "\n" + listed + "---\n", 1), encoding="utf-8")
+
+
 def _missing() -> str | None:
     """Return why the browser tests cannot run here, or None."""
     if sync_playwright is None:
@@ -94,6 +126,7 @@ def site(tmp_path_factory) -> str:
     content, data = base / "content", base / "data"
     shutil.copytree(ROOT / "content", content)
     _extra_entries(content / "models")
+    _attach_files(content)
     reindex(content, data)
     db = open_db(data)
     for name, role in (("quantri", "admin"), ("bientap", "editor"), ("bientap2", "editor"), ("thanhvien", "member")):

@@ -53,6 +53,7 @@ def test_an_editor_uploads_a_report_checks_the_proposal_and_saves_a_draft(open_p
     page.wait_for_url("**/models/bep-an-ban-tru-*")
     assert page.locator("h1").inner_text().strip() == f"Bếp ăn bán trú {width}"
     assert "Bản nháp" in page.content()
+    assert page.locator(f"a[href*='{REPORT.name}']").count() >= 1  # the report, attached
 
 
 def test_without_javascript_the_marks_say_in_full_that_values_were_proposed(open_page, site):

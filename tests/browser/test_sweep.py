@@ -18,6 +18,7 @@ ANONYMOUS = {
     "search": "/search?q=tủ+thuốc",
     "search without results": "/search?q=qqzzxxkhongco",
     "entry": "/models/tu-thuoc-bien-cuong",
+    "entry with photos": "/models/vuon-uom-thu-nghiem-so-14",
     "statistics": "/thong-ke",
     "formats": "/du-lieu",
     "login": "/login",
@@ -105,6 +106,7 @@ def pages_for(role: str, seeded: dict[str, str]) -> dict[str, str]:
     pages |= {
         "desk": "/edit",
         "edit": "/models/tu-thuoc-bien-cuong/edit",
+        "edit with photos": "/models/vuon-uom-thu-nghiem-so-14/edit",
         "new": "/edit/new",
         **{
             name: seeded[name]
