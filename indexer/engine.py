@@ -20,7 +20,7 @@ from .caches import Cache
 from .execute import execute
 from .hits import Hit, SearchResults, shown
 from .query import ParsedQuery, parse_query, required_parts, year_only
-from .related import related_hits
+from .related import like_text_hits, related_hits
 from .schema import FACETS, Document
 from .storage import Builds
 from .suggest import did_you_mean, title_suggestions
@@ -227,3 +227,8 @@ class SearchIndex:
             found = related_hits(searcher, self._index_version(searcher), slug, limit)
             self._related.put(key, tuple(found))
             return found
+
+    def like_text(self, text: str, limit: int = 5) -> list[Hit]:
+        """Return published entries most like a text (a document being drafted), by its distinctive words."""
+        with self.builds.searcher() as searcher:
+            return like_text_hits(searcher, self._index_version(searcher), text, limit)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from whoosh import query as whoosh_query
 from whoosh.query import Term
 
+from .analysis import analyze
 from .hits import Hit, shown, to_hit
 from .ranking import TERM_POSTINGS, TERM_SHARE, TermScores
 from .snippets import Marks
 from .version import IndexVersion
 
-__all__ = ["related_hits", "similar"]
+__all__ = ["like_text_hits", "related_hits", "similar"]
 
+LIKE_TEXT_CHARS = 20_000  # of a long document, the opening is what it is about
 SIMILAR_SHORTLIST = 100  # entries scored in full when looking for models like one
 
 
@@ -32,6 +34,13 @@ def related_hits(searcher, version: IndexVersion, slug: str, limit: int) -> list
         extra = [to_hit(h.fields(), 0.0, Marks()) for h in more if h["slug"] not in seen]
         found += extra[: limit - len(found)]
     return found
+
+
+def like_text_hits(searcher, version: IndexVersion, text: str, limit: int) -> list[Hit]:
+    """Find the published entries most like a text that is not in the index (a document being drafted)."""
+    words = " ".join(analyze(text[:LIKE_TEXT_CHARS]).word_terms(True))
+    alike = similar(searcher, version, -1, words, "words_f", limit) if words else []
+    return [hit for d, score in alike if (hit := shown(searcher, d, score, Marks())) is not None]
 
 
 def similar(searcher, version: IndexVersion, docnum: int, text: str, field: str, limit: int) -> list[tuple[int, float]]:

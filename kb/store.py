@@ -378,3 +378,13 @@ def newest_entries(db: sqlite_utils.Database, limit: int = 6) -> list[dict]:
     """Return the most recently added or changed published entries."""
     rows = db["entries"].rows_where("status = 'published'", order_by="updated_at DESC, year DESC, title", limit=limit)
     return [decode_row(r) for r in rows]
+
+
+def known_units(db: sqlite_utils.Database, leave_out: str = "") -> list[tuple[str, str]]:
+    """Return (unit, province) of the entries, most used first: what a drafted entry's unit is checked against."""
+    rows = db.execute(
+        "SELECT unit, coalesce(province, ''), count(*) AS n FROM entries WHERE unit != '' AND slug != ? "
+        "GROUP BY unit, province ORDER BY n DESC, unit",
+        [leave_out],
+    )
+    return [(unit, province) for unit, province, _n in rows.fetchall()]

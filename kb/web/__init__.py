@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from ..dates import show_time, start_of
-from . import admin, api, attachments, auth, editor, errors, headers, importing, ledger, public, resources
+from . import admin, api, attachments, auth, drafting, editor, errors, headers, importing, ledger, public, resources
 
 __all__ = ["init_app"]
 
@@ -15,7 +15,7 @@ def init_app(app: Flask) -> None:
     resources.init_app(app)
     headers.init_app(app)
     auth.init_app(app)
-    for blueprint in (public.bp, api.bp, editor.bp, admin.bp, importing.bp, ledger.bp, attachments.bp):
+    for blueprint in (public.bp, api.bp, editor.bp, drafting.bp, admin.bp, importing.bp, ledger.bp, attachments.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     # Every date and time people read: Vietnam's time, dd/mm/yyyy (ISO stays in files and the API).

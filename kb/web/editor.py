@@ -197,7 +197,9 @@ def _busy_note(indexed: bool) -> str:
     return " Chỉ mục đang bận; thay đổi sẽ có trong tìm kiếm khi lần lập chỉ mục đang chạy kết thúc."
 
 
-def _edit_page(form, slug, status, problems=(), preview=None, code=200, files: AttachmentForm | None = None):
+def _edit_page(form, slug, status, problems=(), preview=None, code=200, files: AttachmentForm | None = None,
+               **proposal):  # fmt: skip
+    """Render the edit form; proposal: what a drafted entry says (kb/web/drafting.py)."""
     reopens = form.reopens.data or ""
     reopening = get_proposal(get_db(), slug, int(reopens)) if slug and reopens.isdigit() else None
     files = files or AttachmentForm()
@@ -207,7 +209,7 @@ def _edit_page(form, slug, status, problems=(), preview=None, code=200, files: A
         preview=preview, places=_places(), transitions=transitions(status, current_user.role), reopening=reopening,
         sections=SECTIONS, leftover=leftover_guidance(form.body.data or ""), first_error=_first_error(form),
         listed=listed, removed=set(files.removed), staged=files.staged, upload_errors=files.errors,
-        upload_limits=Limits.from_env(),
+        upload_limits=Limits.from_env(), **proposal,
     ), code  # fmt: skip
 
 
