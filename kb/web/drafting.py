@@ -8,6 +8,7 @@ first attachment. The proposing itself is kb/drafting.py's.
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask_login import current_user
 
 from ..drafting import FIELD_LABELS, PASTE_MAX, gather, propose, read_document
 from ..media import stage
@@ -61,7 +62,8 @@ def start():
     try:
         data, name, url = _posted()
         document, kind = read_document(data, name or "bai-bao.txt", limits)
-        staged = [stage(current_app.config["KB_DATA_DIR"], data, name, limits)] if kind in ("docx", "pdf") else []
+        keep = kind in ("docx", "pdf")  # the report itself becomes the entry's first attachment, for this account
+        staged = [stage(current_app.config["KB_DATA_DIR"], data, name, limits, owner=current_user.name)] if keep else []
     except (NothingToRead, FileRefused) as exc:  # nothing was kept
         return _page(str(exc), text if len(text) <= PASTE_MAX else "", url, 422)
     knowledge = gather(current_app.config["KB_CONTENT_DIR"], get_db(), get_index(), get_vocabulary().regions)
