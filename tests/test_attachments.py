@@ -336,3 +336,26 @@ def test_a_file_over_the_limit_is_refused_with_its_real_size(site, content_dir, 
     response = upload(editor, "/edit/new", FORM, [(big, "lon.pdf")])
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 422 and "Tệp “lon.pdf” nặng 3,0 MB, quá giới hạn 1,0 MB cho một tệp." in page
+
+
+def test_a_preview_without_javascript_keeps_the_files_chosen(site, content_dir):
+    editor = signed_in(site, "bientap")
+    response = upload(editor, "/edit/new", FORM, [(pdf(["x"]), "bc.pdf")], action="preview")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "bc.pdf" in page
+    kept = re.search(r'name="staged" value="([0-9a-f]{32})"', page).group(1)
+    assert upload(editor, "/edit/new", FORM, [], staged=kept).status_code == 302
+    assert front_matter(content_dir)["attachments"] == [{"file": "bc.pdf"}]
+
+
+def test_an_entry_with_the_words_in_its_own_text_ranks_above_one_with_them_only_in_a_document(site):
+    admin = signed_in(site, "quantri")
+    report = docx([("Normal", "Giếng xqzgieng. " * 200)])  # the word two hundred times, in a document only
+    other = {**FORM, "title": "Bể chứa nước mưa", "body": "## Cách làm\n\nXây bể chứa nước mưa.\n"}
+    assert upload(admin, "/edit/new", other, [(report, "bao-cao.docx")], action="publish").status_code == 302
+    # Written second (a tie would put it second too), the word once in its body.
+    own = {**FORM, "title": "Nước sạch cho bản", "body": "## Cách làm\n\nĐào giếng xqzgieng cho bà con.\n"}
+    assert post_form(admin, "/edit/new", own, action="publish").status_code == 302
+    found = site.test_client().get("/api/search?q=xqzgieng").get_json()["results"]
+    assert [r["title"] for r in found] == ["Nước sạch cho bản", "Bể chứa nước mưa"]  # once in the body wins
+    assert [r["found_in"] for r in found] == [None, "bao-cao.docx"]
