@@ -13,7 +13,7 @@ import yaml
 from .accounts import ROLE_LABELS
 from .dates import show_date
 from .drafts import STATUS_LABELS, Draft, read_draft
-from .revisions import saved_texts
+from .revisions import audit_moments, saved_texts
 from .store import entry_title, write_audit, write_transaction
 
 __all__ = ["ACTION_LABELS", "AuditLine", "audit", "audit_page", "audit_repeat", "describe"]
@@ -200,12 +200,9 @@ def _short(text: str) -> str:
 
 def _proposal_at(db: sqlite_utils.Database, slug: str, author: str, at: str) -> int | None:
     """Return the proposal an author sent at this time (audit line), or None."""
-    try:
-        moment = dt.datetime.fromisoformat(at)
-    except ValueError:
+    times = audit_moments(at)
+    if times is None:
         return None
-    # The audit line is written in the proposal's transaction, at most a second after it.
-    times = [at, (moment - dt.timedelta(seconds=1)).isoformat()]
     row = db.execute(
         "SELECT id FROM proposals WHERE slug = ? AND author = ? AND created_at IN (?, ?) ORDER BY id DESC LIMIT 1",
         [slug, author, *times],

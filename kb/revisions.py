@@ -9,7 +9,15 @@ import sqlite_utils
 
 from .dates import start_of
 
-__all__ = ["diff_lines", "get_revision", "history_date", "list_revisions", "revision_text", "saved_texts"]
+__all__ = [
+    "audit_moments",
+    "diff_lines",
+    "get_revision",
+    "history_date",
+    "list_revisions",
+    "revision_text",
+    "saved_texts",
+]
 
 
 def list_revisions(db: sqlite_utils.Database, slug: str) -> list[dict]:
@@ -46,14 +54,21 @@ def revision_text(db: sqlite_utils.Database, slug: str, content_hash: str) -> st
     return row[0] if row else None
 
 
-def saved_texts(db: sqlite_utils.Database, slug: str, author: str, at: str) -> tuple[str | None, str] | None:
-    """Return (the text before, the text saved) of the revision an author saved at this time (audit line), or None."""
+def audit_moments(at: str) -> list[str] | None:
+    """Return the times a change logged at `at` was recorded with: the audit line is written in the
+    change's transaction, at most a second after the row it names. None for a time that is not one."""
     try:
         moment = dt.datetime.fromisoformat(at)
     except ValueError:
         return None
-    # The audit line is written in the revision's transaction, at most a second after it.
-    times = [at, (moment - dt.timedelta(seconds=1)).isoformat()]
+    return [at, (moment - dt.timedelta(seconds=1)).isoformat()]
+
+
+def saved_texts(db: sqlite_utils.Database, slug: str, author: str, at: str) -> tuple[str | None, str] | None:
+    """Return (the text before, the text saved) of the revision an author saved at this time (audit line), or None."""
+    times = audit_moments(at)
+    if times is None:
+        return None
     row = db.execute(
         "SELECT id, text FROM revisions WHERE slug = ? AND author = ? AND created_at IN (?, ?) "
         "ORDER BY id DESC LIMIT 1",
