@@ -322,8 +322,9 @@ def test_an_upload_kept_for_one_account_is_not_anothers_and_a_lost_one_is_said(s
     kept = upload(first, "/edit/new", {**FORM, "title": ""}, [(pdf(["x"]), "tai-lieu.pdf")])
     token_ = re.search(r'name="staged" value="([0-9a-f]{32})"', kept.get_data(as_text=True)).group(1)
     other = signed_in(site, "quantri")
-    stolen = upload(other, "/edit/new", FORM, [], staged=token_, **{f"staged_caption-{token_}": "tai-lieu.pdf"})
-    assert stolen.status_code == 422 and "không còn được giữ" in html.unescape(stolen.get_data(as_text=True))
+    stolen = upload(other, "/edit/new", FORM, [], staged=token_, **{f"staged_name-{token_}": "tai-lieu.pdf"})
+    said = html.unescape(stolen.get_data(as_text=True))
+    assert stolen.status_code == 422 and "Tệp đã tải lên trước đó (tai-lieu.pdf) không còn được giữ" in said
     assert (data_dir / "uploads" / token_).exists()  # still the first editor's
     assert upload(first, "/edit/new", FORM, [], staged=token_).status_code == 302
     assert front_matter(content_dir)["attachments"] == [{"file": "tai-lieu.pdf"}]

@@ -88,7 +88,7 @@ def read_attachment_form(content_dir: Path, data_dir: Path, slug: str | None, kn
             continue
         item = staged(data_dir, token, owner)
         if item is None:  # saved meanwhile, cleared after a day unsaved, or not this account's
-            name = form.get(f"staged_caption-{token}") or "một tệp"
+            name = form.get(f"staged_name-{token}") or form.get(f"staged_caption-{token}") or "một tệp"
             out.errors.append(f"Tệp đã tải lên trước đó ({_short(name)}) không còn được giữ (đã quá một ngày hoặc "
                               "đã được lưu ở nơi khác): hãy chọn lại tệp đó.")  # fmt: skip
             continue
@@ -108,7 +108,8 @@ def read_attachment_form(content_dir: Path, data_dir: Path, slug: str | None, kn
             data = upload.read(limits.file_bytes + 1)
             budget -= len(data)
             if budget < 0:
-                raise FileRefused(f"Tệp “{upload.filename}” vượt tổng dung lượng {human_size(limits.request_bytes)} "
+                raise FileRefused(f"Tệp “{display_name(upload.filename)}” vượt tổng dung lượng "
+                                  f"{human_size(limits.request_bytes)} "
                                   "cho một lần gửi: hãy gửi nó ở lần lưu sau.")  # fmt: skip
             out.staged.append(stage(data_dir, data, upload.filename, limits, owner=owner))
         except FileRefused as exc:
