@@ -13,11 +13,12 @@ from flask.cli import AppGroup
 
 from indexer import IndexBusy
 
+from . import gitsync
 from .accounts import ROLE_LABELS, ROLES, AccountError, create_user, has_admin
 from .audit import audit
 from .backup import MAX_MEMBERS, MAX_UNPACKED_BYTES, BackupError, make_backup, restore_backup
 from .catalog import check_content, reindex
-from .editing import Who
+from .editing import Who, propose_from_sync
 from .entries import InvalidEntry
 from .importing import apply_import, plan_import
 from .spreadsheets import SheetRefused, read_sheet
@@ -110,6 +111,23 @@ def check_command() -> None:
     errors, warnings = len(report.errors), len(report.problems) - len(report.errors)
     click.echo(f"Đã kiểm tra {report.files} tệp: {errors} lỗi, {warnings} cảnh báo.")
     if report.problems:  # warnings too: an unknown key is usually a typo worth fixing
+        raise SystemExit(1)
+
+
+@kb_cli.command("sync")
+def sync_command() -> None:
+    """Đồng bộ nội dung với kho chung (KB_GIT_REMOTE): ghi nhận, lấy về, hợp nhất, gửi đi, lập chỉ mục."""
+    content_dir, data_dir = _dirs()
+    if not gitsync.enabled():
+        raise click.ClickException("Chưa đặt KB_GIT_REMOTE (địa chỉ kho git chung): trạm này chạy một mình.")
+    db = open_db(data_dir)
+    report = gitsync.sync(
+        content_dir, data_dir,
+        on_conflict=lambda rel, mine, theirs: propose_from_sync(db, rel, mine, theirs),
+        reindex=lambda _rels: reindex(content_dir, data_dir),
+    )  # fmt: skip
+    click.echo(report.summary())
+    if not report.ok:
         raise SystemExit(1)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 import sqlite3
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from pathlib import Path
 import sqlite_utils
 import yaml
 
+from . import gitsync
 from .atomic import atomic_write
 from .catalog import content_lock, index_saved, render_entry, write_problems
 from .drafts import Draft, compose, read_draft, with_status_of
@@ -48,12 +50,14 @@ __all__ = [
     "get_proposal",
     "open_proposals",
     "propose",
+    "propose_from_sync",
     "rejected_proposals",
     "release_proposal_files",
     "save_entry",
     "save_text",
 ]
 
+log = logging.getLogger(__name__)
 # How long a save waits for the index after its commit before leaving the entry queued (seconds).
 INDEX_WAIT = 2.0
 # The longest reason an admin may give for rejecting a proposal (characters).
@@ -235,10 +239,42 @@ def _save(content_dir, data_dir, db, slug, base_hash, who: Who, comment, make_te
         if media:
             media.finish()
         settle_media(content_dir, data_dir, slug, _listed(old_text), {a.file for a in entry.attachments})
+        action = _ACTION_WORDS.get(notes[0].action if notes else "", "Lưu")
+        _commit(content_dir, comment.strip() or f"{action} “{entry.title}”", who)
         # Still under the lock: two quick saves of one entry reach the index in their order. Not
         # for long, though: a save behind this one waits for the lock.
         indexed = index_saved(content_dir, data_dir, saved, tokens, wait=INDEX_WAIT)
     return SaveResult("saved", slug, current_hash=_digest(data), indexed=indexed)
+
+
+_ACTION_WORDS = {"create": "Tạo mục", "save": "Lưu mục", "status": "Đổi trạng thái", "restore": "Khôi phục",
+                 "proposal_apply": "Áp dụng bản sửa cho"}  # fmt: skip
+
+
+def _commit(content_dir: Path, message: str, who: Who) -> None:
+    """With sites synced over git: make the save a commit by its author (never fails the save)."""
+    if not gitsync.enabled():
+        return
+    try:
+        gitsync.commit_all(content_dir, message, author=who.name)
+    except gitsync.GitError:
+        log.exception("A save could not be committed; the next sync commits it")
+
+
+def propose_from_sync(db: sqlite_utils.Database, rel: str, local_text: str, remote_text: str) -> None:
+    """Keep this site's version of an entry that lost a conflict with another site's as a proposal."""
+    slug = Path(rel).stem
+    if not rel.startswith("models/") or not SLUG_RE.match(slug):
+        return
+    author = "(đồng bộ)"
+    with write_transaction(db) as conn:
+        conn.execute(
+            "INSERT INTO proposals (slug, created_at, author, comment, base_hash, base_text, text, state) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 'open')",
+            [slug, now_iso(), author, "Bản ở trạm này, sửa trùng với trạm khác khi đồng bộ",
+             _digest(remote_text.encode()), remote_text, local_text],
+        )  # fmt: skip
+        write_audit(conn, author, "propose", slug, "sửa trùng khi đồng bộ")
 
 
 def _listed(text: str | None) -> set[str]:

@@ -1,0 +1,207 @@
+"""Sites that share one body of knowledge through git: the content folder is a working tree.
+
+With KB_GIT_REMOTE set (a URL or the path of a bare repository), every save from the browser is
+a commit, and `kb sync` (also run in the background and from /admin) commits what was edited by
+hand, fetches, merges, pushes and reindexes exactly what changed. Unset, nothing here runs and a
+site works as a single site.
+
+Why the `git` command and not a library: it is the reference implementation of the merges and
+transports sites meet (ssh, https, a path), it is on every Debian machine, and a small wrapper
+over it keeps our side to a few commands whose output is documented and stable (plumbing and
+porcelain with --format). dulwich has no three-way merge of files; pygit2 ties the site to a
+libgit2 build.
+
+Nothing is lost on a conflict: where git cannot merge one entry's two versions, the remote's is
+served and the local one becomes a proposed change for an admin (both stay in git's history). A
+push that is refused (the remote moved) is retried after the next fetch, never forced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from indexer.locks import file_lock
+
+__all__ = ["BRANCH", "GitError", "SyncReport", "commit_all", "enabled", "last_report", "remote", "sync"]
+
+BRANCH = "main"
+_EMAIL = "kho-mo-hinh-hay@localhost"  # git wants one; accounts have none
+
+
+class GitError(RuntimeError):
+    """A git command that failed; the message says which and what git said."""
+
+
+def remote() -> str:
+    """Return KB_GIT_REMOTE, or "" when the site is a single site."""
+    return os.environ.get("KB_GIT_REMOTE", "").strip()
+
+
+def enabled() -> bool:
+    return bool(remote())
+
+
+def _git(content_dir: Path, *args: str, check: bool = True, author: str = "") -> subprocess.CompletedProcess:
+    """Run one git command in the content folder, with a fixed identity and no prompts."""
+    env = {
+        **os.environ,
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_AUTHOR_NAME": author or "Kho mô hình hay",
+        "GIT_AUTHOR_EMAIL": _EMAIL,
+        "GIT_COMMITTER_NAME": "Kho mô hình hay",
+        "GIT_COMMITTER_EMAIL": _EMAIL,
+        "LC_ALL": "C",
+    }
+    done = subprocess.run(["git", *args], cwd=content_dir, env=env, capture_output=True, text=True, check=False)
+    if check and done.returncode != 0:
+        raise GitError(f"git {' '.join(args[:2])}: {(done.stderr or done.stdout).strip()[:500]}")
+    return done
+
+
+def _is_repo(content_dir: Path) -> bool:
+    return (content_dir / ".git").exists()
+
+
+def _has_remote_branch(content_dir: Path) -> bool:
+    return _git(content_dir, "rev-parse", "--verify", "--quiet", f"origin/{BRANCH}", check=False).returncode == 0
+
+
+def _head(content_dir: Path) -> str:
+    done = _git(content_dir, "rev-parse", "--verify", "--quiet", "HEAD", check=False)
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def _ensure_repo(content_dir: Path) -> str:
+    """Make the content folder a working tree of the remote; return what was done ("" if nothing)."""
+    url = remote()
+    if _is_repo(content_dir):
+        if _git(content_dir, "remote", "get-url", "origin", check=False).stdout.strip() != url:
+            _git(content_dir, "remote", "remove", "origin", check=False)
+            _git(content_dir, "remote", "add", "origin", url)
+        return ""
+    content_dir.mkdir(parents=True, exist_ok=True)
+    if not any(content_dir.iterdir()):  # a new site joins: its content is the remote's
+        _git(content_dir.parent, "clone", "--quiet", "--branch", BRANCH, url, str(content_dir), check=False)
+        if _is_repo(content_dir):
+            return "cloned"
+    # An existing single site becomes a synced one: its content is committed as it is.
+    _git(content_dir, "init", "--quiet", "--initial-branch", BRANCH)
+    _git(content_dir, "remote", "add", "origin", url)
+    return "initialised"
+
+
+def commit_all(content_dir: Path, message: str, author: str = "") -> str:
+    """Commit every change in the content folder (saves, hand edits); return the commit, or "" if none."""
+    if not enabled() or not _is_repo(content_dir):
+        return ""
+    _git(content_dir, "add", "--all", ".")
+    if _git(content_dir, "diff", "--cached", "--quiet", check=False).returncode == 0:
+        return ""
+    _git(content_dir, "commit", "--quiet", "--no-verify", "-m", message, author=author)
+    return _head(content_dir)
+
+
+@dataclass
+class SyncReport:
+    """What one sync did, as the admin page shows it."""
+
+    at: str = ""
+    ok: bool = True
+    changed: list[str] = field(default_factory=list)  # files that came from the remote
+    conflicts: list[str] = field(default_factory=list)  # entries whose local version became a proposal
+    pushed: bool = False
+    message: str = ""
+    last_success: str = ""
+
+    def summary(self) -> str:
+        if not self.ok:
+            return f"Đồng bộ không thành công: {self.message}"
+        parts = [f"nhận {len(self.changed)} tệp thay đổi"]
+        if self.conflicts:
+            parts.append(f"{len(self.conflicts)} mục sửa trùng (bản ở đây thành bản sửa chờ duyệt)")
+        parts.append("đã gửi đi" if self.pushed else "chưa gửi được, sẽ thử lại lần sau")
+        return "Đồng bộ xong: " + ", ".join(parts) + "."
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def sync(content_dir: Path, data_dir: Path, on_conflict=None, reindex=None) -> SyncReport:
+    """Commit, fetch, merge, push, then reindex what changed. One sync at a time across processes.
+
+    on_conflict(rel, local_text, remote_text) records a local version that lost a conflict
+    (a proposal); reindex(rels) brings the changed files into the database and the index.
+    """
+    report = SyncReport(at=_now())
+    with file_lock(data_dir / "sync.lock"):
+        previous = last_report(data_dir)
+        report.last_success = previous.last_success if previous else ""
+        try:
+            _sync(content_dir, report, on_conflict)
+            report.last_success = report.at
+        except GitError as exc:
+            report.ok, report.message = False, str(exc)
+        if report.changed and reindex is not None:
+            reindex(report.changed)
+        (data_dir / "sync.json").write_text(json.dumps(asdict(report), ensure_ascii=False), encoding="utf-8")
+    return report
+
+
+def _sync(content_dir: Path, report: SyncReport, on_conflict) -> None:
+    joined = _ensure_repo(content_dir)
+    commit_all(content_dir, "Sửa trực tiếp trên đĩa (ghi nhận khi đồng bộ)")
+    before = "" if joined == "cloned" else _head(content_dir)  # a clone brings every file
+    _git(content_dir, "fetch", "--quiet", "origin")
+    if _has_remote_branch(content_dir):
+        if not _head(content_dir):  # nothing here yet: take the remote's history as it is
+            _git(content_dir, "checkout", "--quiet", "-B", BRANCH, f"origin/{BRANCH}")
+        elif before:
+            _merge(content_dir, report, on_conflict)
+    after = _head(content_dir)
+    if before and after and before != after:
+        diff = _git(content_dir, "diff", "--name-only", "--no-renames", before, after).stdout.split()
+        report.changed = [p for p in diff if not p.startswith(".")]
+    elif not before and after:
+        report.changed = _git(content_dir, "ls-files").stdout.split()
+    if after:
+        push = _git(content_dir, "push", "--quiet", "origin", f"HEAD:{BRANCH}", check=False)
+        report.pushed = push.returncode == 0  # refused (the remote moved on): the next sync fetches first
+
+
+def _merge(content_dir: Path, report: SyncReport, on_conflict) -> None:
+    """Merge the remote's branch; where git cannot, serve the remote's version and keep ours aside."""
+    merged = _git(content_dir, "merge", "--quiet", "--no-edit", "--no-ff", f"origin/{BRANCH}",
+                  "-m", "Đồng bộ với kho chung", check=False)  # fmt: skip
+    if merged.returncode == 0:
+        return
+    conflicted = _git(content_dir, "diff", "--name-only", "--diff-filter=U").stdout.split()
+    if not conflicted:
+        _git(content_dir, "merge", "--abort", check=False)
+        raise GitError(f"git merge: {(merged.stderr or merged.stdout).strip()[:500]}")
+    for rel in conflicted:
+        ours = _git(content_dir, "show", f":2:{rel}", check=False)
+        theirs = _git(content_dir, "show", f":3:{rel}", check=False)
+        if theirs.returncode == 0:
+            (content_dir / rel).write_text(theirs.stdout, encoding="utf-8")
+            _git(content_dir, "add", "--", rel)
+        else:  # deleted there, edited here: the edit is kept as the served version
+            _git(content_dir, "checkout", "--ours", "--", rel)
+            _git(content_dir, "add", "--", rel)
+        if ours.returncode == 0 and theirs.returncode == 0 and on_conflict is not None:
+            on_conflict(rel, ours.stdout, theirs.stdout)
+        report.conflicts.append(rel)
+    _git(content_dir, "commit", "--quiet", "--no-verify", "--no-edit")
+
+
+def last_report(data_dir: Path) -> SyncReport | None:
+    """Return the last sync's report, or None if the site never synced."""
+    try:
+        return SyncReport(**json.loads((data_dir / "sync.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None

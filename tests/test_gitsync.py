@@ -1,0 +1,163 @@
+"""Sites that share content through a bare git repository: real git, real indexes, in temporary folders."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+from indexer import SearchIndex
+from kb import gitsync
+from kb.catalog import reindex
+from kb.drafts import Draft, read_draft
+from kb.editing import Who, propose_from_sync, save_entry
+from kb.store import open_db
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git không có trên máy này: bỏ qua đồng bộ")
+
+
+class Site:
+    """One site: its content folder (a git working tree once synced) and its data folder."""
+
+    def __init__(self, base: Path, name: str, shipped: bool) -> None:
+        self.content, self.data = base / name / "content", base / name / "data"
+        self.content.mkdir(parents=True)
+        if shipped:
+            shutil.copytree(ROOT / "content", self.content, dirs_exist_ok=True)
+            reindex(self.content, self.data)
+
+    def sync(self) -> gitsync.SyncReport:
+        db = open_db(self.data)
+        return gitsync.sync(
+            self.content, self.data,
+            on_conflict=lambda rel, mine, theirs: propose_from_sync(db, rel, mine, theirs),
+            reindex=lambda _rels: reindex(self.content, self.data),
+        )  # fmt: skip
+
+    def search(self, query: str) -> list[str]:
+        return [h.slug for h in SearchIndex(self.data / "index").search(query, per_page=100).hits]
+
+    def save(self, draft: Draft, slug: str | None = None, author: str = "bientap") -> str:
+        base = ""
+        if slug:
+            import hashlib
+
+            base = hashlib.sha256((self.content / "models" / f"{slug}.md").read_bytes()).hexdigest()
+        result = save_entry(self.content, self.data, open_db(self.data), draft, slug=slug, base_hash=base,
+                            author=Who(author))  # fmt: skip
+        assert result.outcome == "saved", result
+        return result.slug
+
+    def draft(self, slug: str) -> Draft:
+        return read_draft((self.content / "models" / f"{slug}.md").read_bytes())[0]
+
+
+@pytest.fixture
+def sites(tmp_path, monkeypatch):
+    """A bare remote and three sites: A holds the shipped content and syncs first; B and C join empty."""
+    remote = tmp_path / "kho-chung.git"
+    subprocess.run(["git", "init", "--quiet", "--bare", "--initial-branch", gitsync.BRANCH, str(remote)], check=True)
+    monkeypatch.setenv("KB_GIT_REMOTE", str(remote))
+    a = Site(tmp_path, "a", shipped=True)
+    assert a.sync().pushed  # an existing single site becomes the first synced one
+    b, c = Site(tmp_path, "b", shipped=False), Site(tmp_path, "c", shipped=False)
+    for site in (b, c):
+        report = site.sync()  # a new site joins: it clones and indexes
+        assert report.ok and "models/tu-thuoc-bien-cuong.md" in report.changed
+    return a, b, c
+
+
+NEW = Draft(
+    title="Giếng nước sạch xqzgieng",
+    summary="Đồn đào giếng cho bà con.",
+    unit="Đồn Biên phòng Thử A",
+    province="Nghệ An",
+    fields=["Dân vận"],
+    body="## Cách làm\n\nĐào giếng.\n",
+    status="published",
+)
+
+
+def test_an_entry_created_on_one_site_is_found_on_the_others_after_one_sync_each(sites):
+    a, b, c = sites
+    assert b.search("tủ thuốc biên cương")[0] == "tu-thuoc-bien-cuong"  # joined with the shipped entries
+    slug = a.save(NEW)
+    log = subprocess.run(["git", "log", "-1", "--format=%an|%s"], cwd=a.content, capture_output=True, text=True)
+    assert log.stdout.strip() == f"bientap|Lưu “{NEW.title}”"  # the save is a commit by its author
+    assert a.sync().pushed
+    for site in (b, c):
+        assert site.search("xqzgieng") == []
+        assert f"models/{slug}.md" in site.sync().changed
+        assert site.search("xqzgieng") == [slug]
+
+
+def test_two_sites_editing_one_entry_lose_neither_text(sites):
+    a, b, _c = sites
+    slug = "tu-thuoc-bien-cuong"
+    mine, theirs = a.draft(slug), b.draft(slug)
+    mine.contact = "Trạm A: 0200 000 001"  # a different line on each site: git merges them
+    theirs.body = theirs.body.rstrip("\n") + "\n\nBổ sung của trạm B xqzbosungb.\n"
+    a.save(mine, slug)
+    b.save(theirs, slug, author="bientap2")
+    assert a.sync().pushed and b.sync().pushed
+    merged = b.draft(slug)
+    assert merged.contact == "Trạm A: 0200 000 001" and "xqzbosungb" in merged.body
+    assert a.sync().ok and a.draft(slug).contact == "Trạm A: 0200 000 001" and "xqzbosungb" in a.draft(slug).body
+    assert a.search("xqzbosungb") == [slug]
+    # The same line on both: the remote's version is served, this site's waits as a proposal.
+    mine, theirs = a.draft(slug), b.draft(slug)
+    mine.summary, theirs.summary = "Tóm tắt của trạm A.", "Tóm tắt của trạm B."
+    a.save(mine, slug)
+    b.save(theirs, slug)
+    assert a.sync().pushed
+    report = b.sync()
+    assert report.ok and report.conflicts == [f"models/{slug}.md"] and report.pushed
+    served = (b.content / "models" / f"{slug}.md").read_text(encoding="utf-8")
+    assert "Tóm tắt của trạm A." in served and "<<<<<<<" not in served
+    proposal = next(open_db(b.data)["proposals"].rows_where("slug = ? AND state = 'open'", [slug]))
+    assert "Tóm tắt của trạm B." in proposal["text"] and "Tóm tắt của trạm A." in proposal["base_text"]
+
+
+def test_a_site_offline_for_fifty_edits_catches_up_in_one_sync(sites, monkeypatch, tmp_path):
+    a, b, _c = sites
+    monkeypatch.setenv("KB_GIT_REMOTE", str(tmp_path / "khong-toi-duoc.git"))  # the link is down
+    made = []
+    for n in range(50):
+        made.append(a.save(Draft(title=f"Mô hình ngoại tuyến {n} xqzoffline", summary="Thử.", unit="Đồn A",
+                                 fields=["Dân vận"], body="## Cách làm\n\nLàm.\n", status="published")))  # fmt: skip
+    offline = a.sync()
+    assert not offline.ok and offline.last_success  # it says it failed, and since when it last worked
+    monkeypatch.setenv("KB_GIT_REMOTE", str(tmp_path / "kho-chung.git"))  # the link is back
+    assert a.sync().pushed
+    report = b.sync()
+    assert len([r for r in report.changed if "ngoai-tuyen" in r]) == 50
+    assert sorted(b.search("xqzoffline")) == sorted(made)
+
+
+def test_two_syncs_started_at_once_on_one_site_run_one_after_the_other(sites):
+    a, _b, _c = sites
+    a.save(NEW)
+    reports: list[gitsync.SyncReport] = []
+    threads = [threading.Thread(target=lambda: reports.append(a.sync())) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(r.ok for r in reports) and sum(r.pushed for r in reports) == 2
+
+
+def test_without_a_remote_nothing_is_committed_and_kb_sync_says_why(tmp_path, monkeypatch):
+    monkeypatch.delenv("KB_GIT_REMOTE", raising=False)
+    site = Site(tmp_path, "mot", shipped=True)
+    site.save(NEW)
+    assert not (site.content / ".git").exists()  # a single site stays as it was
+    from kb import create_app
+
+    app = create_app({"TESTING": True, "KB_CONTENT_DIR": site.content, "KB_DATA_DIR": site.data})
+    result = app.test_cli_runner().invoke(args=["kb", "sync"])
+    assert result.exit_code == 1 and "Chưa đặt KB_GIT_REMOTE" in result.output
