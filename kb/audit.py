@@ -36,6 +36,7 @@ ACTION_LABELS = {
     "proposal_apply": "Áp dụng bản sửa",
     "proposal_reject": "Từ chối bản sửa",
     "reindex": "Lập chỉ mục",
+    "sync": "Đồng bộ với kho chung",
     "import": "Nhập từ bảng tính",
     "user_create": "Tạo tài khoản",
     "user_role": "Đổi vai trò",

@@ -161,3 +161,27 @@ def test_without_a_remote_nothing_is_committed_and_kb_sync_says_why(tmp_path, mo
     app = create_app({"TESTING": True, "KB_CONTENT_DIR": site.content, "KB_DATA_DIR": site.data})
     result = app.test_cli_runner().invoke(args=["kb", "sync"])
     assert result.exit_code == 1 and "Chưa đặt KB_GIT_REMOTE" in result.output
+
+
+def test_the_admin_page_shows_the_last_sync_and_syncs_now(sites):
+    import re
+
+    from helpers import login, token
+
+    from kb import create_app
+    from kb.accounts import create_user
+
+    a, b, _c = sites
+    a.save(NEW)
+    a.sync()
+    create_user(open_db(b.data), "quantri", "mat-khau-du-dai-1", "admin")
+    app = create_app({"TESTING": True, "KB_CONTENT_DIR": b.content, "KB_DATA_DIR": b.data})
+    admin = app.test_client()
+    assert login(admin, "quantri").status_code == 302
+    page = admin.get("/admin").get_data(as_text=True)
+    assert "Đồng bộ với kho chung" in page and "Đồng bộ thành công gần nhất" in page and "chưa tới 1 giờ" in page
+    response = admin.post("/admin/sync", data={"csrf_token": token(page)})
+    assert response.status_code == 302
+    after = admin.get("/admin").get_data(as_text=True)
+    assert re.search(r"Đồng bộ xong: nhận 1 tệp thay đổi, đã gửi đi\.", after)
+    assert b.search("xqzgieng") and "Đồng bộ với kho chung" in admin.get("/admin/audit").get_data(as_text=True)

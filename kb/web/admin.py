@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 
@@ -10,11 +11,13 @@ from flask_login import current_user
 
 from indexer import IndexMissing
 
+from .. import gitsync
 from ..accounts import ROLE_LABELS, AccountError, create_user, get_user, list_users, set_disabled, set_password
 from ..accounts import set_role as change_role
 from ..audit import audit, audit_page, describe
+from ..catalog import reindex as catalog_reindex
 from ..drafts import STATUS_LABELS
-from ..editing import open_proposals
+from ..editing import open_proposals, propose_from_sync
 from ..jobs import get_job, last_job, running_job, start_reindex
 from ..scanning import scan_entries
 from ..stats import search_summary
@@ -64,7 +67,40 @@ def dashboard():
         index_total=index_total, last=json.loads(last) if last else None, job=running_job(db) or last_job(db),
         stale=_stale_files(db), problems=house["problems"], review=house["review"], form=SimpleForm(),
         proposals=[{**p, "title": entry_title(db, p["slug"])} for p in open_proposals(db)],
+        **_sync_state(),
     )  # fmt: skip
+
+
+def _sync_state() -> dict:
+    """What the dashboard says about syncing with the shared repository (nothing for a single site)."""
+    if not gitsync.enabled():
+        return {"sync_remote": ""}
+    report = gitsync.last_report(current_app.config["KB_DATA_DIR"])
+    since = ""
+    if report and report.last_success:
+        hours = (dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(report.last_success)).total_seconds() / 3600
+        since = f"{int(hours // 24)} ngày" if hours >= 48 else f"{int(hours)} giờ" if hours >= 1 else "chưa tới 1 giờ"
+    return {"sync_remote": gitsync.remote(), "sync": report, "since": since}
+
+
+@bp.post("/sync")
+@role_required("admin")
+def sync_now():
+    """Sync with the shared repository now (one sync at a time: this waits for one running)."""
+    if not SimpleForm().validate():
+        abort(400)
+    if not gitsync.enabled():
+        abort(404)
+    config = current_app.config
+    db = get_db()
+    report = gitsync.sync(
+        config["KB_CONTENT_DIR"], config["KB_DATA_DIR"],
+        on_conflict=lambda rel, mine, theirs: propose_from_sync(db, rel, mine, theirs),
+        reindex=lambda _rels: catalog_reindex(config["KB_CONTENT_DIR"], config["KB_DATA_DIR"]),
+    )  # fmt: skip
+    audit(db, actor(), "sync", gitsync.remote(), report.summary(), address=client_address())
+    flash(report.summary())
+    return redirect(url_for(".dashboard"))
 
 
 @bp.post("/reindex")
