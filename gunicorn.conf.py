@@ -107,3 +107,30 @@ def post_worker_init(worker):
         worker.log.exception("Warming up the worker failed")
         return
     worker.log.info("Worker warmed up with %d searches in %.1f s", ran, time.monotonic() - started)
+
+
+_sync_loop = None
+
+
+def when_ready(server):
+    """With KB_GIT_REMOTE and KB_SYNC_INTERVAL set, sync in the background every that many seconds.
+
+    A process of its own (`kb sync --every N`), not a thread of the master: a sync reindexes, which
+    forks workers of its own. One sync at a time across processes (its lock), so "Đồng bộ ngay"
+    on /admin and `kb sync` by hand wait for it.
+    """
+    global _sync_loop
+    interval = os.environ.get("KB_SYNC_INTERVAL", "").strip()
+    if not (os.environ.get("KB_GIT_REMOTE", "").strip() and interval.isdigit() and int(interval) > 0):
+        return
+    import subprocess
+    import sys
+
+    _sync_loop = subprocess.Popen([sys.executable, "-m", "kb", "sync", "--every", str(max(10, int(interval)))])
+    server.log.info("Background sync every %s s (process %d)", interval, _sync_loop.pid)
+
+
+def on_exit(server):
+    """Stop the background sync with the server."""
+    if _sync_loop is not None and _sync_loop.poll() is None:
+        _sync_loop.terminate()

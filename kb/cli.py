@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from contextlib import nullcontext, suppress
 from dataclasses import replace
 from pathlib import Path
@@ -115,18 +116,31 @@ def check_command() -> None:
 
 
 @kb_cli.command("sync")
-def sync_command() -> None:
+@click.option("--every", type=click.IntRange(min=10), default=None,
+              help="Đồng bộ lặp lại, cách nhau chừng ấy giây (máy chủ dùng khi đặt KB_SYNC_INTERVAL).")  # fmt: skip
+def sync_command(every: int | None) -> None:
     """Đồng bộ nội dung với kho chung (KB_GIT_REMOTE): ghi nhận, lấy về, hợp nhất, gửi đi, lập chỉ mục."""
     content_dir, data_dir = _dirs()
     if not gitsync.enabled():
         raise click.ClickException("Chưa đặt KB_GIT_REMOTE (địa chỉ kho git chung): trạm này chạy một mình.")
-    db = open_db(data_dir)
-    report = gitsync.sync(
-        content_dir, data_dir,
-        on_conflict=lambda rel, mine, theirs: propose_from_sync(db, rel, mine, theirs),
-        reindex=lambda _rels: reindex(content_dir, data_dir),
-    )  # fmt: skip
-    click.echo(report.summary())
+    while True:
+        db = open_db(data_dir)
+        try:
+            report = gitsync.sync(
+                content_dir, data_dir,
+                on_conflict=lambda rel, mine, theirs, db=db: propose_from_sync(db, rel, mine, theirs),
+                reindex=lambda _rels: reindex(content_dir, data_dir),
+            )  # fmt: skip
+        except Exception as exc:  # the loop outlives one bad sync; by hand, the error shows in full
+            if every is None:
+                raise
+            click.echo(f"Đồng bộ gặp lỗi: {exc}", err=True)
+            time.sleep(every)
+            continue
+        click.echo(report.summary())
+        if every is None:
+            break
+        time.sleep(every)  # a link that is down is tried again next time; the site keeps serving
     if not report.ok:
         raise SystemExit(1)
 

@@ -185,3 +185,54 @@ def test_the_admin_page_shows_the_last_sync_and_syncs_now(sites):
     after = admin.get("/admin").get_data(as_text=True)
     assert re.search(r"Đồng bộ xong: nhận 1 tệp thay đổi, đã gửi đi\.", after)
     assert b.search("xqzgieng") and "Đồng bộ với kho chung" in admin.get("/admin/audit").get_data(as_text=True)
+
+
+@pytest.mark.slow  # a real server and its background sync: some 20 s
+def test_the_server_syncs_in_the_background_and_keeps_serving_when_the_remote_is_gone(sites, tmp_path):
+    import json
+    import os
+    import signal
+    import socket
+    import sys
+    import time
+    import urllib.request
+
+    a, b, _c = sites
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "KB_CONTENT_DIR": str(b.content), "KB_DATA_DIR": str(b.data), "SECRET_KEY": "x",
+           "WORKERS": "1", "KB_ACCESS_LOG": "", "KB_SYNC_INTERVAL": "10", "KB_PRELOAD_SEGMENTER": "0"}  # fmt: skip
+    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - closed below
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+         "app:app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+
+    def found(query: str) -> list[str]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/search?q={query}", timeout=5) as answer:
+            return [r["slug"] for r in json.load(answer)["results"]]
+
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                found("x")
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "server.log").read_text()
+                time.sleep(0.2)
+        slug = a.save(NEW)
+        assert a.sync().pushed
+        deadline = time.monotonic() + 60
+        while found("xqzgieng") != [slug]:
+            assert time.monotonic() < deadline, "the background sync never brought the entry"
+            time.sleep(0.5)
+        shutil.rmtree(tmp_path / "kho-chung.git")  # the remote is gone: the site keeps serving what it has
+        time.sleep(12)
+        assert found("xqzgieng") == [slug]
+        assert not gitsync.last_report(b.data).ok
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+        log.close()
