@@ -129,7 +129,7 @@ def sync_command(every: int | None) -> None:
             report = gitsync.sync(
                 content_dir, data_dir,
                 on_conflict=lambda rel, mine, theirs, db=db: propose_from_sync(db, rel, mine, theirs),
-                reindex=lambda _rels: reindex(content_dir, data_dir),
+                reindex=lambda _rels: gitsync.errors(reindex(content_dir, data_dir).problems),
             )  # fmt: skip
         except Exception as exc:  # the loop outlives one bad sync; by hand, the error shows in full
             if every is None:

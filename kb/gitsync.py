@@ -27,7 +27,7 @@ from pathlib import Path
 
 from indexer.locks import file_lock
 
-__all__ = ["BRANCH", "GitError", "SyncReport", "commit_all", "enabled", "last_report", "remote", "sync"]
+__all__ = ["BRANCH", "GitError", "SyncReport", "commit_all", "enabled", "errors", "last_report", "remote", "sync"]
 
 BRANCH = "main"
 _EMAIL = "kho-mo-hinh-hay@localhost"  # git wants one; accounts have none
@@ -117,6 +117,9 @@ class SyncReport:
     pushed: bool = False
     message: str = ""
     last_success: str = ""
+    # Files that came in and do not pass `kb check`: {path, message, commit, author}; their last good
+    # version keeps being served until they are fixed.
+    rejected: list[dict] = field(default_factory=list)
 
     def summary(self) -> str:
         if not self.ok:
@@ -125,6 +128,8 @@ class SyncReport:
         if self.conflicts:
             parts.append(f"{len(self.conflicts)} mục sửa trùng (bản ở đây thành bản sửa chờ duyệt)")
         parts.append("đã gửi đi" if self.pushed else "chưa gửi được, sẽ thử lại lần sau")
+        if self.rejected:
+            parts.append(f"{len(self.rejected)} tệp nhận về có lỗi, vẫn dùng bản tốt trước đó")
         return "Đồng bộ xong: " + ", ".join(parts) + "."
 
 
@@ -148,7 +153,12 @@ def sync(content_dir: Path, data_dir: Path, on_conflict=None, reindex=None) -> S
         except GitError as exc:
             report.ok, report.message = False, str(exc)
         if report.changed and reindex is not None:
-            reindex(report.changed)
+            changed = set(report.changed)
+            for path, message in reindex(report.changed) or ():
+                if path in changed:
+                    commit = _git(content_dir, "log", "-1", "--format=%h|%an", "--", path, check=False).stdout.strip()
+                    sha, _, author = commit.partition("|")
+                    report.rejected.append({"path": path, "message": message, "commit": sha, "author": author})
         (data_dir / "sync.json").write_text(json.dumps(asdict(report), ensure_ascii=False), encoding="utf-8")
     return report
 
@@ -197,6 +207,11 @@ def _merge(content_dir: Path, report: SyncReport, on_conflict) -> None:
             on_conflict(rel, ours.stdout, theirs.stdout)
         report.conflicts.append(rel)
     _git(content_dir, "commit", "--quiet", "--no-verify", "--no-edit")
+
+
+def errors(problems) -> list[tuple[str, str]]:
+    """Return a reindex's errors (not its warnings) as (path, message), for the sync's report."""
+    return [(p.path, p.message) for p in problems if not p.warning]
 
 
 def last_report(data_dir: Path) -> SyncReport | None:

@@ -36,7 +36,7 @@ class Site:
         return gitsync.sync(
             self.content, self.data,
             on_conflict=lambda rel, mine, theirs: propose_from_sync(db, rel, mine, theirs),
-            reindex=lambda _rels: reindex(self.content, self.data),
+            reindex=lambda _rels: gitsync.errors(reindex(self.content, self.data).problems),
         )  # fmt: skip
 
     def search(self, query: str) -> list[str]:
@@ -236,3 +236,16 @@ def test_the_server_syncs_in_the_background_and_keeps_serving_when_the_remote_is
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
         log.close()
+
+
+def test_a_malformed_entry_from_the_remote_is_reported_with_its_author_and_the_old_version_serves(sites):
+    a, b, _c = sites
+    path = a.content / "models" / "tu-thuoc-bien-cuong.md"
+    path.write_text("---\ntitle: [Tủ thuốc hỏng\n---\nNội dung xqzhong.\n", encoding="utf-8")  # a hand edit on A
+    gitsync.commit_all(a.content, "Sửa tay", author="nguoi-sua-tay")
+    assert a.sync().pushed
+    report = b.sync()
+    assert [(r["path"], r["author"]) for r in report.rejected] == [("models/tu-thuoc-bien-cuong.md", "nguoi-sua-tay")]
+    assert "YAML" in report.rejected[0]["message"] and report.rejected[0]["commit"]
+    assert "có lỗi, vẫn dùng bản tốt trước đó" in report.summary()
+    assert b.search("tủ thuốc biên cương")[0] == "tu-thuoc-bien-cuong" and b.search("xqzhong") == []

@@ -96,7 +96,7 @@ def sync_now():
     report = gitsync.sync(
         config["KB_CONTENT_DIR"], config["KB_DATA_DIR"],
         on_conflict=lambda rel, mine, theirs: propose_from_sync(db, rel, mine, theirs),
-        reindex=lambda _rels: catalog_reindex(config["KB_CONTENT_DIR"], config["KB_DATA_DIR"]),
+        reindex=lambda _rels: gitsync.errors(catalog_reindex(config["KB_CONTENT_DIR"], config["KB_DATA_DIR"]).problems),
     )  # fmt: skip
     audit(db, actor(), "sync", gitsync.remote(), report.summary(), address=client_address())
     flash(report.summary())
