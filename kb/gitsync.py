@@ -95,6 +95,19 @@ def _ensure_repo(content_dir: Path) -> str:
     return "initialised"
 
 
+def _exclude_temporary_files(content_dir: Path) -> None:
+    """Keep the files a save writes before renaming them (`.name.tmp`) out of every commit."""
+    exclude = content_dir / ".git" / "info" / "exclude"
+    pattern = ".*.tmp"
+    try:
+        lines = exclude.read_text(encoding="utf-8").splitlines() if exclude.exists() else []
+        if pattern not in lines:
+            exclude.parent.mkdir(parents=True, exist_ok=True)
+            exclude.write_text("\n".join([*lines, pattern]) + "\n", encoding="utf-8")
+    except OSError:
+        pass
+
+
 def commit_all(content_dir: Path, message: str, author: str = "") -> str:
     """Commit every change in the content folder (saves, hand edits); return the commit, or "" if none."""
     if not enabled() or not _is_repo(content_dir):
@@ -148,7 +161,7 @@ def sync(content_dir: Path, data_dir: Path, on_conflict=None, reindex=None) -> S
         previous = last_report(data_dir)
         report.last_success = previous.last_success if previous else ""
         try:
-            _sync(content_dir, report, on_conflict)
+            _sync(content_dir, data_dir, report, on_conflict)
             report.last_success = report.at
         except GitError as exc:
             report.ok, report.message = False, str(exc)
@@ -163,17 +176,21 @@ def sync(content_dir: Path, data_dir: Path, on_conflict=None, reindex=None) -> S
     return report
 
 
-def _sync(content_dir: Path, report: SyncReport, on_conflict) -> None:
+def _sync(content_dir: Path, data_dir: Path, report: SyncReport, on_conflict) -> None:
+    from .catalog import content_lock  # the lock saves write under
+
     joined = _ensure_repo(content_dir)
-    commit_all(content_dir, "Sửa trực tiếp trên đĩa (ghi nhận khi đồng bộ)")
-    before = "" if joined == "cloned" else _head(content_dir)  # a clone brings every file
-    _git(content_dir, "fetch", "--quiet", "origin")
-    if _has_remote_branch(content_dir):
-        if not _head(content_dir):  # nothing here yet: take the remote's history as it is
-            _git(content_dir, "checkout", "--quiet", "-B", BRANCH, f"origin/{BRANCH}")
-        elif before:
-            _merge(content_dir, report, on_conflict)
-    after = _head(content_dir)
+    _exclude_temporary_files(content_dir)
+    _git(content_dir, "fetch", "--quiet", "origin")  # the slow part, on a poor link: saves go on meanwhile
+    with content_lock(data_dir, wait=None):  # no save writes while files are committed and merged
+        commit_all(content_dir, "Sửa trực tiếp trên đĩa (ghi nhận khi đồng bộ)")
+        before = "" if joined == "cloned" else _head(content_dir)  # a clone brings every file
+        if _has_remote_branch(content_dir):
+            if not _head(content_dir):  # nothing here yet: take the remote's history as it is
+                _git(content_dir, "checkout", "--quiet", "-B", BRANCH, f"origin/{BRANCH}")
+            elif before:
+                _merge(content_dir, report, on_conflict)
+        after = _head(content_dir)
     if before and after and before != after:
         diff = _git(content_dir, "diff", "--name-only", "--no-renames", before, after).stdout.split()
         report.changed = [p for p in diff if not p.startswith(".")]
