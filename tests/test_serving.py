@@ -421,6 +421,69 @@ def test_behind_nginx_the_forms_with_files_take_uploads_up_to_their_own_bound(pr
     assert status.split()[1] in (b"302", b"400"), status  # the site answers (sign in first), not nginx's 413
 
 
+def _nodes_config(folder: Path, listen: int, writer: int, readers: list[int]) -> Path:
+    """Write a main nginx configuration around deploy/nginx-nodes.conf with these nodes' ports."""
+    site = (ROOT / "deploy" / "nginx-nodes.conf").read_text(encoding="utf-8")
+    for old, new in (("listen 80;", f"listen 127.0.0.1:{listen};"),
+                     ("server 127.0.0.1:8001;", f"server 127.0.0.1:{writer};"),
+                     ("server 127.0.0.1:8002;", f"server 127.0.0.1:{readers[0]};"),
+                     ("server 127.0.0.1:8003;", f"server 127.0.0.1:{readers[1]};")):  # fmt: skip
+        assert old in site
+        site = site.replace(old, new)
+    (folder / "nodes.conf").write_text(site, encoding="utf-8")
+    main = _nginx_config(folder, listen, writer)  # the same main file, then this site in place of the other
+    main.write_text(main.read_text(encoding="utf-8").replace(str(folder / "site.conf"), str(folder / "nodes.conf")))
+    return main
+
+
+def test_behind_nginx_a_writer_takes_changes_and_signed_in_people_and_readers_the_public(site):
+    if NGINX is None:
+        pytest.skip("nginx is not installed (apt install nginx): the routing to several nodes was not tested")
+    content, data, base = site
+    folder = base / "nginx-nodes"
+    folder.mkdir(exist_ok=True)
+    quick = {"KB_PRELOAD_SEGMENTER": "0", "KB_PROXY_HOPS": "1"}
+    with ExitStack() as nodes:
+        ports = {}
+        for name in ("ghi", "doc-1", "doc-2"):
+            _url, ports[name] = nodes.enter_context(
+                _gunicorn(content, data, base / f"node-{name}.log", workers=1, KB_NODE_NAME=name, **quick)
+            )
+        port = _free_port()
+        config = _nodes_config(folder, port, ports["ghi"], [ports["doc-1"], ports["doc-2"]])
+        with open(folder / "stderr.log", "wb") as out:
+            proc = subprocess.Popen([NGINX, "-p", str(folder), "-c", str(config), "-e", str(folder / "error.log")],
+                                    stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_for(lambda: _answers(url), "nginx", folder / "stderr.log", proc, seconds=20)
+
+            def node(path: str, method: str = "GET", cookie: str = "", body: bytes | None = None) -> str:
+                request = urllib.request.Request(url + path, data=body, method=method)
+                if cookie:
+                    request.add_header("Cookie", cookie)
+                try:
+                    with urllib.request.urlopen(request, timeout=20) as answer:
+                        return answer.headers["X-Kho-Node"]
+                except urllib.error.HTTPError as answer:  # a refusal (400, 403, 404) still names its node
+                    return answer.headers["X-Kho-Node"]
+
+            readers = {node("/search?q=t%E1%BB%A7+thu%E1%BB%91c") for _ in range(8)}
+            assert readers == {"doc-1", "doc-2"}  # public reading is shared by the readers
+            assert node("/models/tu-thuoc-bien-cuong") in ("doc-1", "doc-2")
+            assert node("/api/search?q=bien") in ("doc-1", "doc-2")
+            assert node("/login") == "ghi" and node("/edit") == "ghi" and node("/admin") == "ghi"
+            assert node("/models/tu-thuoc-bien-cuong/history") == "ghi"
+            assert node("/search?q=x", cookie="session=abc") == "ghi"  # someone signed in
+            assert node("/search?q=x", cookie="theme=1; session=abc") == "ghi"
+            assert node("/search?q=x", cookie="not-a-session=1") in ("doc-1", "doc-2")
+            assert node("/login", method="POST", body=b"name=x") == "ghi"  # any change
+            assert node("/search", method="POST", body=b"q=x") == "ghi"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
 # ---- what the threads of one server process share --------------------------------------------
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Flask
 
 __all__ = ["SECURITY_HEADERS", "init_app"]
@@ -39,5 +41,13 @@ def _secure_headers(response):
 
 
 def init_app(app: Flask) -> None:
-    """Add the security headers to every response of the app."""
+    """Add the security headers to every response of the app (and the node's name, where set)."""
     app.after_request(_secure_headers)
+    node = os.environ.get("KB_NODE_NAME", "").strip()
+    if node:  # several nodes behind nginx (deploy/nginx-nodes.conf): which one answered
+
+        def _name_node(response):
+            response.headers["X-Kho-Node"] = node
+            return response
+
+        app.after_request(_name_node)
