@@ -249,3 +249,18 @@ def test_a_malformed_entry_from_the_remote_is_reported_with_its_author_and_the_o
     assert "YAML" in report.rejected[0]["message"] and report.rejected[0]["commit"]
     assert "có lỗi, vẫn dùng bản tốt trước đó" in report.summary()
     assert b.search("tủ thuốc biên cương")[0] == "tu-thuoc-bien-cuong" and b.search("xqzhong") == []
+
+
+def test_an_entry_deleted_on_one_site_and_edited_on_another_is_kept_edited(sites):
+    a, b, _c = sites
+    slug = "to-tau-thuyen-doan-ket"
+    (a.content / "models" / f"{slug}.md").unlink()
+    gitsync.commit_all(a.content, "Xóa mục", author="quantri")
+    assert a.sync().pushed
+    edited = b.draft(slug)
+    edited.contact = "Trạm B vẫn dùng mục này"
+    b.save(edited, slug)
+    report = b.sync()
+    assert report.ok and report.conflicts == [f"models/{slug}.md"] and report.pushed
+    assert b.draft(slug).contact == "Trạm B vẫn dùng mục này"
+    assert a.sync().ok and a.draft(slug).contact == "Trạm B vẫn dùng mục này"  # and it comes back everywhere
