@@ -203,8 +203,10 @@ def _sync(content_dir: Path, data_dir: Path, report: SyncReport, on_conflict) ->
 
 def _merge(content_dir: Path, report: SyncReport, on_conflict) -> None:
     """Merge the remote's branch; where git cannot, serve the remote's version and keep ours aside."""
-    merged = _git(content_dir, "merge", "--quiet", "--no-edit", "--no-ff", f"origin/{BRANCH}",
-                  "-m", "Đồng bộ với kho chung", check=False)  # fmt: skip
+    # Unrelated histories: a second existing site joins with content of its own; what both have
+    # alike merges cleanly, what differs is a conflict like any other.
+    merged = _git(content_dir, "merge", "--quiet", "--no-edit", "--no-ff", "--allow-unrelated-histories",
+                  f"origin/{BRANCH}", "-m", "Đồng bộ với kho chung", check=False)  # fmt: skip
     if merged.returncode == 0:
         return
     conflicted = _git(content_dir, "diff", "--name-only", "--diff-filter=U").stdout.split()

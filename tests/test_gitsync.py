@@ -264,3 +264,16 @@ def test_an_entry_deleted_on_one_site_and_edited_on_another_is_kept_edited(sites
     assert report.ok and report.conflicts == [f"models/{slug}.md"] and report.pushed
     assert b.draft(slug).contact == "Trạm B vẫn dùng mục này"
     assert a.sync().ok and a.draft(slug).contact == "Trạm B vẫn dùng mục này"  # and it comes back everywhere
+
+
+def test_a_second_site_with_content_of_its_own_joins_and_keeps_it(sites, tmp_path):
+    a, _b, _c = sites
+    slug = a.save(NEW)
+    assert a.sync().pushed
+    d = Site(tmp_path, "d", shipped=True)  # an existing single site: the shipped entries and one of its own
+    own = d.save(Draft(title="Mô hình riêng của trạm D xqzrieng", summary="Thử.", unit="Đồn D", fields=["Dân vận"],
+                       body="## Cách làm\n\nLàm.\n", status="published"))  # fmt: skip
+    report = d.sync()
+    assert report.ok and report.pushed and report.conflicts == []
+    assert d.search("xqzgieng") == [slug] and d.search("xqzrieng") == [own]
+    assert a.sync().ok and a.search("xqzrieng") == [own]
