@@ -214,16 +214,14 @@ def _merge(content_dir: Path, report: SyncReport, on_conflict) -> None:
         _git(content_dir, "merge", "--abort", check=False)
         raise GitError(f"git merge: {(merged.stderr or merged.stdout).strip()[:500]}")
     for rel in conflicted:
-        ours = _git(content_dir, "show", f":2:{rel}", check=False)
-        theirs = _git(content_dir, "show", f":3:{rel}", check=False)
-        if theirs.returncode == 0:
-            (content_dir / rel).write_text(theirs.stdout, encoding="utf-8")
-            _git(content_dir, "add", "--", rel)
-        else:  # deleted there, edited here: the edit is kept as the served version
-            _git(content_dir, "checkout", "--ours", "--", rel)
-            _git(content_dir, "add", "--", rel)
-        if ours.returncode == 0 and theirs.returncode == 0 and on_conflict is not None:
-            on_conflict(rel, ours.stdout, theirs.stdout)
+        # Which sides have the file: stage 2 is ours, 3 theirs (a photo is bytes: git writes it).
+        stages = {line.split()[2] for line in _git(content_dir, "ls-files", "-u", "--", rel).stdout.splitlines()}
+        ours = _git(content_dir, "show", f":2:{rel}", check=False) if "2" in stages and rel.endswith(".md") else None
+        # Served: the remote's version; deleted there and edited here, the edit.
+        _git(content_dir, "checkout", "--theirs" if "3" in stages else "--ours", "--", rel)
+        _git(content_dir, "add", "--", rel)
+        if ours is not None and ours.returncode == 0 and "3" in stages and on_conflict is not None:
+            on_conflict(rel, ours.stdout, (content_dir / rel).read_text(encoding="utf-8", errors="replace"))
         report.conflicts.append(rel)
     _git(content_dir, "commit", "--quiet", "--no-verify", "--no-edit")
 

@@ -277,3 +277,16 @@ def test_a_second_site_with_content_of_its_own_joins_and_keeps_it(sites, tmp_pat
     assert report.ok and report.pushed and report.conflicts == []
     assert d.search("xqzgieng") == [slug] and d.search("xqzrieng") == [own]
     assert a.sync().ok and a.search("xqzrieng") == [own]
+
+
+def test_the_same_photo_name_added_on_two_sites_serves_the_remotes_bytes_without_breaking_the_sync(sites):
+    a, b, _c = sites
+    for site, colour in ((a, b"\xff\xd8\xff\xe0A"), (b, b"\xff\xd8\xff\xe0B\x00\x81")):  # bytes, not text
+        folder = site.content / "media" / "tu-thuoc-bien-cuong"
+        folder.mkdir(parents=True)
+        (folder / "anh.jpg").write_bytes(colour + bytes(range(256)))
+        gitsync.commit_all(site.content, "Ảnh", author="bientap")
+    assert a.sync().pushed
+    report = b.sync()
+    assert report.ok and report.conflicts == ["media/tu-thuoc-bien-cuong/anh.jpg"] and report.pushed
+    assert (b.content / "media" / "tu-thuoc-bien-cuong" / "anh.jpg").read_bytes().startswith(b"\xff\xd8\xff\xe0A")
