@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import subprocess
 from dataclasses import asdict, dataclass, field
@@ -30,6 +31,7 @@ from indexer.locks import file_lock
 __all__ = ["BRANCH", "GitError", "SyncReport", "commit_all", "enabled", "errors", "last_report", "remote", "sync"]
 
 BRANCH = "main"
+log = logging.getLogger(__name__)
 _EMAIL = "kho-mo-hinh-hay@localhost"  # git wants one; accounts have none
 
 
@@ -165,6 +167,9 @@ def sync(content_dir: Path, data_dir: Path, on_conflict=None, reindex=None) -> S
             report.last_success = report.at
         except GitError as exc:
             report.ok, report.message = False, str(exc)
+        except Exception as exc:  # the database busy while a conflict became a proposal, a full disk…
+            log.exception("Sync failed")  # the merge was undone: the next sync starts again from there
+            report.ok, report.message = False, f"lỗi khi hợp nhất ({exc}); lần đồng bộ sau sẽ làm lại"
         if report.changed and reindex is not None:
             changed = set(report.changed)
             for path, message in reindex(report.changed) or ():
@@ -192,10 +197,10 @@ def _sync(content_dir: Path, data_dir: Path, report: SyncReport, on_conflict) ->
                 _merge(content_dir, report, on_conflict)
         after = _head(content_dir)
     if before and after and before != after:
-        diff = _git(content_dir, "diff", "--name-only", "--no-renames", before, after).stdout.split()
+        diff = _names(_git(content_dir, "diff", "--name-only", "-z", "--no-renames", before, after))
         report.changed = [p for p in diff if not p.startswith(".")]
     elif not before and after:
-        report.changed = _git(content_dir, "ls-files").stdout.split()
+        report.changed = _names(_git(content_dir, "ls-files", "-z"))
     if after:
         push = _git(content_dir, "push", "--quiet", "origin", f"HEAD:{BRANCH}", check=False)
         report.pushed = push.returncode == 0  # refused (the remote moved on): the next sync fetches first
@@ -209,10 +214,26 @@ def _merge(content_dir: Path, report: SyncReport, on_conflict) -> None:
                   f"origin/{BRANCH}", "-m", "Đồng bộ với kho chung", check=False)  # fmt: skip
     if merged.returncode == 0:
         return
-    conflicted = _git(content_dir, "diff", "--name-only", "--diff-filter=U").stdout.split()
+    conflicted = _names(_git(content_dir, "diff", "--name-only", "-z", "--diff-filter=U"))
     if not conflicted:
         _git(content_dir, "merge", "--abort", check=False)
         raise GitError(f"git merge: {(merged.stderr or merged.stdout).strip()[:500]}")
+    try:
+        _settle(content_dir, conflicted, report, on_conflict)
+    except BaseException:  # never leave a half-settled merge (conflict markers) for the next commit
+        _git(content_dir, "merge", "--abort", check=False)
+        report.conflicts.clear()
+        raise
+    _git(content_dir, "commit", "--quiet", "--no-verify", "--no-edit")
+
+
+def _names(done: subprocess.CompletedProcess) -> list[str]:
+    """Return the paths git listed with -z (any character in a name, quoted by nothing)."""
+    return [name for name in done.stdout.split("\0") if name]
+
+
+def _settle(content_dir: Path, conflicted: list[str], report: SyncReport, on_conflict) -> None:
+    """Serve the remote's version of each conflicted file; hand this site's entry text to on_conflict."""
     for rel in conflicted:
         # Which sides have the file: stage 2 is ours, 3 theirs (a photo is bytes: git writes it).
         stages = {line.split()[2] for line in _git(content_dir, "ls-files", "-u", "--", rel).stdout.splitlines()}
@@ -223,7 +244,6 @@ def _merge(content_dir: Path, report: SyncReport, on_conflict) -> None:
         if ours is not None and ours.returncode == 0 and "3" in stages and on_conflict is not None:
             on_conflict(rel, ours.stdout, (content_dir / rel).read_text(encoding="utf-8", errors="replace"))
         report.conflicts.append(rel)
-    _git(content_dir, "commit", "--quiet", "--no-verify", "--no-edit")
 
 
 def errors(problems) -> list[tuple[str, str]]:

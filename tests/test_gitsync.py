@@ -290,3 +290,22 @@ def test_the_same_photo_name_added_on_two_sites_serves_the_remotes_bytes_without
     report = b.sync()
     assert report.ok and report.conflicts == ["media/tu-thuoc-bien-cuong/anh.jpg"] and report.pushed
     assert (b.content / "media" / "tu-thuoc-bien-cuong" / "anh.jpg").read_bytes().startswith(b"\xff\xd8\xff\xe0A")
+
+
+def test_a_conflict_that_cannot_be_recorded_undoes_the_merge_and_serves_no_conflict_marker(sites):
+    a, b, _c = sites
+    slug = "tu-thuoc-bien-cuong"
+    mine, theirs = a.draft(slug), b.draft(slug)
+    mine.summary, theirs.summary = "Tóm tắt A.", "Tóm tắt B."
+    a.save(mine, slug)
+    b.save(theirs, slug)
+    assert a.sync().pushed
+
+    def refuse(*_args):
+        raise RuntimeError("cơ sở dữ liệu đang bận")
+
+    report = gitsync.sync(b.content, b.data, on_conflict=refuse)
+    assert not report.ok and "lần đồng bộ sau sẽ làm lại" in report.message
+    served = (b.content / "models" / f"{slug}.md").read_text(encoding="utf-8")
+    assert "<<<<<<<" not in served and "Tóm tắt B." in served  # as it was before the sync
+    assert b.sync().ok and "Tóm tắt A." in (b.content / "models" / f"{slug}.md").read_text(encoding="utf-8")
