@@ -29,7 +29,7 @@ from .atomic import atomic_write
 from .catalog import content_lock, index_saved, render_entry, write_problems
 from .drafts import Draft, compose, read_draft, with_status_of
 from .entries import InvalidEntry, Problem, load_fields, parse_entry
-from .media import MediaChange, settle_media
+from .media import MediaChange, placed, settle_media
 from .render import plain_text
 from .sections import leftover_guidance
 from .slugs import SLUG_RE, unique_slug
@@ -209,9 +209,8 @@ def _save(content_dir, data_dir, db, slug, base_hash, who: Who, comment, make_te
         tokens = {rel: secrets.token_hex(8)}
         written = False
         try:
-            if media:
-                media.place()  # new names only: nothing a reader sees changes until the file does
-            with write_transaction(db) as conn:
+            # The new files first (new names only: nothing a reader sees changes until the file does).
+            with placed(media), write_transaction(db) as conn:
                 if current is not None:
                     _record_baseline(conn, slug, current)
                 conn.execute(
@@ -231,13 +230,9 @@ def _save(content_dir, data_dir, db, slug, base_hash, who: Who, comment, make_te
         except BaseException as exc:
             if written:  # the transaction failed after the file was replaced: put the old file back
                 _put_back(path, current)
-            if media:
-                media.undo()
             if isinstance(exc, StoreBusy):
                 return SaveResult("busy", slug)
             raise
-        if media:
-            media.finish()
         settle_media(content_dir, data_dir, slug, _listed(old_text), {a.file for a in entry.attachments})
         action = _ACTION_WORDS.get(notes[0].action if notes else "", "Lưu")
         _commit(content_dir, comment.strip() or f"{action} “{entry.title}”", who)
@@ -352,9 +347,7 @@ def propose(
         except InvalidEntry as exc:
             return SaveResult("invalid", slug, problems=exc.problems)
         try:
-            if media:
-                media.place()
-            with write_transaction(db) as conn:
+            with placed(media), write_transaction(db) as conn:
                 conn.execute(
                     "INSERT INTO proposals (slug, created_at, author, comment, base_hash, base_text, text, state, "
                     "reopened_from) VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?)",
@@ -363,14 +356,8 @@ def propose(
                 )  # fmt: skip
                 detail = comment.strip()[:200] + (f" (mở lại bản sửa #{reopens})" if reopens else "")
                 write_audit(conn, who.name, "propose", slug, detail.strip(), who.address)
-        except BaseException as exc:
-            if media:
-                media.undo()
-            if isinstance(exc, StoreBusy):
-                return SaveResult("busy", slug)
-            raise
-        if media:
-            media.finish()
+        except StoreBusy:
+            return SaveResult("busy", slug)
         # A reopened proposal lists files its rejection moved aside: they come back beside the entry.
         settle_media(content_dir, data_dir, slug, set(), {a["file"] for a in draft.attachments})
     return SaveResult("proposed", slug, current_hash=base_hash)

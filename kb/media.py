@@ -24,7 +24,8 @@ import re
 import secrets
 import shutil
 import time
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -53,6 +54,7 @@ __all__ = [
     "keep_originals",
     "media_dir",
     "media_file",
+    "placed",
     "prune_staged",
     "removed_names",
     "settle_media",
@@ -265,6 +267,21 @@ class MediaChange:
         """After the save: forget the staged uploads (they are in place now)."""
         for item in self.added:
             discard_staged(self.data_dir, item.token)
+
+
+@contextmanager
+def placed(media: MediaChange | None) -> Iterator[None]:
+    """Place a save's new files for the duration of its transaction: kept if it commits, taken away if not."""
+    if not media:
+        yield
+        return
+    media.place()
+    try:
+        yield
+    except BaseException:
+        media.undo()
+        raise
+    media.finish()
 
 
 _VARIANTS = ("", "thumbs", "originals")
