@@ -31,11 +31,12 @@ from kb import gitsync  # noqa: E402
 from kb.catalog import reindex  # noqa: E402
 from kb.drafts import Draft  # noqa: E402
 from kb.editing import Who, save_entry  # noqa: E402
+from kb.sharing import sync_site  # noqa: E402
 from kb.store import open_db  # noqa: E402
 
 
 def _sync(content: Path, data: Path) -> gitsync.SyncReport:
-    report = gitsync.sync(content, data, reindex=lambda _rels: gitsync.errors(reindex(content, data).problems))
+    report = sync_site(content, data)
     if not report.ok:
         raise SystemExit(report.message)
     return report

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "put_back"]
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -28,3 +28,11 @@ def atomic_write(path: Path, data: bytes) -> None:
         os.fsync(directory)
     finally:
         os.close(directory)
+
+
+def put_back(path: Path, old: bytes | None) -> None:
+    """Restore a file to what it was before a change whose transaction failed (remove a new one)."""
+    if old is None:
+        path.unlink(missing_ok=True)
+    else:
+        atomic_write(path, old)

@@ -22,12 +22,14 @@ from indexer.workers import parallel_map, shared_pool
 
 from .documents import row_document, to_document
 from .entries import ATTACHMENT_RE, Attachment, Entry, InvalidEntry, Problem, load_fields, parse_entry
+from .ledgerfiles import LEDGER_DIR, check_ledger, ledger_files
 from .media import attachment_text, find_media_problems
 from .render import RenderRefused, plain_text, render_bounded
-from .replications import ledger_stats
+from .replications import derive_rows, ledger_stats
 from .scanning import scan
 from .store import (
     StoreBusy,
+    content_lock,
     delete_entry_rows,
     get_meta,
     now_iso,
@@ -54,10 +56,6 @@ __all__ = [
     "render_entry",
     "write_problems",
 ]
-
-# How long a request waits for another save to finish before it answers "busy" (seconds): well
-# within the server's worker timeout (30 s), even when the save ahead waits for a busy index.
-CONTENT_WAIT = 10.0
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +178,11 @@ def check_content(content_dir: Path) -> CheckReport:
         for e in report.entries.values()
     ]
     report.problems += unused_terms(vocab, texts, str(content_dir / "concepts.yml"))
+    for rel, path in ledger_files(content_dir).items():
+        report.files += 1
+        report.problems += check_ledger(path.read_bytes(), rel)[1]
+        if Path(rel).stem not in winners:
+            report.problems.append(Problem(rel, 1, "không có mô hình nào mang tên tệp này (slug)", warning=True))
     listed = {e.slug: {a.file for a in e.attachments} for e in report.entries.values()}
     for path, message in find_media_problems(content_dir, listed):
         report.problems.append(Problem(path, _line_of(content_dir / path, message), message, warning=True))
@@ -281,6 +284,12 @@ def _reindex_once(content_dir: Path, data_dir: Path, full: bool, progress: Progr
     report.problems += [_duplicate(rel, winner) for rel, winner in losers]
     report.skipped += len(losers)
 
+    # The ledger's files first: a model whose records changed is indexed again with its new level.
+    with content_lock(data_dir, wait=None):
+        ledger_changed, ledger_problems, ledger_read = derive_rows(content_dir, db)
+    report.problems += ledger_problems
+    with db.conn:
+        queue_files(db.conn, {by_slug[s]["path"]: secrets.token_hex(8) for s in ledger_changed if s in by_slug})
     # Files saved while the index was busy: their rows are new, their index entries are not.
     pending = _pending(db)
     keep: set[str] = set()  # indexed slugs whose file did not change
@@ -345,8 +354,8 @@ def _reindex_once(content_dir: Path, data_dir: Path, full: bool, progress: Progr
     report.removed = len(removed)
     report.problems.sort(key=lambda p: (p.path, p.line))
     report.seconds = time.perf_counter() - started
-    read = {rel for _raw, rel, _a in jobs} | {rel for rel, _w in losers}
-    _remember_problems(db, report.problems, read, files=set(paths))
+    read = {rel for _raw, rel, _a in jobs} | {rel for rel, _w in losers} | ledger_read
+    _remember_problems(db, report.problems, read, files=set(paths) | set(ledger_files(content_dir)))
     return report
 
 
@@ -418,15 +427,6 @@ def _remember_run(db, report: ReindexReport) -> None:
     """Keep what the last reindex did, for the admin page."""
     summary = {"at": now_iso(), "seconds": round(report.seconds, 2), "full": report.full, "summary": report.summary()}
     set_meta(db, "last_reindex", json.dumps(summary, ensure_ascii=False))
-
-
-def content_lock(data_dir: Path, wait: float | None = CONTENT_WAIT) -> AbstractContextManager[bool]:
-    """Hold the lock under which entry files are written (one save at a time, across processes).
-
-    With wait, yield False instead of blocking longer: a request must answer "busy" well before
-    the server's worker timeout.
-    """
-    return file_lock(data_dir / "content.lock", wait=wait)
 
 
 def reindex_files(content_dir: Path, data_dir: Path, rels: list[str], wait: float = 5.0) -> bool:
@@ -556,16 +556,18 @@ def clean_temp_files(content_dir: Path, data_dir: Path) -> int:
 
     Saves write under the content lock, so any temporary file found while holding it is stale.
     """
-    models = content_dir / "models"
-    if not models.is_dir():
+    folders = [(content_dir / "models", ".*.md.*.tmp"), (content_dir / LEDGER_DIR, ".*.yml.*.tmp")]
+    folders = [(folder, pattern) for folder, pattern in folders if folder.is_dir()]
+    if not folders:
         return 0
     data_dir.mkdir(parents=True, exist_ok=True)
     removed = 0
     with content_lock(data_dir, wait=None):
-        for tmp in models.rglob(".*.md.*.tmp"):  # atomic_write's names: .<name>.md.<random>.tmp
-            if tmp.is_file() and not tmp.is_symlink():
-                tmp.unlink(missing_ok=True)
-                removed += 1
+        for folder, pattern in folders:
+            for tmp in folder.rglob(pattern):  # atomic_write's names: .<name>.<random>.tmp
+                if tmp.is_file() and not tmp.is_symlink():
+                    tmp.unlink(missing_ok=True)
+                    removed += 1
     return removed
 
 

@@ -19,9 +19,10 @@ from .accounts import ROLE_LABELS, ROLES, AccountError, create_user, has_admin
 from .audit import audit
 from .backup import MAX_MEMBERS, MAX_UNPACKED_BYTES, BackupError, make_backup, restore_backup
 from .catalog import check_content, reindex
-from .editing import Who, propose_from_sync
+from .editing import Who
 from .entries import InvalidEntry
 from .importing import apply_import, plan_import
+from .sharing import sync_site
 from .spreadsheets import SheetRefused, read_sheet
 from .store import open_db
 from .uploads import Limits
@@ -124,13 +125,8 @@ def sync_command(every: int | None) -> None:
     if not gitsync.enabled():
         raise click.ClickException("Chưa đặt KB_GIT_REMOTE (địa chỉ kho git chung): trạm này chạy một mình.")
     while True:
-        db = open_db(data_dir)
         try:
-            report = gitsync.sync(
-                content_dir, data_dir,
-                on_conflict=lambda rel, mine, theirs, db=db: propose_from_sync(db, rel, mine, theirs),
-                reindex=lambda _rels: gitsync.errors(reindex(content_dir, data_dir).problems),
-            )  # fmt: skip
+            report = sync_site(content_dir, data_dir)
         except Exception as exc:  # the loop outlives one bad sync; by hand, the error shows in full
             if every is None:
                 raise

@@ -25,7 +25,7 @@ import sqlite_utils
 import yaml
 
 from . import gitsync
-from .atomic import atomic_write
+from .atomic import atomic_write, put_back
 from .catalog import content_lock, index_saved, render_entry, write_problems
 from .drafts import Draft, compose, read_draft, with_status_of
 from .entries import InvalidEntry, Problem, load_fields, parse_entry
@@ -229,13 +229,13 @@ def _save(content_dir, data_dir, db, slug, base_hash, who: Who, comment, make_te
                 atomic_write(path, data)  # last: a refusal above leaves the file as it was
         except BaseException as exc:
             if written:  # the transaction failed after the file was replaced: put the old file back
-                _put_back(path, current)
+                put_back(path, current)
             if isinstance(exc, StoreBusy):
                 return SaveResult("busy", slug)
             raise
         settle_media(content_dir, data_dir, slug, _listed(old_text), {a.file for a in entry.attachments})
         action = _ACTION_WORDS.get(notes[0].action if notes else "", "Lưu")
-        _commit(content_dir, comment.strip() or f"{action} “{entry.title}”", who)
+        gitsync.commit_quietly(content_dir, comment.strip() or f"{action} “{entry.title}”", who.name)
         # Still under the lock: two quick saves of one entry reach the index in their order. Not
         # for long, though: a save behind this one waits for the lock.
         indexed = index_saved(content_dir, data_dir, saved, tokens, wait=INDEX_WAIT)
@@ -244,16 +244,6 @@ def _save(content_dir, data_dir, db, slug, base_hash, who: Who, comment, make_te
 
 _ACTION_WORDS = {"create": "Tạo mục", "save": "Lưu mục", "status": "Đổi trạng thái", "restore": "Khôi phục",
                  "proposal_apply": "Áp dụng bản sửa cho"}  # fmt: skip
-
-
-def _commit(content_dir: Path, message: str, who: Who) -> None:
-    """With sites synced over git: make the save a commit by its author (never fails the save)."""
-    if not gitsync.enabled():
-        return
-    try:
-        gitsync.commit_all(content_dir, message, author=who.name)
-    except gitsync.GitError:
-        log.exception("A save could not be committed; the next sync commits it")
 
 
 def propose_from_sync(db: sqlite_utils.Database, rel: str, local_text: str, remote_text: str) -> None:
@@ -297,14 +287,6 @@ def _refuse_guidance(text: str, rel: str, status: str) -> None:
     ]  # fmt: skip
     if problems:
         raise InvalidEntry(problems)
-
-
-def _put_back(path: Path, old: bytes | None) -> None:
-    """Restore a file to what it was before a save whose transaction failed (remove a new one)."""
-    if old is None:
-        path.unlink(missing_ok=True)
-    else:
-        atomic_write(path, old)
 
 
 def propose(

@@ -28,7 +28,23 @@ from pathlib import Path
 
 from indexer.locks import file_lock
 
-__all__ = ["BRANCH", "GitError", "SyncReport", "commit_all", "enabled", "errors", "last_report", "remote", "sync"]
+from .atomic import atomic_write
+from .entries import InvalidEntry
+from .ledgerfiles import LEDGER_DIR, merge_ledgers
+from .store import content_lock
+
+__all__ = [
+    "BRANCH",
+    "GitError",
+    "SyncReport",
+    "commit_all",
+    "commit_quietly",
+    "enabled",
+    "errors",
+    "last_report",
+    "remote",
+    "sync",
+]
 
 BRANCH = "main"
 log = logging.getLogger(__name__)
@@ -121,6 +137,19 @@ def commit_all(content_dir: Path, message: str, author: str = "") -> str:
     return _head(content_dir)
 
 
+def commit_quietly(content_dir: Path, message: str, author: str) -> None:
+    """With sites synced: make a change from the browser a commit by its author; never fails the change.
+
+    A commit that cannot be made now (git busy, a full disk) is logged; the next sync commits it.
+    """
+    if not enabled():
+        return
+    try:
+        commit_all(content_dir, message, author=author)
+    except GitError:
+        log.exception("A change could not be committed; the next sync commits it")
+
+
 @dataclass
 class SyncReport:
     """What one sync did, as the admin page shows it."""
@@ -129,6 +158,8 @@ class SyncReport:
     ok: bool = True
     changed: list[str] = field(default_factory=list)  # files that came from the remote
     conflicts: list[str] = field(default_factory=list)  # entries whose local version became a proposal
+    # Ledger files where both sites changed one record: the remote's record kept (ours stays in git's history).
+    ledger_clashes: list[str] = field(default_factory=list)
     pushed: bool = False
     message: str = ""
     last_success: str = ""
@@ -142,6 +173,8 @@ class SyncReport:
         parts = [f"nhận {len(self.changed)} tệp thay đổi"]
         if self.conflicts:
             parts.append(f"{len(self.conflicts)} mục sửa trùng (bản ở đây thành bản sửa chờ duyệt)")
+        if self.ledger_clashes:
+            parts.append(f"{len(self.ledger_clashes)} sổ nhân rộng có bản ghi sửa trùng (giữ bản của kho chung)")
         parts.append("đã gửi đi" if self.pushed else "chưa gửi được, sẽ thử lại lần sau")
         if self.rejected:
             parts.append(f"{len(self.rejected)} tệp nhận về có lỗi, vẫn dùng bản tốt trước đó")
@@ -152,18 +185,20 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
-def sync(content_dir: Path, data_dir: Path, on_conflict=None, reindex=None) -> SyncReport:
+def sync(content_dir: Path, data_dir: Path, on_conflict=None, reindex=None, vet=None) -> SyncReport:
     """Commit, fetch, merge, push, then reindex what changed. One sync at a time across processes.
 
     on_conflict(rel, local_text, remote_text) records a local version that lost a conflict
-    (a proposal); reindex(rels) brings the changed files into the database and the index.
+    (a proposal); reindex(rels) brings the changed files into the database and the index and
+    returns the (path, message) of files it had to skip; vet(content_dir) returns the errors of
+    the vocabulary files (VOCABULARY_FILES): one that came in broken is put back as it was.
     """
     report = SyncReport(at=_now())
     with file_lock(data_dir / "sync.lock"):
         previous = last_report(data_dir)
         report.last_success = previous.last_success if previous else ""
         try:
-            _sync(content_dir, data_dir, report, on_conflict)
+            _sync(content_dir, data_dir, report, on_conflict, vet)
             report.last_success = report.at
         except GitError as exc:
             report.ok, report.message = False, str(exc)
@@ -172,18 +207,27 @@ def sync(content_dir: Path, data_dir: Path, on_conflict=None, reindex=None) -> S
             report.ok, report.message = False, f"lỗi khi hợp nhất ({exc}); lần đồng bộ sau sẽ làm lại"
         if report.changed and reindex is not None:
             changed = set(report.changed)
-            for path, message in reindex(report.changed) or ():
+            try:
+                skipped = reindex(report.changed) or ()
+            except Exception as exc:  # the files are merged: the next reindex (or sync) takes them
+                log.exception("Reindexing after a sync failed")
+                report.ok, report.message = False, f"lập chỉ mục sau khi đồng bộ không thành công ({exc})"
+                skipped = ()
+            for path, message in skipped:
                 if path in changed:
-                    commit = _git(content_dir, "log", "-1", "--format=%h|%an", "--", path, check=False).stdout.strip()
-                    sha, _, author = commit.partition("|")
-                    report.rejected.append({"path": path, "message": message, "commit": sha, "author": author})
+                    report.rejected.append({"path": path, "message": message, **_last_commit(content_dir, path)})
         (data_dir / "sync.json").write_text(json.dumps(asdict(report), ensure_ascii=False), encoding="utf-8")
     return report
 
 
-def _sync(content_dir: Path, data_dir: Path, report: SyncReport, on_conflict) -> None:
-    from .catalog import content_lock  # the lock saves write under
+def _last_commit(content_dir: Path, path: str, rev: str = "HEAD") -> dict:
+    """Return the short hash and author of the last commit that changed path (as of rev)."""
+    commit = _git(content_dir, "log", "-1", "--format=%h|%an", rev, "--", path, check=False).stdout.strip()
+    sha, _, author = commit.partition("|")
+    return {"commit": sha, "author": author}
 
+
+def _sync(content_dir: Path, data_dir: Path, report: SyncReport, on_conflict, vet) -> None:
     joined = _ensure_repo(content_dir)
     _exclude_temporary_files(content_dir)
     _git(content_dir, "fetch", "--quiet", "origin")  # the slow part, on a poor link: saves go on meanwhile
@@ -195,6 +239,8 @@ def _sync(content_dir: Path, data_dir: Path, report: SyncReport, on_conflict) ->
                 _git(content_dir, "checkout", "--quiet", "-B", BRANCH, f"origin/{BRANCH}")
             elif before:
                 _merge(content_dir, report, on_conflict)
+                if vet is not None:
+                    _hold_back(content_dir, before, report, vet)
         after = _head(content_dir)
     if before and after and before != after:
         diff = _names(_git(content_dir, "diff", "--name-only", "-z", "--no-renames", before, after))
@@ -227,23 +273,65 @@ def _merge(content_dir: Path, report: SyncReport, on_conflict) -> None:
     _git(content_dir, "commit", "--quiet", "--no-verify", "--no-edit")
 
 
+def _hold_back(content_dir: Path, before: str, report: SyncReport, vet) -> None:
+    """Put back the version before the merge of each vocabulary file that came in broken.
+
+    Fields, province names and synonyms shape every entry and every search: a broken one is
+    never served. The file as it was is committed again (and so pushed): the other sites get it
+    back too, and the report names the commit and author of the broken one.
+    """
+    came = set(_names(_git(content_dir, "diff", "--name-only", "-z", before, "HEAD")))
+    bad = {p.path: p for p in vet(content_dir) if p.path in came}
+    if not bad:
+        return
+    for rel, problem in bad.items():
+        report.rejected.append({"path": rel, "message": f"dòng {problem.line}: {problem.message}",
+                                **_last_commit(content_dir, rel)})  # fmt: skip
+        _git(content_dir, "checkout", before, "--", rel, check=False)
+    still = {p.path for p in vet(content_dir)}
+    for rel in bad.keys() & still:  # it was broken before too: nothing better to serve
+        _git(content_dir, "checkout", "HEAD", "--", rel)
+    commit_all(
+        content_dir, "Giữ bản tốt trước đó của " + ", ".join(sorted(bad.keys() - still)) + " (bản nhận về có lỗi)"
+    )
+
+
 def _names(done: subprocess.CompletedProcess) -> list[str]:
     """Return the paths git listed with -z (any character in a name, quoted by nothing)."""
     return [name for name in done.stdout.split("\0") if name]
 
 
 def _settle(content_dir: Path, conflicted: list[str], report: SyncReport, on_conflict) -> None:
-    """Serve the remote's version of each conflicted file; hand this site's entry text to on_conflict."""
+    """Serve the remote's version of each conflicted file; hand this site's entry text to on_conflict.
+
+    The replication ledger's files merge record by record instead (both sites' new records kept).
+    """
     for rel in conflicted:
-        # Which sides have the file: stage 2 is ours, 3 theirs (a photo is bytes: git writes it).
+        # Which sides have the file: stage 1 is the common base, 2 ours, 3 theirs.
         stages = {line.split()[2] for line in _git(content_dir, "ls-files", "-u", "--", rel).stdout.splitlines()}
+        if rel.startswith(f"{LEDGER_DIR}/") and _merge_ledger(content_dir, rel, stages, report):
+            continue
         ours = _git(content_dir, "show", f":2:{rel}", check=False) if "2" in stages and rel.endswith(".md") else None
-        # Served: the remote's version; deleted there and edited here, the edit.
+        # Served: the remote's version; deleted there and edited here, the edit (a photo is bytes: git writes it).
         _git(content_dir, "checkout", "--theirs" if "3" in stages else "--ours", "--", rel)
         _git(content_dir, "add", "--", rel)
         if ours is not None and ours.returncode == 0 and "3" in stages and on_conflict is not None:
             on_conflict(rel, ours.stdout, (content_dir / rel).read_text(encoding="utf-8", errors="replace"))
         report.conflicts.append(rel)
+
+
+def _merge_ledger(content_dir: Path, rel: str, stages: set[str], report: SyncReport) -> bool:
+    """Merge a ledger file's two versions record by record; return False if a side cannot be read."""
+    sides = [_git(content_dir, "show", f":{n}:{rel}").stdout.encode() if n in stages else None for n in "123"]
+    try:
+        merged, clashed = merge_ledgers(rel, *sides)
+    except InvalidEntry:
+        return False  # served as any other file: the remote's version
+    atomic_write(content_dir / rel, merged)
+    _git(content_dir, "add", "--", rel)
+    if clashed:
+        report.ledger_clashes.append(rel)
+    return True
 
 
 def errors(problems) -> list[tuple[str, str]]:

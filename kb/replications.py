@@ -1,34 +1,46 @@
-"""The replication ledger: which units adopted a model, how it went, and the evidence it gives."""
+"""The replication ledger: which units adopted a model, how it went, and the evidence it gives.
+
+The records live in files (kb.ledgerfiles: content/replications/<slug>.yml), which travel with
+the content between sites; the database holds a copy derived from them, for counting and listing.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 import sqlite_utils
 
 from indexer import normalize_text
 
+from . import gitsync
+from .atomic import atomic_write, put_back
 from .dates import DateError, parse_date
-from .store import now_iso, queue_files, write_audit, write_transaction
+from .entries import InvalidEntry, Problem
+from .ledgerfiles import FIELDS, STATUSES, dump_ledger, ledger_files, ledger_rel, new_key, read_ledger
+from .store import StoreBusy, content_lock, now_iso, queue_files, write_audit, write_transaction
 
 __all__ = [
     "STATUSES",
     "Change",
+    "LedgerBroken",
     "Replication",
     "add_replication",
     "adopted_by_same_units",
     "delete_replication",
+    "derive_rows",
     "evidence_level",
+    "export_rows",
     "get_replication",
     "ledger_stats",
     "list_replications",
     "update_replication",
 ]
 
-STATUSES = ("dự kiến", "đang triển khai", "đã hoàn thành", "tạm dừng")
 COMPLETED = "đã hoàn thành"
 NEW, SPREAD, MODEL = "Mới đề xuất", "Đã nhân rộng", "Điển hình"
 MODEL_FROM = 3  # units that adopted a model before it counts as "điển hình" (one of them completed)
@@ -103,37 +115,173 @@ def _row(rep: Replication) -> dict:
     }
 
 
-def add_replication(db: sqlite_utils.Database, slug: str, rep: Replication, change: Change) -> int:
+def add_replication(content_dir: Path, data_dir: Path, db: sqlite_utils.Database, slug: str, rep: Replication,
+                    change: Change) -> str:  # fmt: skip
     """Record that a unit adopted the model slug; return the record's id."""
-    now, author = now_iso(), change.actor
-    row = {"slug": slug, **_row(rep), "created_by": author, "created_at": now, "updated_by": author, "updated_at": now}
+    now = now_iso()
+    record = {"id": new_key(), **_row(rep), "created_by": change.actor, "created_at": now,
+              "updated_by": change.actor, "updated_at": now}  # fmt: skip
+    _change_ledger(content_dir, data_dir, db, slug, change, lambda records: [*records, record],
+                   "replication_add", as_json(record), f"Ghi nhận nhân rộng: {record['unit']}")  # fmt: skip
+    return record["id"]
+
+
+def update_replication(content_dir: Path, data_dir: Path, db: sqlite_utils.Database, slug: str, key: str,
+                       rep: Replication, change: Change) -> dict:  # fmt: skip
+    """Correct a record; return it as it was before. Raise LookupError if it is gone."""
+    found: dict = {}
+
+    def edit(records: list[dict]) -> list[dict]:
+        before = _find(records, key)
+        found.update(before)
+        after = {**before, **_row(rep), "updated_by": change.actor, "updated_at": now_iso()}
+        found["after"] = after
+        return [after if r["id"] == key else r for r in records]
+
+    def detail() -> str:
+        before = {k: v for k, v in found.items() if k != "after"}
+        return f"trước: {as_json(before)} — sau: {as_json(found['after'])}"
+
+    _change_ledger(content_dir, data_dir, db, slug, change, edit, "replication_edit", detail,
+                   f"Sửa bản ghi nhân rộng: {rep.unit.strip()}")  # fmt: skip
+    return {k: v for k, v in found.items() if k != "after"}
+
+
+def delete_replication(content_dir: Path, data_dir: Path, db: sqlite_utils.Database, slug: str, key: str,
+                       change: Change) -> dict:  # fmt: skip
+    """Remove a record; return it (the audit log keeps it whole). Raise LookupError if it is gone."""
+    found: dict = {}
+
+    def edit(records: list[dict]) -> list[dict]:
+        found.update(_find(records, key))
+        return [r for r in records if r["id"] != key]
+
+    _change_ledger(content_dir, data_dir, db, slug, change, edit, "replication_delete", lambda: as_json(found),
+                   "Xóa bản ghi nhân rộng")  # fmt: skip
+    return found
+
+
+def _find(records: list[dict], key: str) -> dict:
+    found = next((r for r in records if r["id"] == key), None)
+    if found is None:
+        raise LookupError(key)
+    return found
+
+
+def _change_ledger(content_dir: Path, data_dir: Path, db: sqlite_utils.Database, slug: str, change: Change,
+                   edit, action: str, detail, message: str) -> None:  # fmt: skip
+    """Change a model's ledger file and its derived rows, with the audit line: all of it, or none of it.
+
+    As a save of an entry: the file is read and written under the content lock, and replaced
+    last, inside the transaction that writes the rows, the audit line and the index queue; a
+    failure puts the old file back. Raise StoreBusy if another save holds the files too long,
+    LedgerBroken if the file on disk does not pass the checks (it is not overwritten).
+    """
+    rel = ledger_rel(slug)
+    path = content_dir / rel
+    with content_lock(data_dir) as locked:
+        if not locked:
+            raise StoreBusy("the content lock is held")
+        current = path.read_bytes() if path.is_file() else None
+        try:
+            records = read_ledger(current, rel) if current is not None else []
+        except InvalidEntry as exc:
+            raise LedgerBroken(exc.problems) from None
+        records = edit(records)
+        data = dump_ledger(slug, records)
+        written = False
+        try:
+            with write_transaction(db) as conn:
+                _replace_rows(conn, slug, records)
+                conn.execute("INSERT OR REPLACE INTO ledger_files (path, content_hash) VALUES (?, ?)",
+                             [rel, hashlib.sha256(data).hexdigest()])  # fmt: skip
+                _log(conn, slug, change, action, detail if isinstance(detail, str) else detail())
+                written = True
+                atomic_write(path, data)  # last: a refusal above leaves the file as it was
+        except BaseException:
+            if written:
+                put_back(path, current)
+            raise
+        gitsync.commit_quietly(content_dir, message, change.actor)
+
+
+class LedgerBroken(InvalidEntry):
+    """The ledger file on disk does not pass the checks: it is fixed by hand before it is changed here."""
+
+
+def _replace_rows(conn, slug: str, records: list[dict]) -> None:
+    """Make the database's copy of a model's ledger the file's records, in the caller's transaction."""
+    conn.execute("DELETE FROM replications WHERE slug = ?", [slug])
+    columns = ["slug", "key", *[name for name in FIELDS if name != "id"]]
+    conn.executemany(
+        f"INSERT INTO replications ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+        [[slug, r["id"], *[r.get(name, "") for name in FIELDS if name != "id"]] for r in records],
+    )
+
+
+def derive_rows(content_dir: Path, db: sqlite_utils.Database) -> tuple[set[str], list[Problem], set[str]]:
+    """Bring the database's copy of the ledger in step with the files; return what changed.
+
+    Returns the models whose records changed, the problems of the files read, and the files
+    read. Only files whose bytes changed since they were last taken are read; a file that does
+    not pass the checks is reported and its model keeps the records last taken (as an entry
+    keeps its last good version). Records made before the ledger was kept in files are written
+    to them first (export_rows). Call it under the content lock, as saves write under it.
+    """
+    export_rows(content_dir, db)
+    known = dict(db.execute("SELECT path, content_hash FROM ledger_files").fetchall())
+    files = ledger_files(content_dir)
+    changed: set[str] = set()
+    problems: list[Problem] = []
+    read: set[str] = set()
     with write_transaction(db) as conn:
-        record_id = conn.execute(
-            f"INSERT INTO replications ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
-        ).lastrowid
-        _log(conn, slug, change, "replication_add", as_json(_get(conn, record_id)))
-    return record_id
+        for rel, path in files.items():
+            raw = path.read_bytes()
+            digest = hashlib.sha256(raw).hexdigest()
+            if known.get(rel) == digest:
+                continue
+            read.add(rel)
+            try:
+                records = read_ledger(raw, rel)
+            except InvalidEntry as exc:
+                problems += exc.problems
+                continue
+            _replace_rows(conn, Path(rel).stem, records)
+            conn.execute("INSERT OR REPLACE INTO ledger_files (path, content_hash) VALUES (?, ?)", [rel, digest])
+            changed.add(Path(rel).stem)
+        for rel in set(known) - set(files):  # a ledger file removed: its model has no records now
+            conn.execute("DELETE FROM replications WHERE slug = ?", [Path(rel).stem])
+            conn.execute("DELETE FROM ledger_files WHERE path = ?", [rel])
+            changed.add(Path(rel).stem)
+            read.add(rel)
+    return changed, problems, read
 
 
-def update_replication(db: sqlite_utils.Database, record_id: int, rep: Replication, change: Change) -> dict:
-    """Correct a record; return it as it was before."""
-    with write_transaction(db) as conn:
-        before = _get(conn, record_id) or {}
-        values = {**_row(rep), "updated_by": change.actor, "updated_at": now_iso()}
-        sets = ", ".join(f"{name} = ?" for name in values)
-        conn.execute(f"UPDATE replications SET {sets} WHERE id = ?", [*values.values(), record_id])
-        detail = f"trước: {as_json(before)} — sau: {as_json(_get(conn, record_id))}"
-        _log(conn, before.get("slug", ""), change, "replication_edit", detail)
-    return before
+def export_rows(content_dir: Path, db: sqlite_utils.Database) -> int:
+    """Write the records kept only in the database (made before the ledger was in files) to the files.
 
-
-def delete_replication(db: sqlite_utils.Database, record_id: int, change: Change) -> dict:
-    """Remove a record; return it (the audit log keeps it whole)."""
-    with write_transaction(db) as conn:
-        before = _get(conn, record_id) or {}
-        conn.execute("DELETE FROM replications WHERE id = ?", [record_id])
-        _log(conn, before.get("slug", ""), change, "replication_delete", as_json(before))
-    return before
+    Once, on the first reindex after an upgrade: each gets an id, and joins its model's file
+    (with the records already there). Return how many were written.
+    """
+    rows = list(db.query("SELECT * FROM replications WHERE key IS NULL OR key = '' ORDER BY id"))
+    by_slug: dict[str, list[dict]] = {}
+    for row in rows:
+        by_slug.setdefault(row["slug"], []).append(row)
+    for slug, legacy in by_slug.items():
+        rel = ledger_rel(slug)
+        path = content_dir / rel
+        try:
+            records = read_ledger(path.read_bytes(), rel) if path.is_file() else []
+        except InvalidEntry:
+            continue  # the file must be fixed first; these records wait in the database
+        for row in legacy:
+            row["key"] = new_key()
+            records.append({"id": row["key"], **{name: row.get(name) or "" for name in FIELDS if name != "id"}})
+        data = dump_ledger(slug, records)
+        with write_transaction(db) as conn:
+            conn.executemany("UPDATE replications SET key = ? WHERE id = ?", [(r["key"], r["id"]) for r in legacy])
+            atomic_write(path, data)
+    return len(rows)
 
 
 @dataclass(frozen=True)
@@ -152,15 +300,9 @@ def _log(conn, slug: str, change: Change, action: str, detail: str) -> None:
         queue_files(conn, {change.path: secrets.token_hex(8)})
 
 
-def _get(conn, record_id: int) -> dict | None:
-    cursor = conn.execute("SELECT * FROM replications WHERE id = ?", [record_id])
-    row = cursor.fetchone()
-    return dict(zip([c[0] for c in cursor.description], row, strict=True)) if row else None
-
-
-def get_replication(db: sqlite_utils.Database, record_id: int) -> dict | None:
-    """Return one record."""
-    return next(db["replications"].rows_where("id = ?", [record_id], limit=1), None)
+def get_replication(db: sqlite_utils.Database, slug: str, key: str) -> dict | None:
+    """Return one of a model's records by its id."""
+    return next(db["replications"].rows_where("slug = ? AND key = ?", [slug, key], limit=1), None)
 
 
 def list_replications(db: sqlite_utils.Database, slug: str) -> list[dict]:

@@ -168,3 +168,18 @@ def m004_attachments(db: sqlite_utils.Database) -> None:
     """Keep each entry's attachments (file, caption, credit) as JSON, as its front matter lists them."""
     if "attachments" not in db["entries"].columns_dict:
         db["entries"].add_column("attachments", str)
+
+
+@MIGRATIONS()
+def m005_ledger_files(db: sqlite_utils.Database) -> None:
+    """Keep the replication ledger as a copy of the files in content/replications/.
+
+    Each record gets the id it has in its file; records made before have none until the next
+    reindex writes them to the files (kb.replications.export_rows). ledger_files remembers the
+    hash of each file last taken, so that only changed files are read again.
+    """
+    if "key" not in db["replications"].columns_dict:
+        db["replications"].add_column("key", str)
+    db["replications"].create_index(["slug", "key"], if_not_exists=True)
+    if "ledger_files" not in db.table_names():
+        db["ledger_files"].create({"path": str, "content_hash": str}, pk="path")

@@ -27,6 +27,7 @@ from .schema import migrate
 __all__ = [
     "DB_NAME",
     "StoreBusy",
+    "content_lock",
     "decode_row",
     "delete_entry_rows",
     "editorial_rows",
@@ -51,6 +52,21 @@ __all__ = [
 DB_NAME = "kb.sqlite3"
 
 log = logging.getLogger(__name__)
+
+# How long a request waits for another save to finish before it answers "busy" (seconds): well
+# within the server's worker timeout (30 s), even when the save ahead waits for a busy index.
+CONTENT_WAIT = 10.0
+
+
+def content_lock(data_dir: Path, wait: float | None = CONTENT_WAIT) -> contextlib.AbstractContextManager[bool]:
+    """Hold the lock under which content files are written (one save at a time, across processes).
+
+    With wait, yield False instead of blocking longer: a request must answer "busy" well before
+    the server's worker timeout.
+    """
+    return file_lock(data_dir / "content.lock", wait=wait)
+
+
 # How long the audit log and the search log are kept, in days, unless configured (0: forever).
 KEEP_DAYS = 730
 

@@ -10,9 +10,9 @@ import yaml
 
 from indexer import Thesaurus, fold_accents, normalize_text, syllables
 
-from .entries import Problem, load_yaml
+from .entries import InvalidEntry, Problem, load_fields, load_yaml
 
-__all__ = ["Concept", "Vocabulary", "load_vocabulary", "unused_terms"]
+__all__ = ["VOCABULARY_FILES", "Concept", "Vocabulary", "load_vocabulary", "unused_terms", "vocabulary_errors"]
 
 
 @dataclass(frozen=True)
@@ -177,3 +177,17 @@ def load_vocabulary(content_dir: Path) -> Vocabulary:
     _load_concepts(content_dir / "concepts.yml", vocab)
     _load_places(content_dir / "places.yml", vocab)
     return vocab
+
+
+VOCABULARY_FILES = ("fields.yml", "places.yml", "synonyms.yml", "concepts.yml")
+
+
+def vocabulary_errors(content_dir: Path) -> list[Problem]:
+    """Return the errors (not warnings) of the vocabulary files, with paths relative to content_dir."""
+    problems = [p for p in load_vocabulary(content_dir).problems if not p.warning]
+    try:
+        load_fields(content_dir / "fields.yml")
+    except InvalidEntry as exc:
+        problems += exc.problems
+    root = str(content_dir) + "/"
+    return [Problem(p.path.removeprefix(root), p.line, p.message) for p in problems]

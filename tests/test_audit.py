@@ -55,7 +55,7 @@ def audit_page(client) -> str:
 
 def test_a_replication_is_told_field_by_field_in_vietnamese_not_as_json(admin, data_dir):
     submit(admin, "/models/bep-an-ban-tru/replications/new", RECORD)
-    record_id = open_db(data_dir)["replications"].get(1)["id"]
+    record_id = next(open_db(data_dir)["replications"].rows)["key"]
     url = f"/models/bep-an-ban-tru/replications/{record_id}/edit"
     submit(admin, url, {**RECORD, "status": "đã hoàn thành", "start_date": "15/03/2024"})
     page = audit_page(admin)

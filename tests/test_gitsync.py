@@ -13,7 +13,8 @@ from indexer import SearchIndex
 from kb import gitsync
 from kb.catalog import reindex
 from kb.drafts import Draft, read_draft
-from kb.editing import Who, propose_from_sync, save_entry
+from kb.editing import Who, save_entry
+from kb.sharing import sync_site
 from kb.store import open_db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,12 +33,7 @@ class Site:
             reindex(self.content, self.data)
 
     def sync(self) -> gitsync.SyncReport:
-        db = open_db(self.data)
-        return gitsync.sync(
-            self.content, self.data,
-            on_conflict=lambda rel, mine, theirs: propose_from_sync(db, rel, mine, theirs),
-            reindex=lambda _rels: gitsync.errors(reindex(self.content, self.data).problems),
-        )  # fmt: skip
+        return sync_site(self.content, self.data)
 
     def search(self, query: str) -> list[str]:
         return [h.slug for h in SearchIndex(self.data / "index").search(query, per_page=100).hits]
@@ -309,3 +305,94 @@ def test_a_conflict_that_cannot_be_recorded_undoes_the_merge_and_serves_no_confl
     served = (b.content / "models" / f"{slug}.md").read_text(encoding="utf-8")
     assert "<<<<<<<" not in served and "Tóm tắt B." in served  # as it was before the sync
     assert b.sync().ok and "Tóm tắt A." in (b.content / "models" / f"{slug}.md").read_text(encoding="utf-8")
+
+
+def _record(site: Site, slug: str, unit: str, status: str = "đang triển khai", author: str = "thanhvien") -> str:
+    """Record a replication on a site as the entry page does (file, rows, audit), and index the entry."""
+    from kb.catalog import reindex_files
+    from kb.replications import Change, Replication, add_replication
+
+    path = f"models/{slug}.md"
+    key = add_replication(site.content, site.data, open_db(site.data), slug, Replication(unit=unit, status=status),
+                          Change(author, path=path))  # fmt: skip
+    reindex_files(site.content, site.data, [path])
+    return key
+
+
+def _level(site: Site, slug: str) -> tuple[str, int]:
+    title = open_db(site.data)["entries"].get(slug)["title"]
+    hit = next(h for h in SearchIndex(site.data / "index").search(title, per_page=100).hits if h.slug == slug)
+    return hit.level, hit.adopted
+
+
+def test_a_replication_recorded_on_one_site_changes_the_evidence_level_on_another(sites):
+    a, _b, c = sites
+    slug = "tu-thuoc-bien-cuong"
+    assert _level(a, slug) == ("Mới đề xuất", 0)
+    for unit, status in [("Đồn Biên phòng Thử Một", "đã hoàn thành"), ("Đồn Biên phòng Thử Hai", "dự kiến"),
+                         ("Đồn Biên phòng Thử Ba", "đang triển khai")]:  # fmt: skip
+        _record(c, slug, unit, status)
+    assert _level(c, slug) == ("Điển hình", 3)
+    log = subprocess.run(["git", "log", "-1", "--format=%an|%s"], cwd=c.content, capture_output=True, text=True)
+    assert log.stdout.strip() == "thanhvien|Ghi nhận nhân rộng: Đồn Biên phòng Thử Ba"  # a commit by its author
+    assert c.sync().pushed
+    report = a.sync()
+    assert report.ok and f"replications/{slug}.yml" in report.changed
+    assert _level(a, slug) == ("Điển hình", 3)  # the same records, the same level, on the other site
+    units = [r["unit"] for r in open_db(a.data).query("SELECT unit FROM replications WHERE slug = ?", [slug])]
+    assert sorted(units) == ["Đồn Biên phòng Thử Ba", "Đồn Biên phòng Thử Hai", "Đồn Biên phòng Thử Một"]
+
+
+def test_records_of_one_model_made_on_two_sites_are_all_kept(sites):
+    from kb.replications import Change, Replication, delete_replication, update_replication
+
+    a, b, _c = sites
+    slug = "thap-sang-vung-bien"
+    _record(a, slug, "Đồn A1")
+    _record(b, slug, "Đồn B1")  # both sites create the model's ledger file: git cannot merge the two
+    assert a.sync().pushed
+    report = b.sync()
+    assert report.ok and report.pushed and not report.conflicts
+    assert _level(b, slug) == ("Đã nhân rộng", 2)
+    assert a.sync().ok and _level(a, slug) == ("Đã nhân rộng", 2)
+    # One record corrected on A and removed on B: the correction stays. Another corrected on both:
+    # the remote's correction is served and the sync says so.
+    keys = {r["unit"]: r["key"] for r in open_db(a.data).query("SELECT unit, key FROM replications")}
+    change = Change("bientap")
+    update_replication(a.content, a.data, open_db(a.data), slug, keys["Đồn A1"], Replication("Đồn A1 (sửa ở A)"),
+                       change)  # fmt: skip
+    delete_replication(b.content, b.data, open_db(b.data), slug, keys["Đồn A1"], change)
+    update_replication(a.content, a.data, open_db(a.data), slug, keys["Đồn B1"], Replication("Đồn B1 theo A"), change)
+    update_replication(b.content, b.data, open_db(b.data), slug, keys["Đồn B1"], Replication("Đồn B1 theo B"), change)
+    assert a.sync().pushed
+    report = b.sync()
+    assert report.ok and report.ledger_clashes == [f"replications/{slug}.yml"] and "sửa trùng" in report.summary()
+    units = sorted(r["unit"] for r in open_db(b.data).query("SELECT unit FROM replications"))
+    assert units == ["Đồn A1 (sửa ở A)", "Đồn B1 theo A"]
+    assert "<<<<<<<" not in (b.content / "replications" / f"{slug}.yml").read_text(encoding="utf-8")
+
+
+def test_an_installation_with_a_ledger_kept_only_in_its_database_brings_it_along(sites, tmp_path):
+    _a, b, _c = sites
+    old = Site(tmp_path, "cu", shipped=True)
+    with open_db(old.data).conn as conn:  # recorded before the ledger was kept in files: no id, no file
+        conn.execute("INSERT INTO replications (slug, unit, status, created_by) VALUES "
+                     "('to-tau-thuyen-doan-ket', 'Đồn Biên phòng Cũ', 'đã hoàn thành', 'thanhvien')")  # fmt: skip
+    assert old.sync().pushed
+    assert (old.content / "replications" / "to-tau-thuyen-doan-ket.yml").is_file()
+    assert b.sync().ok and _level(b, "to-tau-thuyen-doan-ket") == ("Đã nhân rộng", 1)
+
+
+def test_a_broken_vocabulary_file_from_the_remote_is_held_back_and_reported(sites):
+    a, b, _c = sites
+    good = (b.content / "places.yml").read_bytes()
+    (a.content / "places.yml").write_text("merged: [không: đúng\n", encoding="utf-8")
+    gitsync.commit_all(a.content, "Sửa tên tỉnh", author="nguoi-sua-tay")
+    assert a.sync().pushed
+    report = b.sync()
+    assert report.ok and (b.content / "places.yml").read_bytes() == good  # the last good version serves
+    [rejected] = report.rejected
+    assert rejected["path"] == "places.yml" and rejected["author"] == "nguoi-sua-tay" and rejected["commit"]
+    assert "YAML" in rejected["message"] and "có lỗi" in report.summary()
+    assert b.search("tủ thuốc biên cương")[0] == "tu-thuoc-bien-cuong"
+    assert a.sync().ok and (a.content / "places.yml").read_bytes() == good  # and goes back to the others

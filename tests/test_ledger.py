@@ -114,7 +114,7 @@ def test_who_may_record_correct_and_remove(site, data_dir):
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
     member = signed_in(site, "thanhvien")
     record(member, "thap-sang-vung-bien")
-    record_id = next(open_db(data_dir)["replications"].rows)["id"]
+    record_id = next(open_db(data_dir)["replications"].rows)["key"]
     page = member.get("/models/thap-sang-vung-bien").get_data(as_text=True)
     assert member.get(f"/models/thap-sang-vung-bien/replications/{record_id}/edit").status_code == 403
     assert member.post(f"/models/thap-sang-vung-bien/replications/{record_id}/delete",
@@ -263,7 +263,7 @@ def test_removing_a_record_lowers_the_level_in_search(site, data_dir):
     member, editor = signed_in(site, "thanhvien"), signed_in(site, "bientap")
     record(member, "thap-sang-vung-bien")
     assert search_slugs(site.test_client(), level="Đã nhân rộng") == ["thap-sang-vung-bien"]
-    record_id = next(open_db(data_dir)["replications"].rows)["id"]
+    record_id = next(open_db(data_dir)["replications"].rows)["key"]
     page = editor.get("/models/thap-sang-vung-bien").get_data(as_text=True)
     confirmed = {"csrf_token": token(page), "confirmed": "1"}  # Xóa, then Xác nhận xóa
     editor.post(f"/models/thap-sang-vung-bien/replications/{record_id}/delete", data=confirmed)
@@ -362,7 +362,7 @@ def test_a_corrected_search_is_logged_with_what_was_searched_even_without_a_sugg
 def test_deleting_a_record_asks_first_and_deletes_only_when_confirmed(site, data_dir):
     editor = signed_in(site, "bientap")
     record(editor, "thap-sang-vung-bien")
-    record_id = next(open_db(data_dir)["replications"].rows)["id"]
+    record_id = next(open_db(data_dir)["replications"].rows)["key"]
     page = editor.get("/models/thap-sang-vung-bien").get_data(as_text=True)
     url = f"/models/thap-sang-vung-bien/replications/{record_id}/delete"
     asked = editor.post(url, data={"csrf_token": token(page)})
@@ -372,3 +372,102 @@ def test_deleting_a_record_asks_first_and_deletes_only_when_confirmed(site, data
     assert open_db(data_dir)["replications"].count == 1
     assert editor.post(url, data={"csrf_token": token(text), "confirmed": "1"}).status_code == 302
     assert open_db(data_dir)["replications"].count == 0
+
+
+def test_the_ledger_lives_in_a_file_per_model_and_the_database_is_a_copy_of_it(site, content_dir, data_dir):
+    from kb.cli import kb_cli  # noqa: F401  (the app's `kb` commands)
+
+    member = signed_in(site, "thanhvien")
+    record(member, "thap-sang-vung-bien")
+    path = content_dir / "replications" / "thap-sang-vung-bien.yml"
+    [saved] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert saved["unit"] == RECORD["unit"] and saved["start_date"] == "2024-03" and saved["created_by"]
+    # The database is derived: lost, it comes back from the files at the next reindex.
+    with open_db(data_dir).conn as conn:
+        conn.execute("DELETE FROM replications")
+        conn.execute("DELETE FROM ledger_files")
+    reindex(content_dir, data_dir)
+    assert [r["unit"] for r in open_db(data_dir)["replications"].rows] == [RECORD["unit"]]
+    # A record added to the file by hand (or by another site) counts after the next reindex.
+    more = [{**saved, "id": f"{n:012x}", "unit": f"Đồn Biên phòng Thêm {n}", "status": "đã hoàn thành"} for n in (1, 2)]
+    path.write_text(yaml.safe_dump([saved, *more], allow_unicode=True), encoding="utf-8")
+    reindex(content_dir, data_dir)
+    assert search_slugs(site.test_client(), level="Điển hình") == ["thap-sang-vung-bien"]
+    assert "Đã nhân rộng tại <strong>3</strong> đơn vị" in site.test_client().get("/models/thap-sang-vung-bien").text
+
+
+def test_a_broken_ledger_file_is_reported_and_its_last_good_records_serve(site, content_dir, data_dir):
+    member = signed_in(site, "thanhvien")
+    record(member, "thap-sang-vung-bien")
+    path = content_dir / "replications" / "thap-sang-vung-bien.yml"
+    broken = path.read_text(encoding="utf-8").replace("status: đang triển khai", "status: xong rồi")
+    path.write_text(broken, encoding="utf-8")
+    result = site.test_cli_runner().invoke(args=["kb", "check"])
+    assert (
+        result.exit_code == 1 and "replications/thap-sang-vung-bien.yml:2: 'status' phải là một trong" in result.output
+    )
+    report = reindex(content_dir, data_dir)
+    assert any(p.path == "replications/thap-sang-vung-bien.yml" for p in report.problems)
+    assert search_slugs(site.test_client(), level="Đã nhân rộng") == ["thap-sang-vung-bien"]  # last good records
+    # A new record is refused with the reason, and the file is left for a person to fix.
+    response = record(member, "thap-sang-vung-bien", unit="Đồn Biên phòng Thử Hai")
+    page = member.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Sổ nhân rộng của mô hình này (tệp replications/thap-sang-vung-bien.yml) đang có lỗi ở dòng 2" in page
+    assert path.read_text(encoding="utf-8") == broken and open_db(data_dir)["replications"].count == 1
+
+
+def test_records_made_before_the_ledger_was_kept_in_files_are_written_to_them(site, content_dir, data_dir):
+    with open_db(data_dir).conn as conn:  # as a database of an earlier version holds them: no id, no file
+        conn.execute("INSERT INTO replications (slug, unit, status, start_date) VALUES "
+                     "('thap-sang-vung-bien', 'Đồn Biên phòng Cũ', 'đã hoàn thành', '2023-05-01')")  # fmt: skip
+    reindex(content_dir, data_dir)
+    [kept] = yaml.safe_load((content_dir / "replications" / "thap-sang-vung-bien.yml").read_text(encoding="utf-8"))
+    assert kept["unit"] == "Đồn Biên phòng Cũ" and kept["start_date"] == "2023-05-01" and len(kept["id"]) == 12
+    assert [r["key"] for r in open_db(data_dir)["replications"].rows] == [kept["id"]]
+    assert search_slugs(site.test_client(), level="Đã nhân rộng") == ["thap-sang-vung-bien"]
+
+
+def _ledger(*records: tuple[str, str]) -> bytes:
+    from kb.ledgerfiles import dump_ledger
+
+    return dump_ledger("m", [{"id": key, "unit": unit, "status": "dự kiến"} for key, unit in records])
+
+
+def test_two_versions_of_a_ledger_merge_record_by_record():
+    from kb.ledgerfiles import merge_ledgers, read_ledger
+
+    base = _ledger(("aaaaaaaaaaaa", "Đồn 1"), ("bbbbbbbbbbbb", "Đồn 2"), ("cccccccccccc", "Đồn 3"))
+    # Here: Đồn 1 corrected, Đồn 2 removed, Đồn 4 added. There: Đồn 1 removed, Đồn 3 corrected, Đồn 5 added.
+    ours = _ledger(("aaaaaaaaaaaa", "Đồn 1 (sửa)"), ("cccccccccccc", "Đồn 3"), ("dddddddddddd", "Đồn 4"))
+    theirs = _ledger(("bbbbbbbbbbbb", "Đồn 2"), ("cccccccccccc", "Đồn 3 (sửa)"), ("eeeeeeeeeeee", "Đồn 5"))
+    merged, clashed = merge_ledgers("replications/m.yml", base, ours, theirs)
+    units = [r["unit"] for r in read_ledger(merged, "replications/m.yml")]
+    assert units == ["Đồn 3 (sửa)", "Đồn 5", "Đồn 1 (sửa)", "Đồn 4"] and clashed == []
+    # Both corrected one record: the remote's correction, and the clash is named.
+    merged, clashed = merge_ledgers("replications/m.yml", base, _ledger(("aaaaaaaaaaaa", "Ở đây")),
+                                    _ledger(("aaaaaaaaaaaa", "Ở kia")))  # fmt: skip
+    assert [r["unit"] for r in read_ledger(merged, "replications/m.yml")] == ["Ở kia"] and clashed == ["aaaaaaaaaaaa"]
+    # Both created the file (no common version): every record is kept.
+    merged, _ = merge_ledgers(
+        "replications/m.yml", None, _ledger(("aaaaaaaaaaaa", "A")), _ledger(("bbbbbbbbbbbb", "B"))
+    )
+    assert [r["unit"] for r in read_ledger(merged, "replications/m.yml")] == ["B", "A"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("- id: 12\n  unit: Đồn\n  status: dự kiến\n", "'id' phải là"),
+     ("- id: aaaaaaaaaaaa\n  status: dự kiến\n", "thiếu 'unit'"),
+     ("- id: aaaaaaaaaaaa\n  unit: Đồn\n  status: dự kiến\n- id: aaaaaaaaaaaa\n  unit: Đồn 2\n  status: dự kiến\n",
+      "trùng"),
+     ("- id: aaaaaaaaaaaa\n  unit: Đồn\n  status: dự kiến\n  start_date: 31/02/2024\n", "'start_date'"),
+     ("- id: aaaaaaaaaaaa\n  unit: Đồn\n  status: dự kiến\n  contact: 113\n", "'contact' phải là chữ"),
+     ("unit: Đồn\n", "phải là một danh sách"), ("- [\n", "YAML không hợp lệ")],
+)  # fmt: skip
+def test_a_ledger_file_that_fails_its_checks_says_what_and_where(text, message):
+    from kb.entries import InvalidEntry
+    from kb.ledgerfiles import read_ledger
+
+    with pytest.raises(InvalidEntry) as caught:
+        read_ledger(text.encode(), "replications/m.yml")
+    assert message in str(caught.value.problems[0])

@@ -17,7 +17,13 @@ OLD = Path(__file__).resolve().parent / "old_databases"
 OLD_SCHEMAS = sorted(OLD.glob("*.sql"))
 LAST_BEFORE_MIGRATIONS = OLD / "2026-12-02-ab71361.sql"
 NEWEST = OLD / "2026-12-02-c9efc82.sql"  # the newest version's database, before the migrations since
-ALL_MIGRATIONS = ["m001_tables", "m002_proposal_reasons", "m003_entry_dates_from_history", "m004_attachments"]
+ALL_MIGRATIONS = [
+    "m001_tables",
+    "m002_proposal_reasons",
+    "m003_entry_dates_from_history",
+    "m004_attachments",
+    "m005_ledger_files",
+]
 
 
 def _shape(path: Path, ordered: bool = True) -> dict[str, tuple]:
@@ -84,6 +90,9 @@ def test_a_new_database_has_the_newest_versions_tables_and_what_later_migrations
                              indexes)  # fmt: skip
     columns, indexes = expected["entries"]
     expected["entries"] = ([*columns, ("attachments", "TEXT", 0, None, 0)], indexes)
+    columns, indexes = expected["replications"]  # the ledger as a copy of its files: each record's id
+    expected["replications"] = ([*columns, ("key", "TEXT", 0, None, 0)], {*indexes, (("slug", "key"), 0)})
+    expected["ledger_files"] = ([("path", "TEXT", 0, None, 1), ("content_hash", "TEXT", 0, None, 0)], {(("path",), 1)})
     assert _shape(tmp_path / "new" / DB_NAME) == expected
 
 

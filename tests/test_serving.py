@@ -443,10 +443,10 @@ def test_behind_nginx_a_writer_takes_changes_and_signed_in_people_and_readers_th
     folder = base / "nginx-nodes"
     folder.mkdir(exist_ok=True)
     quick = {"KB_PRELOAD_SEGMENTER": "0", "KB_PROXY_HOPS": "1"}
-    with ExitStack() as nodes:
+    with ExitStack() as nodes, ExitStack() as writer:
         ports = {}
-        for name in ("ghi", "doc-1", "doc-2"):
-            _url, ports[name] = nodes.enter_context(
+        for name, stack in (("ghi", writer), ("doc-1", nodes), ("doc-2", nodes)):
+            _url, ports[name] = stack.enter_context(
                 _gunicorn(content, data, base / f"node-{name}.log", workers=1, KB_NODE_NAME=name, **quick)
             )
         port = _free_port()
@@ -459,14 +459,7 @@ def test_behind_nginx_a_writer_takes_changes_and_signed_in_people_and_readers_th
             _wait_for(lambda: _answers(url), "nginx", folder / "stderr.log", proc, seconds=20)
 
             def node(path: str, method: str = "GET", cookie: str = "", body: bytes | None = None) -> str:
-                request = urllib.request.Request(url + path, data=body, method=method)
-                if cookie:
-                    request.add_header("Cookie", cookie)
-                try:
-                    with urllib.request.urlopen(request, timeout=20) as answer:
-                        return answer.headers["X-Kho-Node"]
-                except urllib.error.HTTPError as answer:  # a refusal (400, 403, 404) still names its node
-                    return answer.headers["X-Kho-Node"]
+                return _ask(url + path, method, cookie, body)[1]
 
             readers = {node("/search?q=t%E1%BB%A7+thu%E1%BB%91c") for _ in range(8)}
             assert readers == {"doc-1", "doc-2"}  # public reading is shared by the readers
@@ -474,14 +467,35 @@ def test_behind_nginx_a_writer_takes_changes_and_signed_in_people_and_readers_th
             assert node("/api/search?q=bien") in ("doc-1", "doc-2")
             assert node("/login") == "ghi" and node("/edit") == "ghi" and node("/admin") == "ghi"
             assert node("/models/tu-thuoc-bien-cuong/history") == "ghi"
+            assert node("/models/tu-thuoc-bien-cuong/replications/new") == "ghi"
             assert node("/search?q=x", cookie="session=abc") == "ghi"  # someone signed in
             assert node("/search?q=x", cookie="theme=1; session=abc") == "ghi"
             assert node("/search?q=x", cookie="not-a-session=1") in ("doc-1", "doc-2")
             assert node("/login", method="POST", body=b"name=x") == "ghi"  # any change
             assert node("/search", method="POST", body=b"q=x") == "ghi"
+
+            writer.close()  # the writer goes down: reading goes on from the readers
+            status, answered, page = _ask(url + "/search?q=t%E1%BB%A7+thu%E1%BB%91c")
+            assert status == 200 and answered in ("doc-1", "doc-2") and "/models/tu-thuoc-bien-cuong" in page
+            status, answered, _page = _ask(url + "/models/tu-thuoc-bien-cuong", cookie="session=abc")
+            assert status == 200 and answered in ("doc-1", "doc-2")  # a signed-in person reads as a visitor
+            status, answered, page = _ask(url + "/login", "POST", body=b"name=x")
+            assert status == 503 and "Tạm thời chưa ghi được" in page and "vẫn còn trong trình duyệt" in page
         finally:
             proc.terminate()
             proc.wait(timeout=20)
+
+
+def _ask(url: str, method: str = "GET", cookie: str = "", body: bytes | None = None) -> tuple[int, str, str]:
+    """Return the status, the node that answered (X-Kho-Node) and the page of one request."""
+    request = urllib.request.Request(url, data=body, method=method)
+    if cookie:
+        request.add_header("Cookie", cookie)
+    try:
+        with urllib.request.urlopen(request, timeout=20) as answer:
+            return answer.status, answer.headers["X-Kho-Node"], answer.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as answer:  # a refusal (400, 403, 404, 503) still says who answered
+        return answer.code, answer.headers["X-Kho-Node"], answer.read().decode("utf-8", "replace")
 
 
 # ---- what the threads of one server process share --------------------------------------------

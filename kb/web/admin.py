@@ -15,11 +15,11 @@ from .. import gitsync
 from ..accounts import ROLE_LABELS, AccountError, create_user, get_user, list_users, set_disabled, set_password
 from ..accounts import set_role as change_role
 from ..audit import audit, audit_page, describe
-from ..catalog import reindex as catalog_reindex
 from ..drafts import STATUS_LABELS
-from ..editing import open_proposals, propose_from_sync
+from ..editing import open_proposals
 from ..jobs import get_job, last_job, running_job, start_reindex
 from ..scanning import scan_entries
+from ..sharing import sync_site
 from ..stats import search_summary
 from ..store import entry_title, get_meta, house_state, indexed_files
 from .auth import actor, client_address, role_required
@@ -93,11 +93,7 @@ def sync_now():
         abort(404)
     config = current_app.config
     db = get_db()
-    report = gitsync.sync(
-        config["KB_CONTENT_DIR"], config["KB_DATA_DIR"],
-        on_conflict=lambda rel, mine, theirs: propose_from_sync(db, rel, mine, theirs),
-        reindex=lambda _rels: gitsync.errors(catalog_reindex(config["KB_CONTENT_DIR"], config["KB_DATA_DIR"]).problems),
-    )  # fmt: skip
+    report = sync_site(config["KB_CONTENT_DIR"], config["KB_DATA_DIR"])
     audit(db, actor(), "sync", gitsync.remote(), report.summary(), address=client_address())
     flash(report.summary())
     return redirect(url_for(".dashboard"))

@@ -11,6 +11,7 @@ from ..dates import show_date
 from ..entries import STATUSES
 from ..replications import (
     Change,
+    LedgerBroken,
     add_replication,
     check,
     delete_replication,
@@ -35,14 +36,27 @@ def _entry_or_404(slug: str, any_status: bool = False) -> dict:
     return row
 
 
-def _record_or_404(slug: str, record_id: int) -> tuple[dict, object, dict]:
+def _record_or_404(slug: str, key: str) -> tuple[dict, object, dict]:
     """Return the entry's row (any status), the database and one of the entry's records."""
     row = _entry_or_404(slug, any_status=True)
     db = get_db()
-    record = get_replication(db, record_id)
-    if record is None or record["slug"] != slug:
+    record = get_replication(db, slug, key)
+    if record is None:
         abort(404)
     return row, db, record
+
+
+def _dirs() -> tuple:
+    config = current_app.config
+    return config["KB_CONTENT_DIR"], config["KB_DATA_DIR"]
+
+
+def _broken(row: dict, exc: LedgerBroken):
+    """Say that the model's ledger file must be fixed by hand first (nothing was changed)."""
+    first = exc.problems[0]
+    flash(f"Sổ nhân rộng của mô hình này (tệp {first.path}) đang có lỗi ở dòng {first.line}: {first.message}. "
+          "Chưa ghi gì; hãy báo quản trị viên sửa tệp rồi thử lại.")  # fmt: skip
+    return redirect(url_for("public.entry", slug=row["slug"]) + "#nhan-rong")
 
 
 def _change(row: dict) -> Change:
@@ -82,8 +96,10 @@ def new(slug: str):
         valid, record = form.validate(), form.to_record()
         problems = check(record)
         if valid and not problems:
-            db = get_db()
-            add_replication(db, slug, record, _change(row))
+            try:
+                add_replication(*_dirs(), get_db(), slug, record, _change(row))
+            except LedgerBroken as exc:
+                return _broken(row, exc)
             _reindex(row)
             flash(f"Đã ghi nhận: {record.unit} áp dụng mô hình này.")
             return redirect(url_for("public.entry", slug=slug) + "#nhan-rong")
@@ -91,18 +107,23 @@ def new(slug: str):
     return _page(form, row)
 
 
-@bp.route("/models/<slug>/replications/<int:record_id>/edit", methods=["GET", "POST"])
+@bp.route("/models/<slug>/replications/<key>/edit", methods=["GET", "POST"])
 @role_required("editor")
-def edit(slug: str, record_id: int):
+def edit(slug: str, key: str):
     """Correct a record (editors and admins)."""
-    row, db, record = _record_or_404(slug, record_id)
+    row, db, record = _record_or_404(slug, key)
     shown = {**record, "start_date": show_date(record["start_date"])}  # typed back as 15/03/2024
     form = ReplicationForm(data=shown if request.method == "GET" else None)
     if request.method == "POST":
         valid, new_record = form.validate(), form.to_record()
         problems = check(new_record)
         if valid and not problems:
-            update_replication(db, record_id, new_record, _change(row))
+            try:
+                update_replication(*_dirs(), db, slug, key, new_record, _change(row))
+            except LedgerBroken as exc:
+                return _broken(row, exc)
+            except LookupError:  # removed meanwhile (here, or on another site)
+                abort(404)
             _reindex(row)
             flash("Đã sửa bản ghi nhân rộng.")
             return redirect(url_for("public.entry", slug=slug) + "#nhan-rong")
@@ -110,11 +131,11 @@ def edit(slug: str, record_id: int):
     return _page(form, row, record)
 
 
-@bp.post("/models/<slug>/replications/<int:record_id>/delete")
+@bp.post("/models/<slug>/replications/<key>/delete")
 @role_required("editor")
-def delete(slug: str, record_id: int):
+def delete(slug: str, key: str):
     """Remove a record (editors and admins); the audit log keeps what it said."""
-    row, db, record = _record_or_404(slug, record_id)
+    row, db, record = _record_or_404(slug, key)
     form = SimpleForm()
     if not form.validate():
         abort(400)
@@ -123,11 +144,16 @@ def delete(slug: str, record_id: int):
             f"Xóa bản ghi nhân rộng của {record['unit']}?",
             ["Bản ghi biến mất khỏi trang của mô hình, và số đơn vị đã nhân rộng được tính lại ngay.",
              "Nhật ký hoạt động vẫn giữ toàn bộ nội dung bản ghi, nhưng không thể khôi phục nó trên trang."],
-            "Xác nhận xóa", url_for(".delete", slug=slug, record_id=record_id),
+            "Xác nhận xóa", url_for(".delete", slug=slug, key=key),
             url_for("public.entry", slug=slug) + "#nhan-rong",
         )  # fmt: skip
         return confirmation_page(ask, form)
-    before = delete_replication(db, record_id, _change(row))
+    try:
+        before = delete_replication(*_dirs(), db, slug, key, _change(row))
+    except LedgerBroken as exc:
+        return _broken(row, exc)
+    except LookupError:
+        abort(404)
     _reindex(row)
     flash(f"Đã xóa bản ghi: {before.get('unit', '')}.")
     return redirect(url_for("public.entry", slug=slug) + "#nhan-rong")
