@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,8 +122,8 @@ def add_replication(content_dir: Path, data_dir: Path, db: sqlite_utils.Database
     now = now_iso()
     record = {"id": new_key(), **_row(rep), "created_by": change.actor, "created_at": now,
               "updated_by": change.actor, "updated_at": now}  # fmt: skip
-    _change_ledger(content_dir, data_dir, db, slug, change, lambda records: [*records, record],
-                   "replication_add", as_json(record), f"Ghi nhận nhân rộng: {record['unit']}")  # fmt: skip
+    _change_ledger(content_dir, data_dir, db, slug, change, lambda records: ([*records, record], as_json(record)),
+                   "replication_add", f"Ghi nhận nhân rộng: {record['unit']}")  # fmt: skip
     return record["id"]
 
 
@@ -131,20 +132,14 @@ def update_replication(content_dir: Path, data_dir: Path, db: sqlite_utils.Datab
     """Correct a record; return it as it was before. Raise LookupError if it is gone."""
     found: dict = {}
 
-    def edit(records: list[dict]) -> list[dict]:
-        before = _find(records, key)
-        found.update(before)
-        after = {**before, **_row(rep), "updated_by": change.actor, "updated_at": now_iso()}
-        found["after"] = after
-        return [after if r["id"] == key else r for r in records]
+    def edit(records: list[dict]) -> tuple[list[dict], str]:
+        found.update(_find(records, key))
+        after = {**found, **_row(rep), "updated_by": change.actor, "updated_at": now_iso()}
+        return [after if r["id"] == key else r for r in records], f"trước: {as_json(found)} — sau: {as_json(after)}"
 
-    def detail() -> str:
-        before = {k: v for k, v in found.items() if k != "after"}
-        return f"trước: {as_json(before)} — sau: {as_json(found['after'])}"
-
-    _change_ledger(content_dir, data_dir, db, slug, change, edit, "replication_edit", detail,
-                   f"Sửa bản ghi nhân rộng: {rep.unit.strip()}")  # fmt: skip
-    return {k: v for k, v in found.items() if k != "after"}
+    _change_ledger(content_dir, data_dir, db, slug, change, edit, "replication_edit",
+                   f"Sửa bản ghi nhân rộng: {_clean(rep.unit)}")  # fmt: skip
+    return found
 
 
 def delete_replication(content_dir: Path, data_dir: Path, db: sqlite_utils.Database, slug: str, key: str,
@@ -152,12 +147,11 @@ def delete_replication(content_dir: Path, data_dir: Path, db: sqlite_utils.Datab
     """Remove a record; return it (the audit log keeps it whole). Raise LookupError if it is gone."""
     found: dict = {}
 
-    def edit(records: list[dict]) -> list[dict]:
+    def edit(records: list[dict]) -> tuple[list[dict], str]:
         found.update(_find(records, key))
-        return [r for r in records if r["id"] != key]
+        return [r for r in records if r["id"] != key], as_json(found)
 
-    _change_ledger(content_dir, data_dir, db, slug, change, edit, "replication_delete", lambda: as_json(found),
-                   "Xóa bản ghi nhân rộng")  # fmt: skip
+    _change_ledger(content_dir, data_dir, db, slug, change, edit, "replication_delete", "Xóa bản ghi nhân rộng")
     return found
 
 
@@ -168,9 +162,14 @@ def _find(records: list[dict], key: str) -> dict:
     return found
 
 
+Edit = Callable[[list[dict]], tuple[list[dict], str]]  # records -> (new records, the audit line's detail)
+
+
 def _change_ledger(content_dir: Path, data_dir: Path, db: sqlite_utils.Database, slug: str, change: Change,
-                   edit, action: str, detail, message: str) -> None:  # fmt: skip
+                   edit: Edit, action: str, message: str) -> None:  # fmt: skip
     """Change a model's ledger file and its derived rows, with the audit line: all of it, or none of it.
+
+    edit(records) returns the new records and the audit line's detail; message is the commit's.
 
     As a save of an entry: the file is read and written under the content lock, and replaced
     last, inside the transaction that writes the rows, the audit line and the index queue; a
@@ -187,7 +186,7 @@ def _change_ledger(content_dir: Path, data_dir: Path, db: sqlite_utils.Database,
             records = read_ledger(current, rel) if current is not None else []
         except InvalidEntry as exc:
             raise LedgerBroken(exc.problems) from None
-        records = edit(records)
+        records, detail = edit(records)
         data = dump_ledger(slug, records)
         written = False
         try:
@@ -195,7 +194,7 @@ def _change_ledger(content_dir: Path, data_dir: Path, db: sqlite_utils.Database,
                 _replace_rows(conn, slug, records)
                 conn.execute("INSERT OR REPLACE INTO ledger_files (path, content_hash) VALUES (?, ?)",
                              [rel, hashlib.sha256(data).hexdigest()])  # fmt: skip
-                _log(conn, slug, change, action, detail if isinstance(detail, str) else detail())
+                _log(conn, slug, change, action, detail)
                 written = True
                 atomic_write(path, data)  # last: a refusal above leaves the file as it was
         except BaseException:
