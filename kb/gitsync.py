@@ -86,7 +86,7 @@ def _is_repo(content_dir: Path) -> bool:
 
 
 def _has_remote_branch(content_dir: Path) -> bool:
-    return _git(content_dir, "rev-parse", "--verify", "--quiet", f"origin/{BRANCH}", check=False).returncode == 0
+    return bool(_remote_head(content_dir))
 
 
 def _head(content_dir: Path) -> str:
@@ -247,9 +247,17 @@ def _sync(content_dir: Path, data_dir: Path, report: SyncReport, on_conflict, ve
         report.changed = [p for p in diff if not p.startswith(".")]
     elif not before and after:
         report.changed = _names(_git(content_dir, "ls-files", "-z"))
-    if after:
+    if after and _remote_head(content_dir) == after:
+        report.pushed = True  # nothing of ours the remote lacks (a reader, mostly): no second connection
+    elif after:
         push = _git(content_dir, "push", "--quiet", "origin", f"HEAD:{BRANCH}", check=False)
         report.pushed = push.returncode == 0  # refused (the remote moved on): the next sync fetches first
+
+
+def _remote_head(content_dir: Path) -> str:
+    """Return the commit of the remote's branch as last fetched ("" if it has none)."""
+    done = _git(content_dir, "rev-parse", "--verify", "--quiet", f"origin/{BRANCH}", check=False)
+    return done.stdout.strip() if done.returncode == 0 else ""
 
 
 def _merge(content_dir: Path, report: SyncReport, on_conflict) -> None:
