@@ -471,3 +471,11 @@ def test_a_ledger_file_that_fails_its_checks_says_what_and_where(text, message):
     with pytest.raises(InvalidEntry) as caught:
         read_ledger(text.encode(), "replications/m.yml")
     assert message in str(caught.value.problems[0])
+
+
+def test_a_record_not_yet_in_its_file_is_listed_for_an_editor_without_its_buttons(site, data_dir):
+    with open_db(data_dir).conn as conn:  # an earlier version's record, before the next reindex writes its file
+        conn.execute("INSERT INTO replications (slug, unit, status) VALUES "
+                     "('thap-sang-vung-bien', 'Đồn Biên phòng Cũ', 'dự kiến')")  # fmt: skip
+    page = signed_in(site, "bientap").get("/models/thap-sang-vung-bien")
+    assert page.status_code == 200 and "Đồn Biên phòng Cũ" in page.text and "/replications/None" not in page.text
