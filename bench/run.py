@@ -533,8 +533,19 @@ def growth(results: dict[int, dict]) -> str:
 
 
 def machine() -> str:
-    """Describe this machine."""
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    """Describe this machine: the processor's model, its cores, Python's version."""
+    return f"{cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def cpu_model() -> str:
+    """Return the processor's model name as /proc/cpuinfo gives it (platform.processor() is empty on Linux)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def command_line() -> str:

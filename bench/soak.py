@@ -51,6 +51,26 @@ SAVE_EVERY_S = 30.0  # an editor's pace; every save gives each worker a new inde
 UNLOADED_S = 90  # one paced client sends about 2.7 requests/s: 90 s give some 240 latencies
 
 
+def bench_site(workdir: Path, size: int) -> tuple[Path, Path]:
+    """Return the content and data folders of the size-entry benchmark corpus in workdir, built once and kept."""
+    base = workdir / str(size)
+    content, data = base / "content", base / "data"
+    if not (content / "models").exists():
+        corpus.write_corpus(content, size)
+    if not (data / "index").exists():
+        reindex(content, data, full=True)
+    return content, data
+
+
+def copy_site(content: Path, data: Path, into: Path) -> tuple[Path, Path]:
+    """Copy a site's content and data (index, database) into a folder; return the copies, brought up to date."""
+    work_content, work_data = into / "content", into / "data"
+    shutil.copytree(content, work_content)
+    shutil.copytree(data, work_data, ignore=shutil.ignore_patterns("logs", "backups"))
+    reindex(work_content, work_data)
+    return work_content, work_data
+
+
 def _workers(master: int) -> list[int]:
     """Return the pids of the server's worker processes."""
     found = []
@@ -180,18 +200,10 @@ def main() -> int:
     parser.add_argument("--save-every", type=float, default=SAVE_EVERY_S, help="seconds between saves")
     args = parser.parse_args()
     run.ensure_wrk()
-    base_dir = args.workdir / str(args.size)
-    content, data = base_dir / "content", base_dir / "data"
-    if not (content / "models").exists():
-        corpus.write_corpus(content, args.size)
-    if not (data / "index").exists():
-        reindex(content, data, full=True)
+    content, data = bench_site(args.workdir, args.size)
     with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
         # A copy: the soak's saves never touch the benchmark's corpus.
-        work_content, work_data = Path(tmp) / "content", Path(tmp) / "data"
-        shutil.copytree(content, work_content)
-        shutil.copytree(data, work_data, ignore=shutil.ignore_patterns("logs", "backups"))
-        reindex(work_content, work_data)
+        work_content, work_data = copy_site(content, data, Path(tmp))
         db = open_db(work_data)
         if not db["users"].count_where("name = 'soak'"):
             create_user(db, "soak", PASSWORD, "admin")

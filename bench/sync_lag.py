@@ -1,12 +1,15 @@
 """How long from a save on the writer to the entry found by a reader's search, through git.
 
-    .venv/bin/python bench/sync_lag.py [--runs 10]
+    .venv/bin/python bench/sync_lag.py [--runs 10] [--size 10000]
 
 Two sites on this machine share a bare repository (a path): the writer holds the shipped
-content, the reader joined it with `kb sync`. Each run saves a new entry on the writer, syncs the
-writer (commit, fetch, merge, push), then syncs the reader (fetch, merge, reindex) and searches
-it. The times are of that work alone: with KB_SYNC_INTERVAL, a reader also waits for its next
-sync, up to one interval. Prints the date, machine and the median and largest of each step.
+content (or, with --size N, the N-entry benchmark corpus of bench/corpus.py, built once in
+bench/.work/N as bench/run.py keeps it, and copied with its index), the reader joins it with
+`kb sync` (a clone and a full index: timed and printed apart). Each run saves a new entry on the
+writer, syncs the writer (commit, fetch, merge, push), then syncs the reader (fetch, merge,
+incremental reindex) and searches it. The times are of that work alone: with KB_SYNC_INTERVAL, a
+reader also waits for its next sync, up to one interval. Prints the date, machine, size, the
+join and the median and largest of each step.
 """
 
 from __future__ import annotations
@@ -23,8 +26,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(ROOT), str(HERE)]
+
+import run as bench  # noqa: E402
+import soak  # noqa: E402
 
 from indexer import SearchIndex  # noqa: E402
 from kb import gitsync  # noqa: E402
@@ -45,6 +52,8 @@ def _sync(content: Path, data: Path) -> gitsync.SyncReport:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--size", type=int, default=0, help="entries of the benchmark corpus (0: the shipped content)")
+    parser.add_argument("--workdir", type=Path, default=HERE / ".work", help="where the benchmark corpus is kept")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
@@ -53,11 +62,19 @@ def main() -> None:
         os.environ["KB_GIT_REMOTE"] = str(remote)
         writer = (base / "ghi" / "content", base / "ghi" / "data")
         reader = (base / "doc" / "content", base / "doc" / "data")
-        shutil.copytree(ROOT / "content", writer[0])
-        reindex(*writer)
+        if args.size:
+            soak.copy_site(*soak.bench_site(args.workdir, args.size), base / "ghi")
+        else:
+            shutil.copytree(ROOT / "content", writer[0])
+            reindex(*writer)
+        entries = sum(1 for _ in (writer[0] / "models").rglob("*.md"))
+        started = time.perf_counter()
         _sync(*writer)
+        first_push = time.perf_counter() - started
         reader[0].mkdir(parents=True)
+        started = time.perf_counter()
         _sync(*reader)
+        joined = time.perf_counter() - started
         steps: dict[str, list[float]] = {"save": [], "writer's sync": [], "reader's sync": [], "save → found": []}
         for run in range(args.runs):
             word = f"xqzdotre{run}"
@@ -77,9 +94,12 @@ def main() -> None:
                                      strict=True):  # fmt: skip
                 steps[name].append(seconds)
     load = os.getloadavg()[0]
-    command = f"`python bench/sync_lag.py --runs {args.runs}`"
-    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()} · load {load:.1f} · {command}")  # fmt: skip
+    size = f"{args.size} entries of bench/corpus.py" if args.size else "the shipped content"
+    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · {platform.machine()}, {bench.machine()} · load {load:.1f}"
+          f" · `{bench.command_line()}`")  # fmt: skip
+    print(f"  size: {size} ({entries} entry files on the writer)")
+    print(f"  writer's first push (commit and push of every file): {first_push:.1f} s")
+    print(f"  reader's join (clone and full index, once): {joined:.1f} s")
     for name, values in steps.items():
         print(f"  {name}: median {statistics.median(values):.2f} s, largest {max(values):.2f} s")
 
