@@ -101,9 +101,11 @@ def audit_repeat(
         )
 
 
-def audit_page(db: sqlite_utils.Database, page: int, size: int) -> tuple[list[dict], bool]:
-    """Return one page of the audit log, newest first, and whether older lines follow."""
-    rows = list(db.query("SELECT * FROM audit ORDER BY id DESC LIMIT ? OFFSET ?", [size + 1, (page - 1) * size]))
+def audit_page(db: sqlite_utils.Database, page: int, size: int, action: str = "") -> tuple[list[dict], bool]:
+    """Return one page of the audit log (of one action, or all), newest first, and whether older lines follow."""
+    where, args = ("WHERE action = ?", [action]) if action else ("", [])
+    rows = list(db.query(f"SELECT * FROM audit {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+                         [*args, size + 1, (page - 1) * size]))  # fmt: skip
     return rows[:size], len(rows) > size
 
 
@@ -157,6 +159,8 @@ def _explain(db: sqlite_utils.Database, line: AuditLine, row: dict, action: str,
         before, _, after = detail.partition(" — sau: ")
         old, new = _record(before.removeprefix("trước: ")), _record(after)
         line.changes = [(k, old.get(k, ""), new.get(k, "")) for k in RECORD_LABELS.values() if old.get(k) != new.get(k)]
+    elif action == "sync" and detail:  # the summary, then each file that needs a look
+        line.facts.extend(detail.splitlines())
     elif action in ("status", "create", "save") and "→" in detail:
         line.facts.append(f"Trạng thái: {detail}")
     elif action == "restore" and detail:

@@ -235,7 +235,8 @@ def _save(content_dir, data_dir, db, slug, base_hash, who: Who, comment, make_te
             raise
         settle_media(content_dir, data_dir, slug, _listed(old_text), {a.file for a in entry.attachments})
         action = _ACTION_WORDS.get(notes[0].action if notes else "", "Lưu")
-        gitsync.commit_quietly(content_dir, comment.strip() or f"{action} “{entry.title}”", who.name)
+        message = comment.strip() or f"{action} “{entry.title}”"
+        gitsync.commit_quietly(content_dir, message, who.name, [rel, f"media/{slug}"])
         # Still under the lock: two quick saves of one entry reach the index in their order. Not
         # for long, though: a save behind this one waits for the lock.
         indexed = index_saved(content_dir, data_dir, saved, tokens, wait=INDEX_WAIT)
@@ -246,12 +247,12 @@ _ACTION_WORDS = {"create": "Tạo mục", "save": "Lưu mục", "status": "Đổ
                  "proposal_apply": "Áp dụng bản sửa cho"}  # fmt: skip
 
 
-def propose_from_sync(db: sqlite_utils.Database, rel: str, local_text: str, remote_text: str) -> None:
-    """Keep this site's version of an entry that lost a conflict with another site's as a proposal."""
+def propose_from_sync(db: sqlite_utils.Database, rel: str, local_text: str, remote_text: str, author: str) -> None:
+    """Keep this site's version of an entry that lost a conflict with another site's as a proposal by its author."""
     slug = Path(rel).stem
     if not rel.startswith("models/") or not SLUG_RE.match(slug):
         return
-    author = "(đồng bộ)"
+    author = author or "(đồng bộ)"
     with write_transaction(db) as conn:
         conn.execute(
             "INSERT INTO proposals (slug, created_at, author, comment, base_hash, base_text, text, state) "

@@ -50,6 +50,8 @@ def load_yaml(text: str) -> Any:
 # the file, and the next such line closes it (the rule python-frontmatter applies, so files split as
 # they always have).
 _BOUNDARY = re.compile(r"^-{3,}\s*$", re.MULTILINE)
+# The lines git writes around the two sides of a conflict ("=======" alone is also a Markdown heading line).
+_CONFLICT_MARKER = re.compile(r"^(<{7} |>{7} )", re.MULTILINE)
 SUMMARY_MAX = 600
 MAX_BYTES = 2 * 1024 * 1024  # an entry is a few pages; anything bigger is a mistake (or an attack)
 STATUSES = ("published", "draft", "review", "archived")
@@ -190,6 +192,10 @@ def parse_entry(raw: bytes, rel: str, allowed_fields: tuple[str, ...]) -> Entry:
         line = raw[: exc.start].count(b"\n") + 1
         raise InvalidEntry([Problem(rel, line, "tệp không phải UTF-8; hãy lưu lại với bảng mã UTF-8")]) from None
     text = text.replace("\r\n", "\n")
+    if marker := _CONFLICT_MARKER.search(text):  # a merge left half-done: neither version is the entry
+        line = text[: marker.start()].count("\n") + 1
+        raise InvalidEntry([Problem(rel, line, "còn dấu xung đột của git (<<<<<<< … >>>>>>>): hãy giữ một bản và "
+                                               "xóa các dòng dấu")])  # fmt: skip
     meta, body, lines = _split(text, rel)
     problems: list[Problem] = []
     check = _Checker(rel, meta, lines, problems)

@@ -13,7 +13,10 @@ libgit2 build.
 
 Nothing is lost on a conflict: where git cannot merge one entry's two versions, the remote's is
 served and the local one becomes a proposed change for an admin (both stay in git's history). A
-push that is refused (the remote moved) is retried after the next fetch, never forced.
+push that is refused (the remote moved) is retried after the next fetch, never forced. Content
+from other sites is not trusted: links are checked out as plain files (core.symlinks=false), a
+merge interrupted by a crash is undone before anything else is committed, and broken files are
+reported while their last good version serves.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import datetime as dt
 import json
 import logging
 import os
+import socket
 import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,7 +34,7 @@ from indexer.locks import file_lock
 
 from .atomic import atomic_write
 from .entries import InvalidEntry
-from .ledgerfiles import LEDGER_DIR, merge_ledgers
+from .ledgerfiles import LEDGER_DIR, merge_ledgers, read_ledger
 from .store import content_lock
 
 __all__ = [
@@ -43,12 +47,19 @@ __all__ = [
     "errors",
     "last_report",
     "remote",
+    "running",
+    "site_name",
     "sync",
 ]
 
 BRANCH = "main"
 log = logging.getLogger(__name__)
 _EMAIL = "kho-mo-hinh-hay@localhost"  # git wants one; accounts have none
+# A network command that makes no progress for this long is given up (the next sync tries again).
+NETWORK_TIMEOUT_S = 900
+# What each network command failing means, for the admin page (git's own words follow).
+_FAILED = {"fetch": "không lấy được dữ liệu từ kho chung", "clone": "không sao chép được kho chung",
+           "push": "không gửi được lên kho chung"}  # fmt: skip
 
 
 class GitError(RuntimeError):
@@ -64,20 +75,37 @@ def enabled() -> bool:
     return bool(remote())
 
 
+def site_name() -> str:
+    """Return this site's name for commits git makes on its own: KB_NODE_NAME, else the host's name."""
+    return os.environ.get("KB_NODE_NAME", "").strip() or socket.gethostname()
+
+
 def _git(content_dir: Path, *args: str, check: bool = True, author: str = "") -> subprocess.CompletedProcess:
-    """Run one git command in the content folder, with a fixed identity and no prompts."""
+    """Run one git command in the content folder, with a fixed identity, no prompts and a time limit."""
+    committer = f"Kho mô hình hay ({site_name()})"
     env = {
         **os.environ,
         "GIT_TERMINAL_PROMPT": "0",
-        "GIT_AUTHOR_NAME": author or "Kho mô hình hay",
+        "GIT_AUTHOR_NAME": author or committer,
         "GIT_AUTHOR_EMAIL": _EMAIL,
-        "GIT_COMMITTER_NAME": "Kho mô hình hay",
+        "GIT_COMMITTER_NAME": committer,
         "GIT_COMMITTER_EMAIL": _EMAIL,
         "LC_ALL": "C",
     }
-    done = subprocess.run(["git", *args], cwd=content_dir, env=env, capture_output=True, text=True, check=False)
+    if "GIT_SSH_COMMAND" not in os.environ and "GIT_SSH" not in os.environ:  # a dead link fails, never hangs
+        env["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes -o ConnectTimeout=30 -o ServerAliveInterval=15"
+    # Over http(s): give up on a transfer slower than 1 kB/s for a minute.
+    command = ["git", "-c", "http.lowSpeedLimit=1000", "-c", "http.lowSpeedTime=60", *args]
+    try:
+        done = subprocess.run(command, cwd=content_dir, env=env, capture_output=True, text=True, check=False,
+                              timeout=NETWORK_TIMEOUT_S)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        raise GitError(f"{_FAILED.get(args[0], 'git ' + args[0])}: quá {NETWORK_TIMEOUT_S // 60} phút") from None
     if check and done.returncode != 0:
-        raise GitError(f"git {' '.join(args[:2])}: {(done.stderr or done.stdout).strip()[:500]}")
+        said = (done.stderr or done.stdout).strip()[:500]
+        raise GitError(
+            f"{_FAILED[args[0]]} (git: {said})" if args[0] in _FAILED else f"git {' '.join(args[:2])}: {said}"
+        )
     return done
 
 
@@ -85,13 +113,20 @@ def _is_repo(content_dir: Path) -> bool:
     return (content_dir / ".git").exists()
 
 
-def _has_remote_branch(content_dir: Path) -> bool:
-    return bool(_remote_head(content_dir))
-
-
 def _head(content_dir: Path) -> str:
     done = _git(content_dir, "rev-parse", "--verify", "--quiet", "HEAD", check=False)
     return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def _remote_head(content_dir: Path) -> str:
+    """Return the commit of the remote's branch as last fetched ("" if it has none)."""
+    done = _git(content_dir, "rev-parse", "--verify", "--quiet", f"origin/{BRANCH}", check=False)
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def _merging(content_dir: Path) -> bool:
+    """Return True while a merge is under way (or was left half-done by a crash)."""
+    return (content_dir / ".git" / "MERGE_HEAD").exists()
 
 
 def _ensure_repo(content_dir: Path) -> str:
@@ -104,7 +139,8 @@ def _ensure_repo(content_dir: Path) -> str:
         return ""
     content_dir.mkdir(parents=True, exist_ok=True)
     if not any(content_dir.iterdir()):  # a new site joins: its content is the remote's
-        _git(content_dir.parent, "clone", "--quiet", "--branch", BRANCH, url, str(content_dir), check=False)
+        _git(content_dir.parent, "clone", "--quiet", "-c", "core.symlinks=false", "--branch", BRANCH, url,
+             str(content_dir), check=False)  # fmt: skip
         if _is_repo(content_dir):
             return "cloned"
     # An existing single site becomes a synced one: its content is committed as it is.
@@ -113,10 +149,12 @@ def _ensure_repo(content_dir: Path) -> str:
     return "initialised"
 
 
-def _exclude_temporary_files(content_dir: Path) -> None:
-    """Keep the files a save writes before renaming them (`.name.tmp`) out of every commit."""
+def _configure(content_dir: Path) -> None:
+    """Set what every sync relies on: links from other sites as plain files, temporary files ignored."""
+    # A link in the shared repository could point a photo's name at any file this server reads.
+    _git(content_dir, "config", "core.symlinks", "false")
     exclude = content_dir / ".git" / "info" / "exclude"
-    pattern = ".*.tmp"
+    pattern = ".*.tmp"  # the files a save writes before renaming them
     try:
         lines = exclude.read_text(encoding="utf-8").splitlines() if exclude.exists() else []
         if pattern not in lines:
@@ -126,26 +164,35 @@ def _exclude_temporary_files(content_dir: Path) -> None:
         pass
 
 
-def commit_all(content_dir: Path, message: str, author: str = "") -> str:
-    """Commit every change in the content folder (saves, hand edits); return the commit, or "" if none."""
-    if not enabled() or not _is_repo(content_dir):
+def commit_all(content_dir: Path, message: str, author: str = "", paths: list[str] | None = None) -> str:
+    """Commit the changes in the content folder, or only in paths; return the commit, or "" if none.
+
+    Nothing is committed while a merge is under way: its files may hold conflict markers.
+    """
+    if not enabled() or not _is_repo(content_dir) or _merging(content_dir):
         return ""
-    _git(content_dir, "add", "--all", ".")
-    if _git(content_dir, "diff", "--cached", "--quiet", check=False).returncode == 0:
+    if paths is not None:  # a save's own files: not someone's hand edit waiting for the next sync
+        known = _names(_git(content_dir, "ls-files", "-z", "--", *paths)) if paths else []
+        paths = [p for p in paths if (content_dir / p).exists() or any(k.startswith(p) for k in known)]
+        if not paths:
+            return ""
+    _git(content_dir, "add", "--all", "--", *(paths if paths is not None else ["."]))
+    if _git(content_dir, "diff", "--cached", "--quiet", "--", *(paths or []), check=False).returncode == 0:
         return ""
-    _git(content_dir, "commit", "--quiet", "--no-verify", "-m", message, author=author)
+    _git(content_dir, "commit", "--quiet", "--no-verify", "-m", message, "--", *(paths or []), author=author)
     return _head(content_dir)
 
 
-def commit_quietly(content_dir: Path, message: str, author: str) -> None:
-    """With sites synced: make a change from the browser a commit by its author; never fails the change.
+def commit_quietly(content_dir: Path, message: str, author: str, paths: list[str]) -> None:
+    """With sites synced: make a change from the browser a commit of its files by its author.
 
-    A commit that cannot be made now (git busy, a full disk) is logged; the next sync commits it.
+    Never fails the change: a commit that cannot be made now (git busy, a full disk) is logged,
+    and the next sync commits the files.
     """
     if not enabled():
         return
     try:
-        commit_all(content_dir, message, author=author)
+        commit_all(content_dir, message, author=author, paths=paths)
     except GitError:
         log.exception("A change could not be committed; the next sync commits it")
 
@@ -156,28 +203,28 @@ class SyncReport:
 
     at: str = ""
     ok: bool = True
-    changed: list[str] = field(default_factory=list)  # files that came from the remote
+    changed: list[str] = field(default_factory=list)  # files changed by the sync (received, or edited here by hand)
     conflicts: list[str] = field(default_factory=list)  # entries whose local version became a proposal
-    # Ledger files where both sites changed one record: the remote's record kept (ours stays in git's history).
-    ledger_clashes: list[str] = field(default_factory=list)
+    # Other files both sites changed, and what was done (Vietnamese, one sentence each).
+    notes: list[str] = field(default_factory=list)
     pushed: bool = False
     message: str = ""
     last_success: str = ""
-    # Files that came in and do not pass `kb check`: {path, message, commit, author}; their last good
-    # version keeps being served until they are fixed.
+    # Files that do not pass `kb check` after the sync: {path, message, commit, author}; their last
+    # good version keeps being served until they are fixed.
     rejected: list[dict] = field(default_factory=list)
 
     def summary(self) -> str:
         if not self.ok:
             return f"Đồng bộ không thành công: {self.message}"
-        parts = [f"nhận {len(self.changed)} tệp thay đổi"]
+        parts = [f"{len(self.changed)} tệp thay đổi"]
         if self.conflicts:
             parts.append(f"{len(self.conflicts)} mục sửa trùng (bản ở đây thành bản sửa chờ duyệt)")
-        if self.ledger_clashes:
-            parts.append(f"{len(self.ledger_clashes)} sổ nhân rộng có bản ghi sửa trùng (giữ bản của kho chung)")
-        parts.append("đã gửi đi" if self.pushed else "chưa gửi được, sẽ thử lại lần sau")
+        if self.notes:
+            parts.append(f"{len(self.notes)} tệp khác sửa ở cả hai nơi (xem chi tiết)")
+        parts.append("đã gửi đi")
         if self.rejected:
-            parts.append(f"{len(self.rejected)} tệp nhận về có lỗi, vẫn dùng bản tốt trước đó")
+            parts.append(f"{len(self.rejected)} tệp có lỗi, vẫn dùng bản tốt trước đó")
         return "Đồng bộ xong: " + ", ".join(parts) + "."
 
 
@@ -185,13 +232,19 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
+def running(data_dir: Path) -> bool:
+    """Return True if a sync is running on this site now."""
+    with file_lock(data_dir / "sync.lock", wait=0) as free:
+        return not free
+
+
 def sync(content_dir: Path, data_dir: Path, on_conflict=None, reindex=None, vet=None) -> SyncReport:
     """Commit, fetch, merge, push, then reindex what changed. One sync at a time across processes.
 
-    on_conflict(rel, local_text, remote_text) records a local version that lost a conflict
-    (a proposal); reindex(rels) brings the changed files into the database and the index and
-    returns the (path, message) of files it had to skip; vet(content_dir) returns the errors of
-    the vocabulary files (VOCABULARY_FILES): one that came in broken is put back as it was.
+    on_conflict(rel, local_text, remote_text, local_author) records a local version that lost a
+    conflict (a proposal); reindex(rels) brings the changed files into the database and the
+    index and returns the (path, message) of files it had to skip; vet(content_dir) returns the
+    errors of the vocabulary files: one that came in broken is put back as it was.
     """
     report = SyncReport(at=_now())
     with file_lock(data_dir / "sync.lock"):
@@ -199,7 +252,6 @@ def sync(content_dir: Path, data_dir: Path, on_conflict=None, reindex=None, vet=
         report.last_success = previous.last_success if previous else ""
         try:
             _sync(content_dir, data_dir, report, on_conflict, vet)
-            report.last_success = report.at
         except GitError as exc:
             report.ok, report.message = False, str(exc)
         except Exception as exc:  # the database busy while a conflict became a proposal, a full disk…
@@ -214,8 +266,10 @@ def sync(content_dir: Path, data_dir: Path, on_conflict=None, reindex=None, vet=
                 report.ok, report.message = False, f"lập chỉ mục sau khi đồng bộ không thành công ({exc})"
                 skipped = ()
             for path, message in skipped:
-                if path in changed:
+                if path in changed and all(r["path"] != path for r in report.rejected):
                     report.rejected.append({"path": path, "message": message, **_last_commit(content_dir, path)})
+        if report.ok:
+            report.last_success = report.at  # both ways: received and sent
         (data_dir / "sync.json").write_text(json.dumps(asdict(report), ensure_ascii=False), encoding="utf-8")
     return report
 
@@ -229,17 +283,20 @@ def _last_commit(content_dir: Path, path: str, rev: str = "HEAD") -> dict:
 
 def _sync(content_dir: Path, data_dir: Path, report: SyncReport, on_conflict, vet) -> None:
     joined = _ensure_repo(content_dir)
-    _exclude_temporary_files(content_dir)
+    _configure(content_dir)
     _git(content_dir, "fetch", "--quiet", "origin")  # the slow part, on a poor link: saves go on meanwhile
     with content_lock(data_dir, wait=None):  # no save writes while files are committed and merged
-        commit_all(content_dir, "Sửa trực tiếp trên đĩa (ghi nhận khi đồng bộ)")
+        if _merging(content_dir):  # a sync killed mid-merge: undo it, and merge again below
+            _git(content_dir, "merge", "--abort", check=False)
         before = "" if joined == "cloned" else _head(content_dir)  # a clone brings every file
-        if _has_remote_branch(content_dir):
+        hand = "Sửa trực tiếp trên đĩa" if before else "Nội dung ban đầu"
+        commit_all(content_dir, f"{hand} ở {site_name()} (ghi nhận khi đồng bộ)")
+        if _remote_head(content_dir):
             if not _head(content_dir):  # nothing here yet: take the remote's history as it is
                 _git(content_dir, "checkout", "--quiet", "-B", BRANCH, f"origin/{BRANCH}")
-            elif before:
+            else:
                 _merge(content_dir, report, on_conflict)
-                if vet is not None:
+                if vet is not None and before:
                     _hold_back(content_dir, before, report, vet)
         after = _head(content_dir)
     if before and after and before != after:
@@ -250,22 +307,17 @@ def _sync(content_dir: Path, data_dir: Path, report: SyncReport, on_conflict, ve
     if after and _remote_head(content_dir) == after:
         report.pushed = True  # nothing of ours the remote lacks (a reader, mostly): no second connection
     elif after:
-        push = _git(content_dir, "push", "--quiet", "origin", f"HEAD:{BRANCH}", check=False)
-        report.pushed = push.returncode == 0  # refused (the remote moved on): the next sync fetches first
-
-
-def _remote_head(content_dir: Path) -> str:
-    """Return the commit of the remote's branch as last fetched ("" if it has none)."""
-    done = _git(content_dir, "rev-parse", "--verify", "--quiet", f"origin/{BRANCH}", check=False)
-    return done.stdout.strip() if done.returncode == 0 else ""
+        _git(content_dir, "push", "--quiet", "origin", f"HEAD:{BRANCH}")  # refused: the next sync fetches first
+        report.pushed = True
 
 
 def _merge(content_dir: Path, report: SyncReport, on_conflict) -> None:
     """Merge the remote's branch; where git cannot, serve the remote's version and keep ours aside."""
     # Unrelated histories: a second existing site joins with content of its own; what both have
-    # alike merges cleanly, what differs is a conflict like any other.
-    merged = _git(content_dir, "merge", "--quiet", "--no-edit", "--no-ff", "--allow-unrelated-histories",
-                  f"origin/{BRANCH}", "-m", "Đồng bộ với kho chung", check=False)  # fmt: skip
+    # alike merges cleanly, what differs is a conflict like any other. Nothing new here: a fast
+    # forward, so that sites with nothing to add settle on the same commit.
+    merged = _git(content_dir, "merge", "--quiet", "--no-edit", "--allow-unrelated-histories",
+                  f"origin/{BRANCH}", "-m", f"Đồng bộ với kho chung ({site_name()})", check=False)  # fmt: skip
     if merged.returncode == 0:
         return
     conflicted = _names(_git(content_dir, "diff", "--name-only", "-z", "--diff-filter=U"))
@@ -277,12 +329,13 @@ def _merge(content_dir: Path, report: SyncReport, on_conflict) -> None:
     except BaseException:  # never leave a half-settled merge (conflict markers) for the next commit
         _git(content_dir, "merge", "--abort", check=False)
         report.conflicts.clear()
+        report.notes.clear()
         raise
     _git(content_dir, "commit", "--quiet", "--no-verify", "--no-edit")
 
 
 def _hold_back(content_dir: Path, before: str, report: SyncReport, vet) -> None:
-    """Put back the version before the merge of each vocabulary file that came in broken.
+    """Put back the version before the sync of each vocabulary file that is broken after it.
 
     Fields, province names and synonyms shape every entry and every search: a broken one is
     never served. The file as it was is committed again (and so pushed): the other sites get it
@@ -299,9 +352,8 @@ def _hold_back(content_dir: Path, before: str, report: SyncReport, vet) -> None:
     still = {p.path for p in vet(content_dir)}
     for rel in bad.keys() & still:  # it was broken before too: nothing better to serve
         _git(content_dir, "checkout", "HEAD", "--", rel)
-    commit_all(
-        content_dir, "Giữ bản tốt trước đó của " + ", ".join(sorted(bad.keys() - still)) + " (bản nhận về có lỗi)"
-    )
+    kept = ", ".join(sorted(bad.keys() - still))
+    commit_all(content_dir, f"Giữ bản tốt trước đó của {kept} (bản sau khi đồng bộ có lỗi)")
 
 
 def _names(done: subprocess.CompletedProcess) -> list[str]:
@@ -320,26 +372,52 @@ def _settle(content_dir: Path, conflicted: list[str], report: SyncReport, on_con
         if rel.startswith(f"{LEDGER_DIR}/") and _merge_ledger(content_dir, rel, stages, report):
             continue
         ours = _git(content_dir, "show", f":2:{rel}", check=False) if "2" in stages and rel.endswith(".md") else None
+        author = _last_commit(content_dir, rel)["author"]  # HEAD is this site's side until the merge is committed
         # Served: the remote's version; deleted there and edited here, the edit (a photo is bytes: git writes it).
         _git(content_dir, "checkout", "--theirs" if "3" in stages else "--ours", "--", rel)
         _git(content_dir, "add", "--", rel)
         if ours is not None and ours.returncode == 0 and "3" in stages and on_conflict is not None:
-            on_conflict(rel, ours.stdout, (content_dir / rel).read_text(encoding="utf-8", errors="replace"))
-        report.conflicts.append(rel)
+            on_conflict(rel, ours.stdout, (content_dir / rel).read_text(encoding="utf-8", errors="replace"), author)
+            report.conflicts.append(rel)
+        elif "3" not in stages:
+            report.notes.append(f"{rel}: đã bị xóa ở nơi khác nhưng được sửa ở đây: giữ bản sửa")
+        elif "2" not in stages:
+            report.notes.append(f"{rel}: đã bị xóa ở đây nhưng được sửa ở nơi khác: giữ bản sửa")
+        else:
+            report.notes.append(f"{rel}: sửa ở cả hai nơi: dùng bản của kho chung (bản ở đây còn trong lịch sử git)")
 
 
 def _merge_ledger(content_dir: Path, rel: str, stages: set[str], report: SyncReport) -> bool:
-    """Merge a ledger file's two versions record by record; return False if a side cannot be read."""
-    sides = [_git(content_dir, "show", f":{n}:{rel}").stdout.encode() if n in stages else None for n in "123"]
-    try:
-        merged, clashed = merge_ledgers(rel, *sides)
-    except InvalidEntry:
-        return False  # served as any other file: the remote's version
+    """Merge a ledger file's two versions record by record; return False to let git's checkout decide.
+
+    A side that cannot be read is not merged: when the remote's is broken, this site's version is
+    kept (the broken one is reported with its commit and author); when ours is, the remote's. A
+    common version that cannot be read is left out: every record of both sides is kept.
+    """
+    base, ours, theirs = (_git(content_dir, "show", f":{n}:{rel}").stdout.encode() if n in stages else None
+                          for n in "123")  # fmt: skip
+    if ours is None or theirs is None or _problem(ours, rel):
+        return False  # an edit against a deletion, or ours broken: served as any other file
+    if problem := _problem(theirs, rel):
+        report.rejected.append({"path": rel, "message": problem, **_last_commit(content_dir, rel, f"origin/{BRANCH}")})
+        merged, clashed = ours, []
+    else:
+        merged, clashed = merge_ledgers(rel, None if base is None or _problem(base, rel) else base, ours, theirs)
     atomic_write(content_dir / rel, merged)
     _git(content_dir, "add", "--", rel)
-    if clashed:
-        report.ledger_clashes.append(rel)
+    for key in clashed:
+        report.notes.append(f"{rel}: bản ghi {key} sửa ở cả hai nơi: dùng bản của kho chung "
+                            "(bản ở đây còn trong lịch sử git)")  # fmt: skip
     return True
+
+
+def _problem(raw: bytes, rel: str) -> str:
+    """Return what is wrong with a ledger file's bytes ("" if nothing)."""
+    try:
+        read_ledger(raw, rel)
+    except InvalidEntry as exc:
+        return f"dòng {exc.problems[0].line}: {exc.problems[0].message}"
+    return ""
 
 
 def errors(problems) -> list[tuple[str, str]]:
@@ -350,6 +428,8 @@ def errors(problems) -> list[tuple[str, str]]:
 def last_report(data_dir: Path) -> SyncReport | None:
     """Return the last sync's report, or None if the site never synced."""
     try:
-        return SyncReport(**json.loads((data_dir / "sync.json").read_text(encoding="utf-8")))
+        data = json.loads((data_dir / "sync.json").read_text(encoding="utf-8"))
+        known = SyncReport.__dataclass_fields__
+        return SyncReport(**{k: v for k, v in data.items() if k in known})  # a report of an earlier version too
     except (OSError, ValueError, TypeError):
         return None

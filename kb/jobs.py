@@ -26,7 +26,7 @@ from indexer.locks import file_lock
 
 from .store import now_iso, open_db
 
-__all__ = ["get_job", "last_job", "running_job", "start_reindex"]
+__all__ = ["get_job", "last_job", "reap_later", "running_job", "start_reindex"]
 
 UPDATE_EVERY_S = 0.25  # how often a running job writes its progress
 
@@ -103,11 +103,11 @@ def start_reindex(content_dir: Path, data_dir: Path, requested_by: str) -> tuple
             start_new_session=True,  # not killed with the web worker that started it
         )
     db["jobs"].update(job_id, {"pid": proc.pid})
-    _reap_later(proc)
+    reap_later(proc)
     return job_id, True
 
 
-def _reap_later(proc: subprocess.Popen) -> None:
+def reap_later(proc: subprocess.Popen) -> None:
     """Collect the job's exit status when it ends, so it never lingers as a zombie."""
     threading.Thread(target=proc.wait, daemon=True).start()
 

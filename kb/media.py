@@ -77,11 +77,21 @@ def media_dir(content_dir: Path, slug: str) -> Path:
 
 
 def media_file(content_dir: Path, slug: str, name: str, variant: str = "") -> Path | None:
-    """Return the stored file of an attachment (variant "thumbs" or "originals"), or None if not a valid name."""
+    """Return the stored file of an attachment (variant "thumbs" or "originals"), or None if not a valid name.
+
+    A link is never an attachment: one in the media folder (made by hand, or come from another
+    site) could point a photo's name at any file the server can read.
+    """
     if not ATTACHMENT_RE.match(name) or variant not in ("", "thumbs", "originals"):
         return None
     folder = media_dir(content_dir, slug)
-    return (folder / variant / name) if variant else folder / name
+    path = (folder / variant / name) if variant else folder / name
+    try:
+        if path.is_symlink() or not path.resolve().is_relative_to((content_dir / "media").resolve()):
+            return None
+    except (OSError, RuntimeError):  # a loop of links
+        return None
+    return path
 
 
 @dataclass
@@ -355,7 +365,12 @@ def find_media_problems(content_dir: Path, listed: dict[str, set[str]]) -> list[
             continue
         names = listed.get(folder.name, set())
         for path in sorted(folder.rglob("*")):
-            if path.is_file() and path.name not in names and not path.name.startswith("."):
+            if path.is_symlink():
+                rel = path.relative_to(content_dir).as_posix()
+                problems.append(
+                    (rel, "là liên kết (symlink), không dùng được làm tệp đính kèm; hãy thay bằng tệp thật")
+                )
+            elif path.is_file() and path.name not in names and not path.name.startswith("."):
                 rel = path.relative_to(content_dir).as_posix()
                 problems.append((rel, "tệp không thuộc danh sách đính kèm của mục nào (có thể xóa, hoặc thêm vào mục)"))
     return problems

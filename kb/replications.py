@@ -201,7 +201,7 @@ def _change_ledger(content_dir: Path, data_dir: Path, db: sqlite_utils.Database,
             if written:
                 put_back(path, current)
             raise
-        gitsync.commit_quietly(content_dir, message, change.actor)
+        gitsync.commit_quietly(content_dir, message, change.actor, [rel])
 
 
 class LedgerBroken(InvalidEntry):

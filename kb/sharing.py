@@ -1,22 +1,30 @@
 """One site's sync with the shared repository: git's sync (kb.gitsync) wired to this site.
 
 A conflict's losing entry becomes a proposal, what changed is reindexed, broken vocabulary files
-are held back, and ledger records made before the ledger was kept in files join them first, so
-that they travel too.
+are held back, ledger records made before the ledger was kept in files join them first (so that
+they travel too), and a sync with something to say leaves an audit line, which outlives the last
+report. "Đồng bộ ngay" on /admin runs it in a process of its own (``python -m kb.sharing``), so
+that a slow link never holds a web request.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from . import gitsync
+from .audit import audit
 from .catalog import reindex
 from .editing import propose_from_sync
+from .jobs import reap_later
 from .replications import export_rows
 from .store import content_lock, open_db
 from .vocabulary import vocabulary_errors
 
-__all__ = ["sync_site"]
+__all__ = ["start_sync", "sync_site"]
+
+ACTOR = "(đồng bộ)"
 
 
 def sync_site(content_dir: Path, data_dir: Path) -> gitsync.SyncReport:
@@ -25,10 +33,47 @@ def sync_site(content_dir: Path, data_dir: Path) -> gitsync.SyncReport:
     if (content_dir / "models").is_dir():  # an empty folder joins by cloning: nothing of its own to write
         with content_lock(data_dir, wait=None):
             export_rows(content_dir, db)
-    return gitsync.sync(
+    previous = gitsync.last_report(data_dir)
+    report = gitsync.sync(
         content_dir,
         data_dir,
-        on_conflict=lambda rel, mine, theirs: propose_from_sync(db, rel, mine, theirs),
+        on_conflict=lambda rel, mine, theirs, author: propose_from_sync(db, rel, mine, theirs, author),
         reindex=lambda _rels: gitsync.errors(reindex(content_dir, data_dir).problems),
         vet=vocabulary_errors,
     )
+    failed_again = not report.ok and previous is not None and not previous.ok  # weeks offline: one line
+    if report.changed or report.conflicts or report.notes or report.rejected or not (report.ok or failed_again):
+        audit(db, ACTOR, "sync", gitsync.remote(), _detail(report))
+    return report
+
+
+def _detail(report: gitsync.SyncReport) -> str:
+    """Return what the audit log keeps of a sync: its summary and every file that needs a look."""
+    lines = [report.summary()]
+    lines += [f"{rel}: bản ở đây thành bản sửa chờ duyệt" for rel in report.conflicts]
+    lines += report.notes
+    lines += [f"{r['path']}: {r['message']} (lần ghi {r['commit']} của {r['author'] or 'không rõ'})"
+              for r in report.rejected]  # fmt: skip
+    return "\n".join(lines)
+
+
+def start_sync(content_dir: Path, data_dir: Path) -> bool:
+    """Start a sync in a process of its own; return False if one is running already."""
+    if gitsync.running(data_dir):
+        return False
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    with open(logs / "sync.log", "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kb.sharing", str(content_dir), str(data_dir)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # not stopped with the web worker that started it
+        )
+    reap_later(proc)
+    return True
+
+
+if __name__ == "__main__":
+    print(sync_site(Path(sys.argv[1]), Path(sys.argv[2])).summary(), flush=True)

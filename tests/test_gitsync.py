@@ -176,10 +176,18 @@ def test_the_admin_page_shows_the_last_sync_and_syncs_now(sites):
     assert login(admin, "quantri").status_code == 302
     page = admin.get("/admin").get_data(as_text=True)
     assert "Đồng bộ với kho chung" in page and "Đồng bộ thành công gần nhất" in page and "chưa tới 1 giờ" in page
+    before = gitsync.last_report(b.data).at
     response = admin.post("/admin/sync", data={"csrf_token": token(page)})
-    assert response.status_code == 302
+    assert response.status_code == 302  # the sync runs in a process of its own: the page answers at once
+    assert "Đã bắt đầu đồng bộ" in admin.get("/admin").get_data(as_text=True)
+    import time
+
+    deadline = time.monotonic() + 60
+    while (gitsync.running(b.data) or gitsync.last_report(b.data).at == before) and time.monotonic() < deadline:
+        time.sleep(0.2)
     after = admin.get("/admin").get_data(as_text=True)
-    assert re.search(r"Đồng bộ xong: nhận 1 tệp thay đổi, đã gửi đi\.", after)
+    assert re.search(r"Đồng bộ xong: 1 tệp thay đổi, đã gửi đi\.", after)
+    assert "Đang đồng bộ" not in after
     assert b.search("xqzgieng") and "Đồng bộ với kho chung" in admin.get("/admin/audit").get_data(as_text=True)
 
 
@@ -257,7 +265,8 @@ def test_an_entry_deleted_on_one_site_and_edited_on_another_is_kept_edited(sites
     edited.contact = "Trạm B vẫn dùng mục này"
     b.save(edited, slug)
     report = b.sync()
-    assert report.ok and report.conflicts == [f"models/{slug}.md"] and report.pushed
+    assert report.ok and report.conflicts == [] and report.pushed  # no proposal: the edit is what serves
+    assert report.notes == [f"models/{slug}.md: đã bị xóa ở nơi khác nhưng được sửa ở đây: giữ bản sửa"]
     assert b.draft(slug).contact == "Trạm B vẫn dùng mục này"
     assert a.sync().ok and a.draft(slug).contact == "Trạm B vẫn dùng mục này"  # and it comes back everywhere
 
@@ -284,7 +293,9 @@ def test_the_same_photo_name_added_on_two_sites_serves_the_remotes_bytes_without
         gitsync.commit_all(site.content, "Ảnh", author="bientap")
     assert a.sync().pushed
     report = b.sync()
-    assert report.ok and report.conflicts == ["media/tu-thuoc-bien-cuong/anh.jpg"] and report.pushed
+    assert report.ok and report.conflicts == [] and report.pushed
+    assert report.notes == ["media/tu-thuoc-bien-cuong/anh.jpg: sửa ở cả hai nơi: dùng bản của kho chung "
+                            "(bản ở đây còn trong lịch sử git)"]  # fmt: skip
     assert (b.content / "media" / "tu-thuoc-bien-cuong" / "anh.jpg").read_bytes().startswith(b"\xff\xd8\xff\xe0A")
 
 
@@ -366,7 +377,8 @@ def test_records_of_one_model_made_on_two_sites_are_all_kept(sites):
     update_replication(b.content, b.data, open_db(b.data), slug, keys["Đồn B1"], Replication("Đồn B1 theo B"), change)
     assert a.sync().pushed
     report = b.sync()
-    assert report.ok and report.ledger_clashes == [f"replications/{slug}.yml"] and "sửa trùng" in report.summary()
+    assert report.ok and len(report.notes) == 1 and "sửa ở cả hai nơi" in report.summary()
+    assert report.notes[0].startswith(f"replications/{slug}.yml: bản ghi {keys['Đồn B1']} sửa ở cả hai nơi")
     units = sorted(r["unit"] for r in open_db(b.data).query("SELECT unit FROM replications"))
     assert units == ["Đồn A1 (sửa ở A)", "Đồn B1 theo A"]
     assert "<<<<<<<" not in (b.content / "replications" / f"{slug}.yml").read_text(encoding="utf-8")
@@ -396,3 +408,131 @@ def test_a_broken_vocabulary_file_from_the_remote_is_held_back_and_reported(site
     assert "YAML" in rejected["message"] and "có lỗi" in report.summary()
     assert b.search("tủ thuốc biên cương")[0] == "tu-thuoc-bien-cuong"
     assert a.sync().ok and (a.content / "places.yml").read_bytes() == good  # and goes back to the others
+
+
+def _git(site: Site, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], cwd=site.content, capture_output=True, text=True, check=False)
+
+
+def test_a_merge_left_half_done_by_a_crash_is_undone_and_never_committed(sites):
+    a, b, _c = sites
+    slug = "tu-thuoc-bien-cuong"
+    mine, theirs = a.draft(slug), b.draft(slug)
+    mine.summary, theirs.summary = "Tóm tắt A.", "Tóm tắt B."
+    a.save(mine, slug)
+    b.save(theirs, slug)
+    assert a.sync().pushed
+    _git(b, "fetch", "--quiet", "origin")
+    assert _git(b, "merge", "origin/main").returncode != 0  # what a sync killed mid-merge leaves
+    assert "<<<<<<<" in (b.content / "models" / f"{slug}.md").read_text(encoding="utf-8")
+    b.save(NEW)  # a save meanwhile is not committed with the markers
+    assert "<<<<<<<" not in _git(b, "show", "HEAD", "--", f"models/{slug}.md").stdout
+    # kb check and a reindex refuse the file with the markers: the last good version serves.
+    assert any("dấu xung đột" in p.message for p in reindex(b.content, b.data).problems)
+    report = b.sync()
+    assert report.ok and report.conflicts == [f"models/{slug}.md"]
+    for site in (b, a):
+        site.sync()
+        text = (site.content / "models" / f"{slug}.md").read_text(encoding="utf-8")
+        assert "<<<<<<<" not in text and "Tóm tắt A." in text
+    assert "<<<<<<<" not in _git(a, "log", "-p", "--all").stdout  # never in any commit
+
+
+def test_a_link_from_another_site_is_a_plain_file_there_and_never_served(sites):
+    from kb import create_app
+
+    a, b, _c = sites
+    folder = a.content / "media" / "tu-thuoc-bien-cuong"
+    folder.mkdir(parents=True)
+    (folder / "anh.jpg").symlink_to(b.data / "kb.sqlite3")  # would point a photo at the other site's database
+    gitsync.commit_all(a.content, "Ảnh", author="ke-xau")
+    assert a.sync().pushed
+    assert b.sync().ok
+    served = b.content / "media" / "tu-thuoc-bien-cuong" / "anh.jpg"
+    assert not served.is_symlink() and served.read_text() == str(b.data / "kb.sqlite3")
+    # A link made by hand on this site is refused too, and `kb check` says so.
+    served.unlink()
+    served.symlink_to(b.data / "kb.sqlite3")
+    text = (b.content / "models" / "tu-thuoc-bien-cuong.md").read_text(encoding="utf-8")
+    (b.content / "models" / "tu-thuoc-bien-cuong.md").write_text(
+        text.replace("\n---\n", "\nattachments:\n  - file: anh.jpg\n---\n", 1), encoding="utf-8"
+    )
+    reindex(b.content, b.data)
+    app = create_app({"TESTING": True, "KB_CONTENT_DIR": b.content, "KB_DATA_DIR": b.data})
+    assert app.test_client().get("/media/tu-thuoc-bien-cuong/anh.jpg").status_code == 404
+    result = app.test_cli_runner().invoke(args=["kb", "check"])
+    assert "media/tu-thuoc-bien-cuong/anh.jpg" in result.output and "liên kết (symlink)" in result.output
+
+
+def test_a_broken_ledger_from_the_remote_never_replaces_a_good_one_here(sites):
+    a, b, _c = sites
+    slug = "thap-sang-vung-bien"
+    _record(a, slug, "Đồn A1")
+    assert a.sync().pushed and b.sync().ok
+    _record(b, slug, "Đồn B quan trọng", "đã hoàn thành")
+    path = a.content / "replications" / f"{slug}.yml"
+    path.write_text(path.read_text(encoding="utf-8") + "- id: abcdefabcdef\n  unit: Đồn X\n  status: xong\n",
+                    encoding="utf-8")  # fmt: skip
+    gitsync.commit_all(a.content, "Sửa tay", author="nguoi-sua-tay")
+    assert a.sync().pushed
+    report = b.sync()
+    assert report.ok and [r["path"] for r in report.rejected] == [f"replications/{slug}.yml"]
+    assert report.rejected[0]["author"] == "nguoi-sua-tay" and "'status'" in report.rejected[0]["message"]
+    kept = (b.content / "replications" / f"{slug}.yml").read_text(encoding="utf-8")
+    assert "Đồn B quan trọng" in kept and "Đồn A1" in kept and "Đồn X" not in kept
+    assert _level(b, slug) == ("Đã nhân rộng", 2)
+
+
+def test_a_push_the_remote_refuses_is_a_failed_sync_with_gits_reason(sites, tmp_path):
+    a, _b, _c = sites
+    hook = tmp_path / "kho-chung.git" / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'kho chỉ đọc' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    success = gitsync.last_report(a.data).last_success
+    a.save(NEW)
+    report = a.sync()
+    assert not report.ok and not report.pushed and "không gửi được lên kho chung" in report.message
+    assert "kho chỉ đọc" in report.message and report.last_success == success  # not counted as a success
+    hook.unlink()
+    assert a.sync().ok
+
+
+def test_a_hand_edit_is_indexed_by_its_own_sites_sync(sites):
+    a, b, _c = sites
+    slug = "thap-sang-vung-bien"
+    _record(a, slug, "Đồn A1")
+    assert a.sync().pushed and b.sync().ok
+    path = b.content / "replications" / f"{slug}.yml"
+    more = "".join(f"- id: a{n:011x}\n  unit: Đồn thêm {n}\n  status: đã hoàn thành\n" for n in (1, 2))
+    path.write_text(path.read_text(encoding="utf-8") + more, encoding="utf-8")
+    report = b.sync()
+    assert report.ok and f"replications/{slug}.yml" in report.changed
+    assert _level(b, slug) == ("Điển hình", 3)  # here, at once
+    assert a.sync().ok and _level(a, slug) == ("Điển hình", 3)  # and there
+    log = _git(b, "log", "-1", "--format=%an|%s", "--", f"replications/{slug}.yml").stdout.strip()
+    assert log.startswith("Kho mô hình hay (") and "Sửa trực tiếp trên đĩa ở" in log  # says which site
+
+
+def test_sites_with_nothing_new_settle_on_one_commit(sites, tmp_path):
+    a, b, c = sites
+    a.save(NEW)
+    for site in (a, b, c, a, b, c):
+        assert site.sync().ok
+    count = _git(a, "rev-list", "--count", "origin/main").stdout
+    for site in (a, b, c, a, b, c):
+        assert site.sync().ok
+    assert _git(a, "rev-list", "--count", "origin/main").stdout == count  # no empty merge commits
+    heads = {_git(site, "rev-parse", "HEAD").stdout for site in (a, b, c)}
+    assert len(heads) == 1
+
+
+def test_a_save_commits_its_own_files_only(sites):
+    a, _b, _c = sites
+    (a.content / "synonyms.yml").write_text(
+        (a.content / "synonyms.yml").read_text(encoding="utf-8") + "- [TKCN, tìm kiếm cứu nạn]\n", encoding="utf-8"
+    )
+    slug = a.save(NEW)
+    files = _git(a, "show", "--name-only", "--format=%an", "HEAD").stdout.split()
+    assert files == ["bientap", f"models/{slug}.md"]  # the hand edit waits for the next sync
+    a.sync()
+    assert _git(a, "log", "-1", "--format=%an", "--", "synonyms.yml").stdout.startswith("Kho mô hình hay (")

@@ -14,12 +14,12 @@ from indexer import IndexMissing
 from .. import gitsync
 from ..accounts import ROLE_LABELS, AccountError, create_user, get_user, list_users, set_disabled, set_password
 from ..accounts import set_role as change_role
-from ..audit import audit, audit_page, describe
+from ..audit import ACTION_LABELS, audit, audit_page, describe
 from ..drafts import STATUS_LABELS
 from ..editing import open_proposals
 from ..jobs import get_job, last_job, running_job, start_reindex
 from ..scanning import scan_entries
-from ..sharing import sync_site
+from ..sharing import start_sync
 from ..stats import search_summary
 from ..store import entry_title, get_meta, house_state, indexed_files
 from .auth import actor, client_address, role_required
@@ -80,23 +80,25 @@ def _sync_state() -> dict:
     if report and report.last_success:
         hours = (dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(report.last_success)).total_seconds() / 3600
         since = f"{int(hours // 24)} ngày" if hours >= 48 else f"{int(hours)} giờ" if hours >= 1 else "chưa tới 1 giờ"
-    return {"sync_remote": gitsync.remote(), "sync": report, "since": since}
+    running = gitsync.running(current_app.config["KB_DATA_DIR"])
+    return {"sync_remote": gitsync.remote(), "sync": report, "since": since, "sync_running": running}
 
 
 @bp.post("/sync")
 @role_required("admin")
 def sync_now():
-    """Sync with the shared repository now (one sync at a time: this waits for one running)."""
+    """Start a sync with the shared repository in the background (unless one runs); the page shows its result."""
     if not SimpleForm().validate():
         abort(400)
     if not gitsync.enabled():
         abort(404)
     config = current_app.config
-    db = get_db()
-    report = sync_site(config["KB_CONTENT_DIR"], config["KB_DATA_DIR"])
-    audit(db, actor(), "sync", gitsync.remote(), report.summary(), address=client_address())
-    flash(report.summary())
-    return redirect(url_for(".dashboard"))
+    if start_sync(config["KB_CONTENT_DIR"], config["KB_DATA_DIR"]):
+        audit(get_db(), actor(), "sync", gitsync.remote(), "Bắt đầu đồng bộ", address=client_address())
+        flash("Đã bắt đầu đồng bộ. Tải lại trang sau ít giây để xem kết quả.")
+    else:
+        flash("Một lần đồng bộ đang chạy. Tải lại trang sau ít giây để xem kết quả.")
+    return redirect(url_for(".dashboard") + "#dong-bo")
 
 
 @bp.post("/reindex")
@@ -204,9 +206,12 @@ def audit_log():
         page = max(1, min(int(request.args.get("page", 1)), 100_000))
     except ValueError:
         page = 1
+    action = request.args.get("action", "")
+    action = action if action in ACTION_LABELS else ""  # one kind of line (the syncs), or every line
     db = get_db()
-    rows, more = audit_page(db, page, AUDIT_PAGE)
-    return render_template("admin/audit.html", lines=describe(db, rows), page=page, more=more)
+    rows, more = audit_page(db, page, AUDIT_PAGE, action)
+    return render_template("admin/audit.html", lines=describe(db, rows), page=page, more=more, action=action,
+                           action_label=ACTION_LABELS.get(action, ""))  # fmt: skip
 
 
 @bp.get("/searches")
