@@ -299,14 +299,20 @@ def test_the_same_photo_name_added_on_two_sites_serves_the_remotes_bytes_without
     assert (b.content / "media" / "tu-thuoc-bien-cuong" / "anh.jpg").read_bytes().startswith(b"\xff\xd8\xff\xe0A")
 
 
-def test_a_conflict_that_cannot_be_recorded_undoes_the_merge_and_serves_no_conflict_marker(sites):
-    a, b, _c = sites
+def _one_line_edited_on_both(a: Site, b: Site) -> str:
+    """Give one entry a different summary on A and B, and sync A: B's next merge meets a conflict."""
     slug = "tu-thuoc-bien-cuong"
     mine, theirs = a.draft(slug), b.draft(slug)
     mine.summary, theirs.summary = "Tóm tắt A.", "Tóm tắt B."
     a.save(mine, slug)
     b.save(theirs, slug)
     assert a.sync().pushed
+    return slug
+
+
+def test_a_conflict_that_cannot_be_recorded_undoes_the_merge_and_serves_no_conflict_marker(sites):
+    a, b, _c = sites
+    slug = _one_line_edited_on_both(a, b)
 
     def refuse(*_args):
         raise RuntimeError("cơ sở dữ liệu đang bận")
@@ -416,12 +422,7 @@ def _git(site: Site, *args: str) -> subprocess.CompletedProcess:
 
 def test_a_merge_left_half_done_by_a_crash_is_undone_and_never_committed(sites):
     a, b, _c = sites
-    slug = "tu-thuoc-bien-cuong"
-    mine, theirs = a.draft(slug), b.draft(slug)
-    mine.summary, theirs.summary = "Tóm tắt A.", "Tóm tắt B."
-    a.save(mine, slug)
-    b.save(theirs, slug)
-    assert a.sync().pushed
+    slug = _one_line_edited_on_both(a, b)
     _git(b, "fetch", "--quiet", "origin")
     assert _git(b, "merge", "origin/main").returncode != 0  # what a sync killed mid-merge leaves
     assert "<<<<<<<" in (b.content / "models" / f"{slug}.md").read_text(encoding="utf-8")
