@@ -223,24 +223,31 @@ def _line_of(path: Path, message: str) -> int:
     return next((i for i, line in enumerate(lines, 1) if name in line), 1)
 
 
-def reindex(content_dir: Path, data_dir: Path, full: bool = False, progress: Progress | None = None) -> ReindexReport:
+# Where a file changed on disk came from, for its revision: path -> (author, comment).
+Origin = Callable[[str], tuple[str, str]]
+
+
+def reindex(content_dir: Path, data_dir: Path, full: bool = False, progress: Progress | None = None,
+            origin: Origin | None = None) -> ReindexReport:  # fmt: skip
     """Bring index and database in step with the files: only what changed, or everything.
 
     One reindex runs at a time (a lock in the data dir, shared with saves from the browser).
-    Files saved while it ran were queued as pending; it takes them before it returns.
+    Files saved while it ran were queued as pending; it takes them before it returns. origin
+    names who wrote a file found changed on disk (another site, through a sync) for its history.
     """
     started = time.perf_counter()
     clean_temp_files(content_dir, data_dir)
     with run_lock(data_dir), shared_pool():  # one pool of worker processes for reading and analysing
-        report = _reindex_passes(content_dir, data_dir, full, progress)
+        report = _reindex_passes(content_dir, data_dir, full, progress, origin)
     report.seconds = time.perf_counter() - started
     _remember_run(open_db(data_dir), report)
     return report
 
 
-def _reindex_passes(content_dir: Path, data_dir: Path, full: bool, progress: Progress | None) -> ReindexReport:
+def _reindex_passes(content_dir: Path, data_dir: Path, full: bool, progress: Progress | None,
+                    origin: Origin | None = None) -> ReindexReport:  # fmt: skip
     """Reindex, then take what saves queued meanwhile (a few passes at most), under the run lock."""
-    report = _reindex_once(content_dir, data_dir, full, progress)
+    report = _reindex_once(content_dir, data_dir, full, progress, origin)
     for _ in range(5):  # saves keep coming only as fast as people type
         if not _pending(open_db(data_dir)):
             break
@@ -264,7 +271,8 @@ def _pending(db) -> dict[str, str]:
     return dict(db.execute("SELECT path, token FROM pending").fetchall())
 
 
-def _reindex_once(content_dir: Path, data_dir: Path, full: bool, progress: Progress | None) -> ReindexReport:
+def _reindex_once(content_dir: Path, data_dir: Path, full: bool, progress: Progress | None,
+                  origin: Origin | None = None) -> ReindexReport:  # fmt: skip
     """One pass of reindex(), under its lock."""
     started = time.perf_counter()
     allowed = load_fields(content_dir / "fields.yml")
@@ -341,7 +349,7 @@ def _reindex_once(content_dir: Path, data_dir: Path, full: bool, progress: Progr
     again = {entry.path: secrets.token_hex(8) for entry, _h, _t in fresh if entry.slug not in done_slugs}
     with db.conn:
         if by_slug:  # not on the first build: every file is new then, and none has a history yet
-            _record_recovered(db.conn, content_dir, done)
+            _record_recovered(db.conn, content_dir, done, origin)
         write_entry_rows(db.conn, done)
         delete_entry_rows(db.conn, removed)
         # Only as read above: a save queued since stays queued.
@@ -395,7 +403,9 @@ def _unindexed(failed: list[tuple[str, str]], paths: dict[str, str]) -> list[Pro
 RECOVERED = "Bản trên đĩa, ghi nhận khi lập chỉ mục (sửa tay, hoặc một lần lưu bị ngắt giữa chừng)"
 
 
-def _record_recovered(conn, content_dir: Path, fresh: list[tuple[Entry, str, str]]) -> None:
+def _record_recovered(
+    conn, content_dir: Path, fresh: list[tuple[Entry, str, str]], origin: Origin | None = None
+) -> None:
     """Give a revision to each file found changed on disk whose text the history does not have yet.
 
     A hand edit, or a save killed after its file was written but before its transaction ended,
@@ -416,10 +426,11 @@ def _record_recovered(conn, content_dir: Path, fresh: list[tuple[Entry, str, str
             continue
         if hashlib.sha256(raw).hexdigest() != entry.content_hash:
             continue  # changed again since it was read: that change is queued and recorded in turn
+        author, comment = origin(entry.path) if origin is not None else ("", RECOVERED)
         conn.execute(
             "INSERT INTO revisions (slug, created_at, author, comment, status, content_hash, text) "
-            "VALUES (?, ?, '', ?, ?, ?, ?)",
-            [entry.slug, now_iso(), RECOVERED, entry.status, entry.content_hash, raw.decode("utf-8", "replace")],
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [entry.slug, now_iso(), author, comment, entry.status, entry.content_hash, raw.decode("utf-8", "replace")],
         )
 
 

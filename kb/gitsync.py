@@ -46,6 +46,7 @@ __all__ = [
     "enabled",
     "errors",
     "last_report",
+    "origin",
     "remote",
     "running",
     "site_name",
@@ -418,6 +419,13 @@ def _problem(raw: bytes, rel: str) -> str:
     except InvalidEntry as exc:
         return f"dòng {exc.problems[0].line}: {exc.problems[0].message}"
     return ""
+
+
+def origin(content_dir: Path, path: str) -> tuple[str, str]:
+    """Return who wrote a file and why, as the last commit that changed it says: (author, comment)."""
+    done = _git(content_dir, "log", "-1", "--format=%h|%an|%s", "--", path, check=False).stdout.strip()
+    sha, author, subject = [*done.split("|", 2), "", "", ""][:3]
+    return author, f"Qua đồng bộ: {subject} (lần ghi {sha})" if sha else "Qua đồng bộ"
 
 
 def errors(problems) -> list[tuple[str, str]]:

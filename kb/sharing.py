@@ -34,11 +34,15 @@ def sync_site(content_dir: Path, data_dir: Path) -> gitsync.SyncReport:
         with content_lock(data_dir, wait=None):
             export_rows(content_dir, db)
     previous = gitsync.last_report(data_dir)
+
+    def received(path: str) -> tuple[str, str]:  # an entry's version that came with the sync, for its history
+        return gitsync.origin(content_dir, path)
+
     report = gitsync.sync(
         content_dir,
         data_dir,
         on_conflict=lambda rel, mine, theirs, author: propose_from_sync(db, rel, mine, theirs, author),
-        reindex=lambda _rels: gitsync.errors(reindex(content_dir, data_dir).problems),
+        reindex=lambda _rels: gitsync.errors(reindex(content_dir, data_dir, origin=received).problems),
         vet=vocabulary_errors,
     )
     failed_again = not report.ok and previous is not None and not previous.ok  # weeks offline: one line

@@ -90,6 +90,9 @@ def test_an_entry_created_on_one_site_is_found_on_the_others_after_one_sync_each
         assert site.search("xqzgieng") == []
         assert f"models/{slug}.md" in site.sync().changed
         assert site.search("xqzgieng") == [slug]
+        # Its history there names who wrote it and with which save.
+        [revision] = open_db(site.data)["revisions"].rows_where("slug = ?", [slug])
+        assert revision["author"] == "bientap" and revision["comment"].startswith(f"Qua đồng bộ: Lưu “{NEW.title}”")
 
 
 def test_two_sites_editing_one_entry_lose_neither_text(sites):

@@ -51,12 +51,11 @@ def _dirs() -> tuple:
     return config["KB_CONTENT_DIR"], config["KB_DATA_DIR"]
 
 
-def _broken(row: dict, exc: LedgerBroken):
-    """Say that the model's ledger file must be fixed by hand first (nothing was changed)."""
+def _broken(exc: LedgerBroken) -> None:
+    """Say that the model's ledger file must be fixed by hand first (nothing was written)."""
     first = exc.problems[0]
     flash(f"Sổ nhân rộng của mô hình này (tệp {first.path}) đang có lỗi ở dòng {first.line}: {first.message}. "
           "Chưa ghi gì; hãy báo quản trị viên sửa tệp rồi thử lại.")  # fmt: skip
-    return redirect(url_for("public.entry", slug=row["slug"]) + "#nhan-rong")
 
 
 def _change(row: dict) -> Change:
@@ -99,7 +98,8 @@ def new(slug: str):
             try:
                 add_replication(*_dirs(), get_db(), slug, record, _change(row))
             except LedgerBroken as exc:
-                return _broken(row, exc)
+                _broken(exc)
+                return _page(form, row, code=409)  # what was typed stays in the form
             _reindex(row)
             flash(f"Đã ghi nhận: {record.unit} áp dụng mô hình này.")
             return redirect(url_for("public.entry", slug=slug) + "#nhan-rong")
@@ -121,7 +121,8 @@ def edit(slug: str, key: str):
             try:
                 update_replication(*_dirs(), db, slug, key, new_record, _change(row))
             except LedgerBroken as exc:
-                return _broken(row, exc)
+                _broken(exc)
+                return _page(form, row, record, code=409)
             except LookupError:  # removed meanwhile (here, or on another site)
                 abort(404)
             _reindex(row)
@@ -151,7 +152,8 @@ def delete(slug: str, key: str):
     try:
         before = delete_replication(*_dirs(), db, slug, key, _change(row))
     except LedgerBroken as exc:
-        return _broken(row, exc)
+        _broken(exc)
+        return redirect(url_for("public.entry", slug=slug) + "#nhan-rong")
     except LookupError:
         abort(404)
     _reindex(row)
