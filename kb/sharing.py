@@ -9,14 +9,21 @@ that a slow link never holds a web request.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
+from indexer import normalize_text
+
 from . import gitsync
 from .audit import audit
 from .catalog import reindex
+from .drafts import read_draft
 from .editing import propose_from_sync
+from .entries import Problem, load_fields
 from .jobs import reap_later
 from .replications import export_rows
 from .store import content_lock, open_db
@@ -43,12 +50,44 @@ def sync_site(content_dir: Path, data_dir: Path) -> gitsync.SyncReport:
         data_dir,
         on_conflict=lambda rel, mine, theirs, author: propose_from_sync(db, rel, mine, theirs, author),
         reindex=lambda _rels: gitsync.errors(reindex(content_dir, data_dir, origin=received).problems),
-        vet=vocabulary_errors,
+        vet=lambda folder: _vet(folder, db),
     )
     failed_again = not report.ok and previous is not None and not previous.ok  # weeks offline: one line
     if report.changed or report.conflicts or report.notes or report.rejected or not (report.ok or failed_again):
         audit(db, ACTOR, "sync", gitsync.remote(), _detail(report))
     return report
+
+
+def _vet(content_dir: Path, db) -> list[Problem]:
+    """Return the errors of the vocabulary files, and fields that entries here use but fields.yml lost.
+
+    A field taken out of fields.yml while entries still use it would take those entries out of
+    search on every site: the change is held back like a broken file, until the entries move on.
+    """
+    problems = vocabulary_errors(content_dir)
+    if any(p.path == "fields.yml" for p in problems):
+        return problems
+    allowed = {normalize_text(f).casefold() for f in load_fields(content_dir / "fields.yml")}
+    users: dict[str, list[str]] = {}
+    for slug, fields, path in db.execute("SELECT slug, fields, path FROM entries ORDER BY slug").fetchall():
+        lost = [name for name in json.loads(fields or "[]") if normalize_text(name).casefold() not in allowed]
+        if lost and (lost := _still_used(content_dir / path, lost, allowed)):  # the file may have moved on
+            for name in lost:
+                users.setdefault(name, []).append(slug)
+    for name, slugs in sorted(users.items()):
+        message = f"thiếu lĩnh vực '{name}' mà {len(slugs)} mục đang dùng (như {slugs[0]})"
+        problems.append(Problem("fields.yml", 1, message + ": hãy đổi lĩnh vực của các mục đó trước"))
+    return problems
+
+
+def _still_used(path: Path, lost: list[str], allowed: set[str]) -> list[str]:
+    """Return the fields of lost that the entry's file still lists (none if it cannot be read now)."""
+    try:
+        listed = read_draft(path.read_bytes())[0].fields
+    except (OSError, ValueError, yaml.YAMLError):
+        return []
+    now = {normalize_text(name).casefold() for name in listed} - allowed
+    return [name for name in lost if normalize_text(name).casefold() in now]
 
 
 def _detail(report: gitsync.SyncReport) -> str:

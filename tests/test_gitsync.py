@@ -540,3 +540,29 @@ def test_a_save_commits_its_own_files_only(sites):
     assert files == ["bientap", f"models/{slug}.md"]  # the hand edit waits for the next sync
     a.sync()
     assert _git(a, "log", "-1", "--format=%an", "--", "synonyms.yml").stdout.startswith("Kho mô hình hay (")
+
+
+def test_a_field_taken_out_while_entries_use_it_is_held_back(sites):
+    a, b, _c = sites
+    fields = (a.content / "fields.yml").read_text(encoding="utf-8")
+    assert "- Y tế\n" in fields
+    (a.content / "fields.yml").write_text(fields.replace("- Y tế\n", ""), encoding="utf-8")
+    report = a.sync()  # the site that changed it holds it back: its own entries use the field
+    assert report.ok and [r["path"] for r in report.rejected] == ["fields.yml"]
+    assert "thiếu lĩnh vực 'Y tế' mà 1 mục đang dùng (như tu-thuoc-bien-cuong)" in report.rejected[0]["message"]
+    assert (a.content / "fields.yml").read_text(encoding="utf-8") == fields
+    assert b.sync().ok and (b.content / "fields.yml").read_text(encoding="utf-8") == fields
+    assert b.search("tủ thuốc biên cương")[0] == "tu-thuoc-bien-cuong"
+
+
+def test_a_field_taken_out_with_the_entries_that_used_it_travels(sites):
+    a, b, _c = sites
+    fields = (a.content / "fields.yml").read_text(encoding="utf-8")
+    (a.content / "fields.yml").write_text(fields.replace("- Y tế\n", ""), encoding="utf-8")
+    entry = a.content / "models" / "tu-thuoc-bien-cuong.md"
+    text = entry.read_text(encoding="utf-8")
+    assert "fields:\n  - Y tế\n  - Dân vận\n" in text
+    entry.write_text(text.replace("fields:\n  - Y tế\n", "fields:\n"), encoding="utf-8")  # the entry moves on too
+    report = a.sync()
+    assert report.ok and report.rejected == [] and "Y tế" not in (a.content / "fields.yml").read_text()
+    assert b.sync().ok and "Y tế" not in (b.content / "fields.yml").read_text(encoding="utf-8")

@@ -436,18 +436,32 @@ def _nodes_config(folder: Path, listen: int, writer: int, readers: list[int]) ->
     return main
 
 
-def test_behind_nginx_a_writer_takes_changes_and_signed_in_people_and_readers_the_public(site):
+def test_behind_nginx_a_writer_takes_changes_and_signed_in_people_and_readers_the_public(tmp_path, monkeypatch):
     if NGINX is None:
         pytest.skip("nginx is not installed (apt install nginx): the routing to several nodes was not tested")
-    content, data, base = site
-    folder = base / "nginx-nodes"
-    folder.mkdir(exist_ok=True)
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed (apt install git): readers cannot follow the writer")
+    from kb.drafts import Draft
+    from kb.editing import Who, save_entry
+    from kb.sharing import sync_site
+
+    # Each node its own folders; the readers follow the writer through a shared repository.
+    remote = tmp_path / "kho-chung.git"
+    subprocess.run(["git", "init", "--quiet", "--bare", "--initial-branch", "main", str(remote)], check=True)
+    monkeypatch.setenv("KB_GIT_REMOTE", str(remote))
+    folders = {name: (tmp_path / name / "content", tmp_path / name / "data") for name in ("ghi", "doc-1", "doc-2")}
+    shutil.copytree(ROOT / "content", folders["ghi"][0])
+    reindex(*folders["ghi"])
+    for name in ("ghi", "doc-1", "doc-2"):
+        assert sync_site(*folders[name]).ok  # the writer pushes first; each reader joins
+    folder = tmp_path / "nginx-nodes"
+    folder.mkdir()
     quick = {"KB_PRELOAD_SEGMENTER": "0", "KB_PROXY_HOPS": "1"}
     with ExitStack() as nodes, ExitStack() as writer:
         ports = {}
         for name, stack in (("ghi", writer), ("doc-1", nodes), ("doc-2", nodes)):
             _url, ports[name] = stack.enter_context(
-                _gunicorn(content, data, base / f"node-{name}.log", workers=1, KB_NODE_NAME=name, **quick)
+                _gunicorn(*folders[name], tmp_path / f"node-{name}.log", workers=1, KB_NODE_NAME=name, **quick)
             )
         port = _free_port()
         config = _nodes_config(folder, port, ports["ghi"], [ports["doc-1"], ports["doc-2"]])
@@ -474,13 +488,28 @@ def test_behind_nginx_a_writer_takes_changes_and_signed_in_people_and_readers_th
             assert node("/login", method="POST", body=b"name=x") == "ghi"  # any change
             assert node("/search", method="POST", body=b"q=x") == "ghi"
 
+            # A save on the writer reaches the readers' search after a sync on each side.
+            new = Draft(title="Giếng nước xqzgiengnode", summary="Thử.", unit="Đồn Biên phòng Thử", fields=["Dân vận"],
+                        body="## Cách làm\n\nĐào giếng.\n", status="published")  # fmt: skip
+            saved = save_entry(*folders["ghi"], open_db(folders["ghi"][1]), new, slug=None, base_hash="",
+                               author=Who("bientap"))  # fmt: skip
+            assert saved.outcome == "saved" and sync_site(*folders["ghi"]).pushed
+            assert json.loads(_ask(url + "/api/search?q=xqzgiengnode")[2])["results"] == []  # not on the readers yet
+            for name in ("doc-1", "doc-2"):
+                assert sync_site(*folders[name]).ok
+            for _ in range(4):
+                status, answered, page = _ask(url + "/api/search?q=xqzgiengnode")
+                assert answered in ("doc-1", "doc-2") and json.loads(page)["results"][0]["slug"] == saved.slug
+
             writer.close()  # the writer goes down: reading goes on from the readers
             status, answered, page = _ask(url + "/search?q=t%E1%BB%A7+thu%E1%BB%91c")
             assert status == 200 and answered in ("doc-1", "doc-2") and "/models/tu-thuoc-bien-cuong" in page
             status, answered, _page = _ask(url + "/models/tu-thuoc-bien-cuong", cookie="session=abc")
             assert status == 200 and answered in ("doc-1", "doc-2")  # a signed-in person reads as a visitor
-            status, answered, page = _ask(url + "/login", "POST", body=b"name=x")
-            assert status == 503 and "Tạm thời chưa ghi được" in page and "vẫn còn trong trình duyệt" in page
+            for method, path in (("POST", "/login"), ("GET", "/login"), ("GET", "/edit")):
+                status, _answered, page = _ask(url + path, method, body=b"name=x" if method == "POST" else None)
+                assert status == 503 and "Tạm thời chưa đăng nhập và ghi được" in page
+                assert "vẫn còn trong trình duyệt" in page
         finally:
             proc.terminate()
             proc.wait(timeout=20)
