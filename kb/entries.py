@@ -22,6 +22,7 @@ from .slugs import SLUG_RE, slugify
 
 __all__ = [
     "ATTACHMENT_RE",
+    "CONFLICT_MARKER",
     "KEYS",
     "STATUSES",
     "Attachment",
@@ -51,7 +52,7 @@ def load_yaml(text: str) -> Any:
 # they always have).
 _BOUNDARY = re.compile(r"^-{3,}\s*$", re.MULTILINE)
 # The lines git writes around the two sides of a conflict ("=======" alone is also a Markdown heading line).
-_CONFLICT_MARKER = re.compile(r"^(<{7} |>{7} )", re.MULTILINE)
+CONFLICT_MARKER = re.compile(r"^(<{7} |>{7} )", re.MULTILINE)
 SUMMARY_MAX = 600
 MAX_BYTES = 2 * 1024 * 1024  # an entry is a few pages; anything bigger is a mistake (or an attack)
 STATUSES = ("published", "draft", "review", "archived")
@@ -192,7 +193,7 @@ def parse_entry(raw: bytes, rel: str, allowed_fields: tuple[str, ...]) -> Entry:
         line = raw[: exc.start].count(b"\n") + 1
         raise InvalidEntry([Problem(rel, line, "tệp không phải UTF-8; hãy lưu lại với bảng mã UTF-8")]) from None
     text = text.replace("\r\n", "\n")
-    if marker := _CONFLICT_MARKER.search(text):  # a merge left half-done: neither version is the entry
+    if marker := CONFLICT_MARKER.search(text):  # a merge left half-done: neither version is the entry
         line = text[: marker.start()].count("\n") + 1
         raise InvalidEntry([Problem(rel, line, "còn dấu xung đột của git (<<<<<<< … >>>>>>>): hãy giữ một bản và "
                                                "xóa các dòng dấu")])  # fmt: skip

@@ -32,6 +32,7 @@ from .vocabulary import vocabulary_errors
 __all__ = ["start_sync", "sync_site"]
 
 ACTOR = "(đồng bộ)"
+CHANGED_LISTED = 50  # changed files named in a sync's audit line (a site joining brings thousands)
 
 
 def sync_site(content_dir: Path, data_dir: Path) -> gitsync.SyncReport:
@@ -41,15 +42,11 @@ def sync_site(content_dir: Path, data_dir: Path) -> gitsync.SyncReport:
         with content_lock(data_dir, wait=None):
             export_rows(content_dir, db)
     previous = gitsync.last_report(data_dir)
-
-    def received(path: str) -> tuple[str, str]:  # an entry's version that came with the sync, for its history
-        return gitsync.origin(content_dir, path)
-
     report = gitsync.sync(
         content_dir,
         data_dir,
         on_conflict=lambda rel, mine, theirs, author: propose_from_sync(db, rel, mine, theirs, author),
-        reindex=lambda _rels: gitsync.errors(reindex(content_dir, data_dir, origin=received).problems),
+        reindex=lambda _rels, origin: gitsync.errors(reindex(content_dir, data_dir, origin=origin).problems),
         vet=lambda folder: _vet(folder, db),
     )
     failed_again = not report.ok and previous is not None and not previous.ok  # weeks offline: one line
@@ -94,6 +91,9 @@ def _detail(report: gitsync.SyncReport) -> str:
     """Return what the audit log keeps of a sync: its summary and every file that needs a look."""
     lines = [report.summary()]
     lines += [f"{rel}: bản ở đây thành bản sửa chờ duyệt" for rel in report.conflicts]
+    lines += [f"Thay đổi: {rel}" for rel in report.changed[:CHANGED_LISTED]]
+    if len(report.changed) > CHANGED_LISTED:
+        lines.append(f"… và {len(report.changed) - CHANGED_LISTED} tệp khác")
     lines += report.notes
     lines += [f"{r['path']}: {r['message']} (lần ghi {r['commit']} của {r['author'] or 'không rõ'})"
               for r in report.rejected]  # fmt: skip

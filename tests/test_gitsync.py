@@ -191,7 +191,9 @@ def test_the_admin_page_shows_the_last_sync_and_syncs_now(sites):
     after = admin.get("/admin").get_data(as_text=True)
     assert re.search(r"Đồng bộ xong: 1 tệp thay đổi, đã gửi đi\.", after)
     assert "Đang đồng bộ" not in after
-    assert b.search("xqzgieng") and "Đồng bộ với kho chung" in admin.get("/admin/audit").get_data(as_text=True)
+    assert b.search("xqzgieng")
+    syncs = admin.get("/admin/audit?action=sync").get_data(as_text=True)  # the log keeps what each sync did
+    assert "Bắt đầu đồng bộ" in syncs and "Thay đổi: models/gieng-nuoc-sach-xqzgieng.md" in syncs
 
 
 @pytest.mark.slow  # a real server and its background sync: some 20 s
@@ -386,7 +388,7 @@ def test_records_of_one_model_made_on_two_sites_are_all_kept(sites):
     update_replication(b.content, b.data, open_db(b.data), slug, keys["Đồn B1"], Replication("Đồn B1 theo B"), change)
     assert a.sync().pushed
     report = b.sync()
-    assert report.ok and len(report.notes) == 1 and "sửa ở cả hai nơi" in report.summary()
+    assert report.ok and len(report.notes) == 1 and "1 tệp khác cần xem" in report.summary()
     assert report.notes[0].startswith(f"replications/{slug}.yml: bản ghi {keys['Đồn B1']} sửa ở cả hai nơi")
     units = sorted(r["unit"] for r in open_db(b.data).query("SELECT unit FROM replications"))
     assert units == ["Đồn A1 (sửa ở A)", "Đồn B1 theo A"]
@@ -566,3 +568,51 @@ def test_a_field_taken_out_with_the_entries_that_used_it_travels(sites):
     report = a.sync()
     assert report.ok and report.rejected == [] and "Y tế" not in (a.content / "fields.yml").read_text()
     assert b.sync().ok and "Y tế" not in (b.content / "fields.yml").read_text(encoding="utf-8")
+
+
+def test_a_half_done_merge_with_a_file_saved_since_is_undone_keeping_the_save(sites):
+    a, b, _c = sites
+    slug = _one_line_edited_on_both(a, b)  # and A also changed another entry, which merges cleanly
+    other = "to-do-doan-ket"
+    changed = a.draft(other)
+    changed.contact = "Liên hệ do trạm A ghi"
+    a.save(changed, other)
+    assert a.sync().pushed
+    _git(b, "fetch", "--quiet", "origin")
+    assert _git(b, "merge", "origin/main").returncode != 0
+    _git(b, "checkout", "--theirs", "--", f"models/{slug}.md")
+    _git(b, "add", "--", f"models/{slug}.md")  # settled, not committed: a crash right here
+    mine = b.draft(other)  # the merge wrote A's contact into it; an editor saves it again meanwhile
+    assert mine.contact == "Liên hệ do trạm A ghi"
+    mine.body = mine.body.rstrip("\n") + "\n\nThêm của trạm B xqzgiuaquang.\n"
+    b.save(mine, other)
+    report = b.sync()
+    assert report.ok and report.pushed and not (b.content / ".git" / "MERGE_HEAD").exists()
+    for site in (b, a):
+        site.sync()
+        kept = site.draft(other)
+        assert kept.contact == "Liên hệ do trạm A ghi" and "xqzgiuaquang" in kept.body
+        assert "Tóm tắt A." in (site.content / "models" / f"{slug}.md").read_text(encoding="utf-8")
+    assert b.save(NEW) and _git(b, "log", "-1", "--format=%an").stdout.strip() == "bientap"  # saves commit again
+
+
+def test_a_ledger_broken_by_a_clean_merge_is_put_back_and_blamed_on_its_author(sites):
+    a, b, _c = sites
+    slug = "thap-sang-vung-bien"
+    for unit in ("Đồn 1", "Đồn 2", "Đồn 3"):
+        _record(a, slug, unit)
+    assert a.sync().pushed and b.sync().ok
+    path = b.content / "replications" / f"{slug}.yml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[3] = "  province: [oops\n"  # a line far from the end, where A adds its record
+    path.write_text("".join(lines), encoding="utf-8")
+    gitsync.commit_all(b.content, "Sửa tay", author="nguoi-sua-tay")
+    assert b.sync().pushed
+    _record(a, slug, "Đồn 4")
+    report = a.sync()
+    assert report.ok and [(r["path"], r["author"]) for r in report.rejected] == [
+        (f"replications/{slug}.yml", "nguoi-sua-tay")
+    ]
+    kept = (a.content / "replications" / f"{slug}.yml").read_text(encoding="utf-8")
+    assert "[oops" not in kept and "Đồn 4" in kept and _level(a, slug) == ("Đã nhân rộng", 4)
+    assert b.sync().ok and "[oops" not in path.read_text(encoding="utf-8")  # the good version goes back
