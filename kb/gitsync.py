@@ -297,7 +297,7 @@ def _broken(content_dir: Path, rels: list[str], vet) -> dict[str, str]:
         ledger = rel.startswith(f"{LEDGER_DIR}/") and rel.endswith(".yml") and path.is_file() and not path.is_symlink()
         if ledger and (problem := _problem(path.read_bytes(), rel)):
             found[rel] = problem
-    if vet is not None:
+    if vet is not None and any("/" not in rel and rel.endswith(".yml") for rel in rels):  # vocabularies sit on top
         wanted = set(rels)
         for problem in vet(content_dir):  # once for every vocabulary file
             if problem.path in wanted and problem.path not in found:
