@@ -129,7 +129,7 @@ def commit_all(content_dir: Path, message: str, author: str = "", paths: list[st
         return ""
     if paths is not None:  # a save's own files: not someone's hand edit waiting for the next sync
         known = names(git(content_dir, "ls-files", "-z", "--", *paths)) if paths else []
-        paths = [p for p in paths if (content_dir / p).exists() or any(k.startswith(p) for k in known)]
+        paths = [p for p in paths if (content_dir / p).exists() or any(k == p or k.startswith(f"{p}/") for k in known)]
         if not paths:
             return ""
     git(content_dir, "add", "--all", "--", *(paths if paths is not None else ["."]))
