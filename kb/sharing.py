@@ -10,6 +10,7 @@ that a slow link never holds a web request.
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -26,11 +27,12 @@ from .editing import propose_from_sync
 from .entries import Problem, load_fields
 from .jobs import reap_later
 from .replications import export_rows
-from .store import content_lock, open_db
+from .store import StoreBusy, content_lock, open_db
 from .vocabulary import vocabulary_errors
 
 __all__ = ["start_sync", "sync_site"]
 
+log = logging.getLogger(__name__)
 ACTOR = "(đồng bộ)"
 CHANGED_LISTED = 50  # changed files named in a sync's audit line (a site joining brings thousands)
 
@@ -51,7 +53,10 @@ def sync_site(content_dir: Path, data_dir: Path) -> gitsync.SyncReport:
     )
     failed_again = not report.ok and previous is not None and not previous.ok  # weeks offline: one line
     if report.changed or report.conflicts or report.notes or report.rejected or not (report.ok or failed_again):
-        audit(db, ACTOR, "sync", gitsync.remote(), _detail(report))
+        try:
+            audit(db, ACTOR, "sync", gitsync.remote(), _detail(report))
+        except StoreBusy:  # the sync is done and its report kept: the line is not worth failing it for
+            log.warning("The audit line of a sync was not written (database busy): %s", report.summary())
     return report
 
 
