@@ -30,7 +30,7 @@ from pathlib import Path
 from indexer.locks import file_lock
 
 from .atomic import atomic_write
-from .entries import CONFLICT_MARKER, InvalidEntry
+from .entries import CONFLICT_MARKER
 from .gitcmd import (
     BRANCH,
     GitError,
@@ -47,7 +47,7 @@ from .gitcmd import (
     remote_head,
     site_name,
 )
-from .ledgerfiles import LEDGER_DIR, merge_ledgers, read_ledger
+from .ledgerfiles import LEDGER_DIR, check_ledger, merge_ledgers
 from .store import content_lock
 
 __all__ = [
@@ -356,12 +356,9 @@ def _merge_ledger(content_dir: Path, rel: str, stages: set[str], report: SyncRep
 
 
 def _problem(raw: bytes, rel: str) -> str:
-    """Return what is wrong with a ledger file's bytes ("" if nothing)."""
-    try:
-        read_ledger(raw, rel)
-    except InvalidEntry as exc:
-        return f"dòng {exc.problems[0].line}: {exc.problems[0].message}"
-    return ""
+    """Return what is wrong with a ledger file's bytes, as `kb check` says it first ("" if nothing)."""
+    errors = [p for p in check_ledger(raw, rel)[1] if not p.warning]
+    return f"dòng {errors[0].line}: {errors[0].message}" if errors else ""
 
 
 def _origin(content_dir: Path, path: str, local_head: str) -> tuple[str, str]:
